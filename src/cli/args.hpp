@@ -1,0 +1,72 @@
+#pragma once
+/// A small strict command-line reader: `--key value` and `--flag`; anything it
+/// does not know is an InputError naming the argument (exit code 2).
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace kpde::cli {
+
+class Args {
+ public:
+  /// argv[first..] are options; `valued` take a value, `flags` do not.
+  Args(int argc, char** argv, int first, const std::string& command, const std::set<std::string>& valued,
+       const std::set<std::string>& flags)
+      : command_(command) {
+    for (int i = first; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (flags.count(a)) {
+        values_[a] = "1";
+      } else if (valued.count(a)) {
+        if (i + 1 >= argc) throw InputError(command + ": option " + a + " needs a value");
+        values_[a] = argv[++i];
+      } else {
+        throw InputError(command + ": unknown argument '" + a + "'");
+      }
+    }
+  }
+  bool has(const std::string& k) const { return values_.count(k) > 0; }
+  std::string str(const std::string& k, const std::string& def) const {
+    auto it = values_.find(k);
+    return it == values_.end() ? def : it->second;
+  }
+  long integer(const std::string& k, long def, long min_value) const {
+    auto it = values_.find(k);
+    if (it == values_.end()) return def;
+    std::size_t pos = 0;
+    long v = 0;
+    try {
+      v = std::stol(it->second, &pos);
+    } catch (...) {
+      pos = 0;
+    }
+    if (pos != it->second.size() || it->second.empty())
+      throw InputError(command_ + ": " + k + " expects an integer, got '" + it->second + "'");
+    if (v < min_value)
+      throw InputError(command_ + ": " + k + " must be >= " + std::to_string(min_value) + ", got " + it->second);
+    return v;
+  }
+  double real(const std::string& k, double def) const {
+    auto it = values_.find(k);
+    if (it == values_.end()) return def;
+    std::size_t pos = 0;
+    double v = 0;
+    try {
+      v = std::stod(it->second, &pos);
+    } catch (...) {
+      pos = 0;
+    }
+    if (pos != it->second.size() || it->second.empty())
+      throw InputError(command_ + ": " + k + " expects a number, got '" + it->second + "'");
+    return v;
+  }
+
+ private:
+  std::string command_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace kpde::cli

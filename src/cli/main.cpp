@@ -1,0 +1,55 @@
+// kpde: command-line entry. Exit codes: 0 success, 1 runtime failure, 2 bad input.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: kpde <command> [options]\n"
+    "commands:\n"
+    "  demo                     train the Poisson PINN (-lap u = f on [-1,1]^2) and print its error\n"
+    "       [--steps N] [--lbfgs N] [--width W] [--depth D] [--interior N] [--boundary N]\n"
+    "       [--precision float64|float32] [--threads N] [--seed S]\n"
+    "  bench pinn-step          time Adam steps of that PINN\n"
+    "       [--precision float64|float32] [--threads N] [--width 64] [--depth 4]\n"
+    "       [--interior 4096] [--boundary 512] [--steps K] [--block P]\n"
+    "  version                  print the version and the Kokkos/MPI runtime\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  try {
+    kpde::RuntimeOptions options;
+    options.threads = kpde::cli::threads_from_command_line(argc, argv);
+    kpde::Runtime runtime(argc, argv, options);
+    const std::string cmd = argv[1];
+    if (cmd == "demo") return kpde::cli::demo(argc, argv, 2);
+    if (cmd == "bench") {
+      if (argc < 3) throw kpde::InputError("bench: name a benchmark (pinn-step)");
+      const std::string which = argv[2];
+      if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
+      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step)");
+    }
+    if (cmd == "version" || cmd == "--version") {
+      std::printf("kpde 0.1.0\n%s\n", runtime.describe().c_str());
+      return 0;
+    }
+    throw kpde::InputError("unknown command '" + cmd + "' (run kpde help)");
+  } catch (const kpde::Error& e) {
+    std::fprintf(stderr, "kpde: error: %s\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kpde: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,111 @@
+#pragma once
+/// The Poisson PINN of the benchmark and the demo (until `kpde solve` exists):
+///   -lap u = f on [-1,1]^2, f = 2 pi^2 sin(pi x) sin(pi y), u = 0 on the boundary,
+///   exact u = sin(pi x) sin(pi y).
+/// Loss = mean_i (-lap u(x_i) - f(x_i))^2 + mean_j u(b_j)^2 over n_interior uniform
+/// interior points and n_boundary uniform boundary points (side chosen uniformly),
+/// the same loss as ../shared/anchors/torch_pinn_poisson.py.
+/// The interior pass carries the channels (u, u_x, u_y, u_xx + u_yy); the boundary
+/// pass carries u only.
+#include <cmath>
+
+#include "core/rng.hpp"
+#include "core/types.hpp"
+#include "nn/network.hpp"
+
+namespace kpde::cli {
+
+template <class T>
+class PoissonPinn {
+ public:
+  PoissonPinn(const nn::NetworkSpec& spec, int n_interior, int n_boundary, std::uint64_t seed)
+      : net_(spec),
+        xc_("xc", n_interior, 2),
+        f_("f", n_interior),
+        xb_("xb", n_boundary, 2),
+        out_c_("out_c", n_interior, 4, 1),
+        out_b_("out_b", n_boundary, 1, 1),
+        d_c_("d_c", n_interior, 4, 1),
+        d_b_("d_b", n_boundary, 1, 1) {
+    Rng rng(seed);
+    const double pi = M_PI;
+    for (int i = 0; i < n_interior; ++i) {
+      const double x = 2 * rng.uniform() - 1, y = 2 * rng.uniform() - 1;
+      xc_(i, 0) = T(x), xc_(i, 1) = T(y);
+      f_(i) = T(2 * pi * pi * std::sin(pi * x) * std::sin(pi * y));
+    }
+    for (int j = 0; j < n_boundary; ++j) {
+      const double t = 2 * rng.uniform() - 1;
+      const int side = static_cast<int>(rng.uniform() * 4);
+      xb_(j, 0) = T(side == 0 ? -1.0 : side == 1 ? 1.0 : t);
+      xb_(j, 1) = T(side == 2 ? -1.0 : side == 3 ? 1.0 : t);
+    }
+  }
+
+  const nn::Network<T>& net() const { return net_; }
+  int n_interior() const { return static_cast<int>(xc_.extent(0)); }
+  int n_boundary() const { return static_cast<int>(xb_.extent(0)); }
+
+  /// Loss and its gradient with respect to params (written into grad).
+  double loss_and_grad(const Vec<const T>& params, const Vec<T>& grad) {
+    const auto P = nn::as_batch(params);
+    const auto ch = nn::ChannelSpec::laplacian(2);
+    net_.forward(P, nn::as_batch(Mat<const T>(xc_)), ch, nn::as_batch(out_c_), &ws_c_);
+    net_.forward(P, nn::as_batch(Mat<const T>(xb_)), nn::ChannelSpec::value(2), nn::as_batch(out_b_), &ws_b_);
+    const int nc = n_interior(), nb = n_boundary();
+    double lr = 0, lb = 0;
+    auto out_c = out_c_;
+    auto d_c = d_c_;
+    auto f = f_;
+    Kokkos::parallel_reduce(
+        "kpde::poisson::residual", Kokkos::RangePolicy<HostExec>(0, nc),
+        [=](const int i, double& s) {
+          const T r = -out_c(i, 3, 0) - f(i);
+          s += double(r) * double(r);
+          d_c(i, 0, 0) = d_c(i, 1, 0) = d_c(i, 2, 0) = T(0);
+          d_c(i, 3, 0) = T(-2) * r / T(nc);
+        },
+        lr);
+    for (int j = 0; j < nb; ++j) {
+      const T u = out_b_(j, 0, 0);
+      lb += double(u) * double(u);
+      d_b_(j, 0, 0) = T(2) * u / T(nb);
+    }
+    const auto G = nn::as_batch(grad);
+    net_.backward(P, nn::as_batch(Mat<const T>(xc_)), ws_c_, nn::as_batch(Arr3<const T>(d_c_)), G, false);
+    net_.backward(P, nn::as_batch(Mat<const T>(xb_)), ws_b_, nn::as_batch(Arr3<const T>(d_b_)), G, true);
+    return lr / nc + lb / nb;
+  }
+
+  /// Relative L2 error against the exact solution on an n x n grid of [-1,1]^2.
+  double rel_l2(const Vec<const T>& params, int n = 101) const {
+    Mat<T> xg("xg", n * n, 2);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) xg(i * n + j, 0) = T(-1 + 2.0 * i / (n - 1)), xg(i * n + j, 1) = T(-1 + 2.0 * j / (n - 1));
+    Arr3<T> u("u", n * n, 1, 1);
+    net_.forward(nn::as_batch(params), nn::as_batch(Mat<const T>(xg)), nn::ChannelSpec::value(2), nn::as_batch(u));
+    double e = 0, s = 0;
+    for (int k = 0; k < n * n; ++k) {
+      const double ex = std::sin(M_PI * double(xg(k, 0))) * std::sin(M_PI * double(xg(k, 1)));
+      e += (double(u(k, 0, 0)) - ex) * (double(u(k, 0, 0)) - ex);
+      s += ex * ex;
+    }
+    return std::sqrt(e / s);
+  }
+
+  /// GEMM floating-point operations of one loss_and_grad.
+  double flops() const {
+    return net_.forward_flops(n_interior(), 4) + net_.backward_flops(n_interior(), 4, false) +
+           net_.forward_flops(n_boundary(), 1) + net_.backward_flops(n_boundary(), 1, false);
+  }
+
+ private:
+  nn::Network<T> net_;
+  Mat<T> xc_;
+  Vec<T> f_;
+  Mat<T> xb_;
+  Arr3<T> out_c_, out_b_, d_c_, d_b_;
+  nn::Workspace<T> ws_c_, ws_b_;
+};
+
+}  // namespace kpde::cli

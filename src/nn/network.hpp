@@ -1,0 +1,150 @@
+#pragma once
+/// The derivative-propagating network engine (DESIGN.md 3.1-3.3).
+///
+/// Architecture (NetworkSpec):
+///   x in R^d (d = 1..3)
+///   -> features phi(x) in R^F:   none (phi = x), or Fourier features: optionally the
+///      raw inputs, then sin(w_m . x) for m = 0..M-1, then cos(w_m . x). Fixed
+///      (HyPINO): w = 2 pi 0.1 2^k e_j for k = 0..4 and each axis j; random: w_m =
+///      2 pi b_m, b_m ~ N(0, sigma^2 I). Features have no trainable parameters.
+///   -> depth hidden layers  A_l = act(W_l H_{l-1} + b_l), H_0 = phi, width w;
+///      modified_mlp (Wang-Teng-Perdikaris gating, as in HyPINO): U = tanh(Wu phi + bu),
+///      V = tanh(Wv phi + bv), and after every hidden layer H_l = U*A_l + V*(1-A_l)
+///      (so the gate acts before each following hidden layer and before the output);
+///      plain mlp: H_l = A_l.
+///   -> output y = W_o H_L + b_o in R^m (m >= 1), no activation.
+///
+/// Parameters: one flat buffer per network (DESIGN 3.2), in this order:
+///   W_1 [w][F], b_1 [w], ..., W_L [w][w], b_L [w], W_o [m][w], b_o [m],
+///   then for modified_mlp Wu [w][F], bu [w], Wv [w][F], bv [w]   (W row-major [out][in]).
+///
+/// Batched weights (DESIGN 3.3): every call takes B networks of the same spec, with
+/// params [B][n_params], points [B][N][d] and outputs [B][N][C][m] (C channels of
+/// channels.hpp). B = 1 is a single network. Work is split into blocks of
+/// block_points points; blocks run in parallel on the Kokkos host space, and each
+/// block goes through all layers (GEMM + channel kernels) while it is in cache.
+/// Gradients are summed over blocks in a fixed order: results do not depend on the
+/// number of threads.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+#include "nn/activation.hpp"
+#include "nn/channels.hpp"
+
+namespace kpde::nn {
+
+enum class Arch { mlp, modified_mlp };
+enum class FeatureKind { none, fourier_fixed, fourier_random };
+enum class Init { xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform };
+
+Init parse_init(const std::string& name);
+
+struct FeatureSpec {
+  FeatureKind kind = FeatureKind::none;
+  int n_frequencies = 5;      ///< fixed: k = 0..n_frequencies-1
+  double base = 0.1;          ///< fixed: w_k = 2 pi base 2^k
+  int n_random = 64;          ///< random: number of frequency vectors M
+  double sigma = 1.0;         ///< random: b_m ~ N(0, sigma^2 I)
+  bool include_input = true;  ///< prepend the raw inputs to the features
+  std::uint64_t seed = 1234;  ///< random: seed of the frequency draw
+};
+
+struct NetworkSpec {
+  int input_dim = 2;
+  int output_dim = 1;
+  int width = 64;
+  int depth = 4;  ///< number of hidden layers
+  Activation activation = Activation::tanh;
+  Arch arch = Arch::mlp;
+  FeatureSpec features;
+  int block_points = 64;  ///< points per block (tuning knob; results do not depend on it beyond round-off)
+  void validate() const;
+};
+
+/// Storage kept between a forward pass and its backward pass; reusable across calls.
+template <class T>
+struct Workspace {
+  Kokkos::View<T*, HostSpace> store;     ///< per-block layer activations (forward)
+  Kokkos::View<T*, HostSpace> scratch;   ///< per-thread scratch
+  Kokkos::View<T*, HostSpace> partial;   ///< per-task parameter gradients
+  int B = 0, N = 0, C = 0;
+  ChannelSpec channels;
+  bool valid = false;
+};
+
+template <class T>
+class Network {
+ public:
+  explicit Network(const NetworkSpec& spec);
+
+  const NetworkSpec& spec() const { return spec_; }
+  int n_params() const { return static_cast<int>(n_params_); }
+  int n_features() const { return F_; }
+  /// Frequency vectors of the Fourier features, [M][d] (empty without features).
+  const std::vector<double>& frequencies() const { return omega_; }
+
+  /// Writes initial parameters of one network: weights by `init` (normal or uniform,
+  /// Glorot: var = 2/(fan_in+fan_out), Kaiming: var = 2/fan_in), biases zero.
+  /// Deterministic given the seed (own RNG, identical on every platform).
+  void init_params(const Vec<T>& params, std::uint64_t seed, Init init = Init::xavier_normal) const;
+
+  /// Forward pass with derivative channels.
+  ///   params [B][n_params], x [B][N][d]  ->  out [B][N][C][m]
+  /// With ws, keeps what backward needs (memory ~ N C width (2..3) depth per network).
+  void forward(const Mat<const T>& params, const Arr3<const T>& x, const ChannelSpec& channels,
+               const Arr4<T>& out, Workspace<T>* ws = nullptr) const;
+
+  /// Reverse pass of the last forward(..., ws) call with the same params and x.
+  ///   d_out [B][N][C][m] = d(loss)/d(out)
+  ///   grad  [B][n_params]: d(loss)/d(params), added to grad when accumulate, else written
+  ///   dx    [B][N][d] (optional, extent 0 to skip): d(loss)/d(x), written
+  void backward(const Mat<const T>& params, const Arr3<const T>& x, Workspace<T>& ws,
+                const Arr4<const T>& d_out, const Mat<T>& grad, bool accumulate = false,
+                const Arr3<T>& dx = Arr3<T>()) const;
+
+  /// GEMM floating-point operations of one forward (and of one backward) pass on N
+  /// points with C channels, per network: 2*rows*cols*inner summed over layers.
+  double forward_flops(int N, int C) const;
+  double backward_flops(int N, int C, bool input_grad) const;
+
+ private:
+  struct Dense {
+    std::size_t W = 0, b = 0;
+    int in = 0, out = 0;
+  };
+  NetworkSpec spec_;
+  int F_ = 0;                 // features
+  int M_ = 0;                 // Fourier frequency vectors
+  int raw_ = 0;               // raw-input feature rows
+  std::vector<double> omega_; // [M][d]
+  std::vector<Dense> hidden_;
+  Dense out_, u_, v_;
+  std::size_t n_params_ = 0;
+
+  template <class Body>
+  void run_blocks(int B, int N, int C, Workspace<T>* ws, bool backward, Body&& body) const;
+  std::size_t block_store_size(int C) const;
+  std::size_t block_scratch_size(int C, bool backward) const;
+};
+
+/// Views of one network as a batch of one (no copy): params [n] -> [1][n],
+/// x [N][d] -> [1][N][d], out [N][C][m] -> [1][N][C][m].
+template <class T>
+Mat<T> as_batch(const Vec<T>& v) {
+  return Mat<T>(v.data(), 1, v.extent(0));
+}
+template <class T>
+Arr3<T> as_batch(const Mat<T>& m) {
+  return Arr3<T>(m.data(), 1, m.extent(0), m.extent(1));
+}
+template <class T>
+Arr4<T> as_batch(const Arr3<T>& a) {
+  return Arr4<T>(a.data(), 1, a.extent(0), a.extent(1), a.extent(2));
+}
+
+extern template class Network<float>;
+extern template class Network<double>;
+
+}  // namespace kpde::nn

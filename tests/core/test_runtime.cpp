@@ -1,0 +1,36 @@
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include "core/error.hpp"
+#include "core/runtime.hpp"
+#include "core/types.hpp"
+
+TEST(Runtime, KokkosAndMpiAreUp) {
+  EXPECT_TRUE(Kokkos::is_initialized());
+  int mpi_ready = 0;
+  MPI_Initialized(&mpi_ready);
+  EXPECT_TRUE(mpi_ready);
+  // The test main asks for 2 host threads; a Serial-only Kokkos has 1.
+  const int threads = kpde::Runtime::n_threads();
+  EXPECT_TRUE(threads == 2 || threads == 1) << threads;
+}
+
+TEST(Runtime, ParallelReduceSumsCorrectly) {
+  const int n = 100000;
+  kpde::Vec<double> v("v", n);
+  Kokkos::parallel_for("fill", Kokkos::RangePolicy<kpde::HostExec>(0, n),
+                       [=](int i) { v(i) = 1.0 + i; });
+  double sum = 0;
+  Kokkos::parallel_reduce("sum", Kokkos::RangePolicy<kpde::HostExec>(0, n),
+                          [=](int i, double& s) { s += v(i); }, sum);
+  EXPECT_DOUBLE_EQ(sum, 0.5 * n * (n + 1.0));
+}
+
+TEST(Error, CarriesExitCode) {
+  try {
+    throw kpde::InputError("bad key");
+  } catch (const kpde::Error& e) {
+    EXPECT_EQ(e.code(), kpde::ExitCode::bad_input);
+    EXPECT_STREQ(e.what(), "bad key");
+  }
+}
