@@ -23,10 +23,7 @@ class PoissonPinn {
         xc_("xc", n_interior, 2),
         f_("f", n_interior),
         xb_("xb", n_boundary, 2),
-        out_c_("out_c", n_interior, 4, 1),
-        out_b_("out_b", n_boundary, 1, 1),
-        d_c_("d_c", n_interior, 4, 1),
-        d_b_("d_b", n_boundary, 1, 1) {
+        out_b_("out_b", n_boundary, 1, 1) {
     Rng rng(seed);
     const double pi = M_PI;
     for (int i = 0; i < n_interior; ++i) {
@@ -46,35 +43,38 @@ class PoissonPinn {
   int n_interior() const { return static_cast<int>(xc_.extent(0)); }
   int n_boundary() const { return static_cast<int>(xb_.extent(0)); }
 
-  /// Loss and its gradient with respect to params (written into grad).
+  /// Loss and its gradient with respect to params (written into grad), through the
+  /// fused block pass (Network::forward_backward): no activation is stored.
   double loss_and_grad(const Vec<const T>& params, const Vec<T>& grad) {
     const auto P = nn::as_batch(params);
-    const auto ch = nn::ChannelSpec::laplacian(2);
-    net_.forward(P, nn::as_batch(Mat<const T>(xc_)), ch, nn::as_batch(out_c_), &ws_c_);
-    net_.forward(P, nn::as_batch(Mat<const T>(xb_)), nn::ChannelSpec::value(2), nn::as_batch(out_b_), &ws_b_);
-    const int nc = n_interior(), nb = n_boundary();
-    double lr = 0, lb = 0;
-    auto out_c = out_c_;
-    auto d_c = d_c_;
-    auto f = f_;
-    Kokkos::parallel_reduce(
-        "kpde::poisson::residual", Kokkos::RangePolicy<HostExec>(0, nc),
-        [=](const int i, double& s) {
-          const T r = -out_c(i, 3, 0) - f(i);
-          s += double(r) * double(r);
-          d_c(i, 0, 0) = d_c(i, 1, 0) = d_c(i, 2, 0) = T(0);
-          d_c(i, 3, 0) = T(-2) * r / T(nc);
-        },
-        lr);
-    for (int j = 0; j < nb; ++j) {
-      const T u = out_b_(j, 0, 0);
-      lb += double(u) * double(u);
-      d_b_(j, 0, 0) = T(2) * u / T(nb);
-    }
     const auto G = nn::as_batch(grad);
-    net_.backward(P, nn::as_batch(Mat<const T>(xc_)), ws_c_, nn::as_batch(Arr3<const T>(d_c_)), G, false);
-    net_.backward(P, nn::as_batch(Mat<const T>(xb_)), ws_b_, nn::as_batch(Arr3<const T>(d_b_)), G, true);
-    return lr / nc + lb / nb;
+    const int nc = n_interior(), nb = n_boundary();
+    const T* f = f_.data();
+    // interior: y channels (u, u_x, u_y, lap u); r = -lap u - f
+    const nn::BlockLoss<T> interior = [=](int, int p0, int np, const T* y, T* dy) {
+      double s = 0;
+      for (int c = 0; c < 3; ++c)
+        for (int p = 0; p < np; ++p) dy[c * np + p] = T(0);
+      for (int p = 0; p < np; ++p) {
+        const T r = -y[3 * np + p] - f[p0 + p];
+        s += double(r) * double(r);
+        dy[3 * np + p] = T(-2) * r / T(nc);
+      }
+      return s / nc;
+    };
+    const nn::BlockLoss<T> boundary = [=](int, int, int np, const T* y, T* dy) {
+      double s = 0;
+      for (int p = 0; p < np; ++p) {
+        s += double(y[p]) * double(y[p]);
+        dy[p] = T(2) * y[p] / T(nb);
+      }
+      return s / nb;
+    };
+    const double lr = net_.forward_backward(P, nn::as_batch(Mat<const T>(xc_)), nn::ChannelSpec::laplacian(2),
+                                            interior, ws_c_, G, false);
+    const double lb = net_.forward_backward(P, nn::as_batch(Mat<const T>(xb_)), nn::ChannelSpec::value(2),
+                                            boundary, ws_b_, G, true);
+    return lr + lb;
   }
 
   /// Relative L2 error against the exact solution on an n x n grid of [-1,1]^2.
@@ -104,7 +104,7 @@ class PoissonPinn {
   Mat<T> xc_;
   Vec<T> f_;
   Mat<T> xb_;
-  Arr3<T> out_c_, out_b_, d_c_, d_b_;
+  Arr3<T> out_b_;
   nn::Workspace<T> ws_c_, ws_b_;
 };
 

@@ -149,15 +149,6 @@ std::size_t Network<T>::block_store_size(int C) const {
   return cp * (F_ + (mod ? 4 * w : 0) + spec_.depth * w * (mod ? 3 : 2));
 }
 
-// Per-thread scratch: forward Y [m]; backward dY [m], dH [max(F,w)], dA, dZ, dU, dV [w], dphi [F].
-template <class T>
-std::size_t Network<T>::block_scratch_size(int C, bool backward) const {
-  const std::size_t cp = static_cast<std::size_t>(C) * spec_.block_points;
-  const std::size_t w = spec_.width, m = spec_.output_dim;
-  if (!backward) return cp * m;
-  return cp * (m + std::max<std::size_t>(F_, w) + 4 * w + F_);
-}
-
 template <class T>
 double Network<T>::forward_flops(int N, int C) const {
   double f = 0;
@@ -179,11 +170,11 @@ double Network<T>::backward_flops(int N, int C, bool input_grad) const {
   return f;
 }
 
-namespace {
+namespace detail {
 
 template <class T>
-detail::SecondMats<T> second_mats(const ChannelSpec& ch) {
-  detail::SecondMats<T> M{};
+SecondMats<T> second_mats(const ChannelSpec& ch) {
+  SecondMats<T> M{};
   for (int s = 0; s < ch.n_second(); ++s) {
     const auto A = ch.second_matrix(s);
     for (int a = 0; a < 3; ++a)
@@ -192,25 +183,244 @@ detail::SecondMats<T> second_mats(const ChannelSpec& ch) {
   return M;
 }
 
-}  // namespace
+/// One block of points through the whole network, forward and backward, for one
+/// activation and channel shape (G gradient, S second-order channels).
+/// Block storage `base` (see block_store_size): phi [F], then for modified_mlp
+/// Zu, U, Zv, V [w each], then per hidden layer Z_l, A_l [w] (+ H_l [w] when gated);
+/// every array is [rows x C*np] column-major at a stride of C*P columns.
+template <class T, class Act, int G, int S>
+struct BlockPass {
+  using Net = Network<T>;
+  using Dense = typename Net::Dense;
+  const Net& net;
+  SecondMats<T> M;
+  std::vector<T> omega;  // [M][d]
+  std::vector<T> wAw;    // [M][S]: w^T A^s w
+  int C, P, d, m, w, F;
+  std::size_t CPmax;
+  bool mod;
+
+  BlockPass(const Net& n, const ChannelSpec& ch)
+      : net(n),
+        M(second_mats<T>(ch)),
+        omega(n.omega_.begin(), n.omega_.end()),
+        C(ch.n_channels()),
+        P(n.spec_.block_points),
+        d(n.spec_.input_dim),
+        m(n.spec_.output_dim),
+        w(n.spec_.width),
+        F(n.F_),
+        CPmax(static_cast<std::size_t>(ch.n_channels()) * n.spec_.block_points),
+        mod(n.spec_.arch == Arch::modified_mlp) {
+    wAw.assign(static_cast<std::size_t>(n.M_) * (S > 0 ? S : 1), T(0));
+    for (int f = 0; f < n.M_; ++f)
+      for (int s = 0; s < S; ++s) {
+        const auto A = ch.second_matrix(s);
+        double q = 0;
+        for (int a = 0; a < d; ++a)
+          for (int b = 0; b < d; ++b) q += A[a][b] * n.omega_[f * d + a] * n.omega_[f * d + b];
+        wAw[f * S + s] = static_cast<T>(q);
+      }
+  }
+
+  struct Ptrs {
+    T *phi, *zu, *U, *zv, *V;
+    std::vector<T*> Z, A, H;
+  };
+  Ptrs layout(T* base) const {
+    Ptrs p;
+    p.phi = base;
+    T* cur = base + CPmax * F;
+    p.zu = p.U = p.zv = p.V = nullptr;
+    if (mod) {
+      p.zu = cur, p.U = cur + CPmax * w, p.zv = cur + 2 * CPmax * w, p.V = cur + 3 * CPmax * w;
+      cur += 4 * CPmax * w;
+    }
+    const int L = net.spec_.depth;
+    p.Z.resize(L), p.A.resize(L), p.H.resize(L);
+    for (int l = 0; l < L; ++l) {
+      p.Z[l] = cur, p.A[l] = cur + CPmax * w;
+      cur += 2 * CPmax * w;
+      if (mod) p.H[l] = cur, cur += CPmax * w;
+      else p.H[l] = p.A[l];
+    }
+    return p;
+  }
+
+  /// z = W in + b (bias on the value columns only).
+  void dense_forward(const T* prm, const Dense& L, const T* in, T* z, int np) const {
+    const int cp = C * np;
+    gemm('T', 'N', T(1), lm(prm + L.W, L.in, L.out), lm(in, L.in, cp), T(0), lm(z, L.out, cp));
+    for (int p = 0; p < np; ++p)
+      for (int j = 0; j < L.out; ++j) z[j + static_cast<std::size_t>(L.out) * p] += prm[L.b + j];
+  }
+
+  /// Adjoint of dense_forward: dW += dz in^T, db += sum of the value columns of dz,
+  /// din = W^T dz (when din is given; added when din_add).
+  void dense_backward(const T* prm, const Dense& L, const T* in, const T* dz, T* gp, T* din, bool din_add,
+                      int np) const {
+    const int cp = C * np;
+    gemm('N', 'T', T(1), lm(in, L.in, cp), lm(dz, L.out, cp), T(1), lm(gp + L.W, L.in, L.out));
+    for (int p = 0; p < np; ++p)
+      for (int j = 0; j < L.out; ++j) gp[L.b + j] += dz[j + static_cast<std::size_t>(L.out) * p];
+    if (din)
+      gemm('N', 'N', T(1), lm(prm + L.W, L.in, L.out), lm(dz, L.out, cp), din_add ? T(1) : T(0), lm(din, L.in, cp));
+  }
+
+  /// Features phi(x) with channels, for np points x [np][d].
+  void features(const T* x, int np, T* phi) const {
+    Jets<T> J{phi, F, np};
+    const int raw = net.raw_, nm = net.M_;
+    for (int p = 0; p < np; ++p) {
+      for (int c = 0; c < C; ++c) std::fill(J.at(c, p), J.at(c, p) + F, T(0));
+      const T* xp = x + static_cast<std::size_t>(p) * d;
+      for (int i = 0; i < raw; ++i) {
+        J.at(0, p)[i] = xp[i];
+        if (G > 0) J.at(1 + i, p)[i] = T(1);
+      }
+      for (int f = 0; f < nm; ++f) {
+        T th = T(0);
+        for (int i = 0; i < d; ++i) th += omega[f * d + i] * xp[i];
+        const T sn = std::sin(th), cs = std::cos(th);
+        const int rs = raw + f, rc = raw + nm + f;
+        J.at(0, p)[rs] = sn;
+        J.at(0, p)[rc] = cs;
+        for (int g = 0; g < G; ++g) {
+          J.at(1 + g, p)[rs] = cs * omega[f * d + g];
+          J.at(1 + g, p)[rc] = -sn * omega[f * d + g];
+        }
+        for (int s = 0; s < S; ++s) {
+          J.at(1 + G + s, p)[rs] = -sn * wAw[f * S + s];
+          J.at(1 + G + s, p)[rc] = -cs * wAw[f * S + s];
+        }
+      }
+    }
+  }
+
+  /// dL/dx from the adjoint of the features, dphi [F x C*np] -> dx [np][d].
+  void features_backward(const T* x, int np, const T* dphi, T* dx) const {
+    Jets<const T> J{dphi, F, np};
+    const int raw = net.raw_, nm = net.M_;
+    for (int p = 0; p < np; ++p) {
+      const T* xp = x + static_cast<std::size_t>(p) * d;
+      T g[3] = {T(0), T(0), T(0)};
+      for (int i = 0; i < raw; ++i) g[i] += J.at(0, p)[i];
+      for (int f = 0; f < nm; ++f) {
+        const T* om = &omega[f * d];
+        T th = T(0);
+        for (int i = 0; i < d; ++i) th += om[i] * xp[i];
+        const T sn = std::sin(th), cs = std::cos(th);
+        const int rs = raw + f, rc = raw + nm + f;
+        T sg = T(0), cg = T(0), ss = T(0), cs2 = T(0);
+        for (int q = 0; q < G; ++q) sg += J.at(1 + q, p)[rs] * om[q], cg += J.at(1 + q, p)[rc] * om[q];
+        for (int s = 0; s < S; ++s)
+          ss += J.at(1 + G + s, p)[rs] * wAw[f * S + s], cs2 += J.at(1 + G + s, p)[rc] * wAw[f * S + s];
+        // d/dtheta of: sin (value, grad, second) and cos (value, grad, second)
+        const T coef = J.at(0, p)[rs] * cs - sn * sg - cs * ss - J.at(0, p)[rc] * sn - cs * cg + sn * cs2;
+        for (int i = 0; i < d; ++i) g[i] += coef * om[i];
+      }
+      for (int i = 0; i < d; ++i) dx[static_cast<std::size_t>(p) * d + i] = g[i];
+    }
+  }
+
+  /// Forward through every layer; y [m x C*np] gets the outputs.
+  void forward_block(const T* prm, const T* x, int np, T* base, T* y) const {
+    const Ptrs p = layout(base);
+    features(x, np, p.phi);
+    if (mod) {
+      dense_forward(prm, net.u_, p.phi, p.zu, np);
+      dense_forward(prm, net.v_, p.phi, p.zv, np);
+      act_forward<TanhAct, G, S, T>({p.zu, w, np}, {p.U, w, np}, M);
+      act_forward<TanhAct, G, S, T>({p.zv, w, np}, {p.V, w, np}, M);
+    }
+    const T* h = p.phi;
+    for (std::size_t l = 0; l < net.hidden_.size(); ++l) {
+      dense_forward(prm, net.hidden_[l], h, p.Z[l], np);
+      act_forward<Act, G, S, T>({p.Z[l], w, np}, {p.A[l], w, np}, M);
+      if (mod) gate_forward<G, S, T>({p.U, w, np}, {p.V, w, np}, {p.A[l], w, np}, {p.H[l], w, np}, M);
+      h = p.H[l];
+    }
+    dense_forward(prm, net.out_, h, y, np);
+  }
+
+  /// Backward scratch per thread: dH [max(F,w)], dA, dZ, dU, dV [w], dphi [F].
+  std::size_t scratch_size() const { return CPmax * (std::max(F, w) + 4 * w + F); }
+
+  /// Reverse pass of forward_block: dy [m x C*np] -> gp += dL/dparams, dx = dL/dx.
+  void backward_block(const T* prm, const T* x, int np, T* base, const T* dy, T* gp, T* scr, T* dx) const {
+    const Ptrs p = layout(base);
+    const int cp = C * np;
+    T* dH = scr;
+    T* dA = dH + CPmax * std::max(F, w);
+    T* dZ = dA + CPmax * w;
+    T* dU = dZ + CPmax * w;
+    T* dV = dU + CPmax * w;
+    T* dphi = dV + CPmax * w;
+    if (mod) {
+      std::fill(dU, dU + static_cast<std::size_t>(w) * cp, T(0));
+      std::fill(dV, dV + static_cast<std::size_t>(w) * cp, T(0));
+    }
+    const int L = net.spec_.depth;
+    dense_backward(prm, net.out_, p.H[L - 1], dy, gp, dH, false, np);
+    for (int l = L - 1; l >= 0; --l) {
+      const T* dAct = dH;
+      if (mod) {
+        gate_backward<G, S, T>({p.U, w, np}, {p.V, w, np}, {p.A[l], w, np}, {dH, w, np}, {dA, w, np}, {dU, w, np},
+                               {dV, w, np}, M);
+        dAct = dA;
+      }
+      act_backward<Act, G, S, T>({p.Z[l], w, np}, {dAct, w, np}, {dZ, w, np}, M);
+      const T* in = l > 0 ? p.H[l - 1] : p.phi;
+      T* din = l > 0 ? dH : (dx ? dphi : nullptr);
+      dense_backward(prm, net.hidden_[l], in, dZ, gp, din, false, np);
+    }
+    if (mod) {
+      act_backward<TanhAct, G, S, T>({p.zu, w, np}, {dU, w, np}, {dZ, w, np}, M);
+      dense_backward(prm, net.u_, p.phi, dZ, gp, dx ? dphi : nullptr, true, np);
+      act_backward<TanhAct, G, S, T>({p.zv, w, np}, {dV, w, np}, {dZ, w, np}, M);
+      dense_backward(prm, net.v_, p.phi, dZ, gp, dx ? dphi : nullptr, true, np);
+    }
+    if (dx) features_backward(x, np, dphi, dx);
+  }
+};
+
+/// Runs f(BlockPass<T, Act, G, S>&) for the network's activation and the channel shape.
+template <class T, class Fn>
+void with_block_pass(const Network<T>& net, const ChannelSpec& ch, Fn&& fn) {
+  dispatch_activation(net.spec().activation, [&](auto act) {
+    using Act = decltype(act);
+    dispatch_channels(ch.n_grad(), ch.n_second(), [&](auto g_c, auto s_c) {
+      BlockPass<T, Act, decltype(g_c)::value, decltype(s_c)::value> pass(net, ch);
+      fn(pass);
+    });
+  });
+}
+
+}  // namespace detail
+
+template <class T>
+void Network<T>::check_shapes(const Mat<const T>& params, const Arr3<const T>& x, const ChannelSpec& channels,
+                              const char* what) const {
+  channels.validate();
+  const int B = static_cast<int>(params.extent(0));
+  KPDE_REQUIRE(channels.dim == spec_.input_dim, InputError,
+               std::string(what) + ": channel spec dimension differs from the network input");
+  KPDE_REQUIRE(params.extent(1) == n_params_, InputError, std::string(what) + ": params must be [B][n_params]");
+  KPDE_REQUIRE(static_cast<int>(x.extent(0)) == B && static_cast<int>(x.extent(2)) == spec_.input_dim, InputError,
+               std::string(what) + ": points must be [B][N][input_dim]");
+}
 
 template <class T>
 void Network<T>::forward(const Mat<const T>& params, const Arr3<const T>& x, const ChannelSpec& channels,
                          const Arr4<T>& out, Workspace<T>* ws) const {
-  channels.validate();
+  check_shapes(params, x, channels, "forward");
   const int B = static_cast<int>(params.extent(0)), N = static_cast<int>(x.extent(1));
-  const int d = spec_.input_dim, m = spec_.output_dim, w = spec_.width, F = F_;
-  const int G = channels.n_grad(), S = channels.n_second(), C = channels.n_channels();
-  const int P = spec_.block_points;
-  KPDE_REQUIRE(channels.dim == d, InputError, "forward: channel spec dimension differs from the network input");
-  KPDE_REQUIRE(params.extent(1) == n_params_, InputError, "forward: params must be [B][n_params]");
-  KPDE_REQUIRE(static_cast<int>(x.extent(0)) == B && static_cast<int>(x.extent(2)) == d, InputError,
-               "forward: points must be [B][N][input_dim]");
+  const int m = spec_.output_dim, C = channels.n_channels(), P = spec_.block_points;
   KPDE_REQUIRE(static_cast<int>(out.extent(0)) == B && static_cast<int>(out.extent(1)) == N &&
                    static_cast<int>(out.extent(2)) == C && static_cast<int>(out.extent(3)) == m,
                InputError, "forward: outputs must be [B][N][channels][output_dim]");
   const int n_blocks = (N + P - 1) / P;
-  const std::size_t store_sz = block_store_size(C), scr_sz = block_scratch_size(C, false);
+  const std::size_t store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
   if (ws) {
     const std::size_t need = store_sz * static_cast<std::size_t>(n_blocks) * B;
     if (ws->store.extent(0) < need)
@@ -218,109 +428,53 @@ void Network<T>::forward(const Mat<const T>& params, const Arr3<const T>& x, con
     ws->B = B, ws->N = N, ws->C = C, ws->channels = channels, ws->valid = true;
   }
   Kokkos::Experimental::UniqueToken<HostExec> token;
-  // Without a workspace the per-block storage lives in per-thread scratch.
-  const std::size_t per_thread = scr_sz + (ws ? 0 : store_sz);
+  // Without a workspace the block storage lives in per-thread scratch.
+  const std::size_t per_thread = CPmax * m + (ws ? 0 : store_sz);
   Kokkos::View<T*, HostSpace> scratch(Kokkos::view_alloc("kpde::fwd.scratch", Kokkos::WithoutInitializing),
                                       per_thread * token.size());
-  const auto M = second_mats<T>(channels);
-  const bool mod = spec_.arch == Arch::modified_mlp;
-  const std::vector<T> omega(omega_.begin(), omega_.end());
-  // w^T A^s w for each frequency vector and second-order channel
-  std::vector<T> wAw(static_cast<std::size_t>(M_) * std::max(S, 1), T(0));
-  for (int f = 0; f < M_; ++f)
-    for (int s = 0; s < S; ++s) {
-      const auto A = channels.second_matrix(s);
-      double q = 0;
-      for (int a = 0; a < d; ++a)
-        for (int b = 0; b < d; ++b) q += A[a][b] * omega_[f * d + a] * omega_[f * d + b];
-      wAw[f * S + s] = static_cast<T>(q);
-    }
-
-  dispatch_activation(spec_.activation, [&](auto act) {
-    using Act = decltype(act);
-    detail::dispatch_channels(G, S, [&](auto g_c, auto s_c) {
-      constexpr int GG = decltype(g_c)::value, SS = decltype(s_c)::value;
-      Kokkos::parallel_for(
-          "kpde::Network::forward", Kokkos::RangePolicy<HostExec>(0, B * n_blocks), [&](const int task) {
-            const int b = task / n_blocks, k = task % n_blocks;
-            const int p0 = k * P, np = std::min(P, N - p0), cp = C * np;
-            const int id = token.acquire();
-            T* scr = scratch.data() + per_thread * id;
-            T* base = ws ? ws->store.data() + store_sz * static_cast<std::size_t>(task) : scr + scr_sz;
-            const std::size_t CPmax = static_cast<std::size_t>(C) * P;
-            const T* prm = &params(b, 0);
-            T* phi = base;
-            T* cur = base + CPmax * F;
-            // features phi (jets)
-            {
-              detail::Jets<T> J{phi, F, np};
-              for (int p = 0; p < np; ++p) {
-                for (int c = 0; c < C; ++c) std::fill(J.at(c, p), J.at(c, p) + F, T(0));
-                const T* xp = &x(b, p0 + p, 0);
-                for (int i = 0; i < raw_; ++i) {
-                  J.at(0, p)[i] = xp[i];
-                  if (GG > 0) J.at(1 + i, p)[i] = T(1);
-                }
-                for (int f = 0; f < M_; ++f) {
-                  T th = T(0);
-                  for (int i = 0; i < d; ++i) th += omega[f * d + i] * xp[i];
-                  const T sn = std::sin(th), cs = std::cos(th);
-                  const int rs = raw_ + f, rc = raw_ + M_ + f;
-                  J.at(0, p)[rs] = sn;
-                  J.at(0, p)[rc] = cs;
-                  for (int g = 0; g < GG; ++g) {
-                    J.at(1 + g, p)[rs] = cs * omega[f * d + g];
-                    J.at(1 + g, p)[rc] = -sn * omega[f * d + g];
-                  }
-                  for (int s = 0; s < SS; ++s) {
-                    J.at(1 + GG + s, p)[rs] = -sn * wAw[f * SS + s];
-                    J.at(1 + GG + s, p)[rc] = -cs * wAw[f * SS + s];
-                  }
-                }
-              }
-            }
-            auto dense_fwd = [&](const Dense& L, const T* in, T* z) {
-              gemm('T', 'N', T(1), lm(prm + L.W, L.in, L.out), lm(in, L.in, cp), T(0), lm(z, L.out, cp));
-              for (int p = 0; p < np; ++p)
-                for (int j = 0; j < L.out; ++j) z[j + static_cast<std::size_t>(L.out) * p] += prm[L.b + j];
-            };
-            T *U = nullptr, *V = nullptr;
-            if (mod) {
-              T* zu = cur;
-              U = cur + CPmax * w;
-              T* zv = cur + 2 * CPmax * w;
-              V = cur + 3 * CPmax * w;
-              cur += 4 * CPmax * w;
-              dense_fwd(u_, phi, zu);
-              dense_fwd(v_, phi, zv);
-              detail::act_forward<TanhAct, GG, SS, T>({zu, w, np}, {U, w, np}, M);
-              detail::act_forward<TanhAct, GG, SS, T>({zv, w, np}, {V, w, np}, M);
-            }
-            const T* h = phi;
-            for (const auto& L : hidden_) {
-              T* z = cur;
-              T* a = cur + CPmax * w;
-              cur += CPmax * w * 2;
-              dense_fwd(L, h, z);
-              detail::act_forward<Act, GG, SS, T>({z, w, np}, {a, w, np}, M);
-              if (mod) {
-                T* hg = cur;
-                cur += CPmax * w;
-                detail::gate_forward<GG, SS, T>({U, w, np}, {V, w, np}, {a, w, np}, {hg, w, np}, M);
-                h = hg;
-              } else {
-                h = a;
-              }
-            }
-            T* y = scr;
-            dense_fwd(out_, h, y);
-            for (int c = 0; c < C; ++c)
-              for (int p = 0; p < np; ++p)
-                for (int j = 0; j < m; ++j) out(b, p0 + p, c, j) = y[j + static_cast<std::size_t>(m) * (c * np + p)];
-            token.release(id);
-          });
-    });
+  detail::with_block_pass(*this, channels, [&](const auto& pass) {
+    Kokkos::parallel_for(
+        "kpde::Network::forward", Kokkos::RangePolicy<HostExec>(0, B * n_blocks), [&](const int task) {
+          const int b = task / n_blocks, k = task % n_blocks;
+          const int p0 = k * P, np = std::min(P, N - p0);
+          const int id = token.acquire();
+          T* y = scratch.data() + per_thread * id;
+          T* base = ws ? ws->store.data() + store_sz * static_cast<std::size_t>(task) : y + CPmax * m;
+          pass.forward_block(&params(b, 0), &x(b, p0, 0), np, base, y);
+          for (int c = 0; c < C; ++c)
+            for (int p = 0; p < np; ++p)
+              for (int j = 0; j < m; ++j) out(b, p0 + p, c, j) = y[j + static_cast<std::size_t>(m) * (c * np + p)];
+          token.release(id);
+        });
   });
+}
+
+// Backward tasks: consecutive blocks of one network, at most ~128 tasks in all, so
+// that the partial-gradient buffer stays small; the split does not depend on the
+// number of threads, so neither do the results.
+template <class T>
+typename Network<T>::TaskSplit Network<T>::split_tasks(int B, int N) const {
+  TaskSplit t;
+  const int P = spec_.block_points;
+  t.n_blocks = (N + P - 1) / P;
+  t.per_task = std::max(1, (B * t.n_blocks + 127) / 128);
+  t.tasks_per_net = (t.n_blocks + t.per_task - 1) / t.per_task;
+  t.n_tasks = B * t.tasks_per_net;
+  return t;
+}
+
+template <class T>
+void Network<T>::reduce_partials(const Workspace<T>& ws, const TaskSplit& t, int B, const Mat<T>& grad,
+                                 bool accumulate) const {
+  const std::size_t np = n_params_, n_sum = static_cast<std::size_t>(B) * np;
+  const int tpn = t.tasks_per_net;
+  Kokkos::parallel_for(
+      "kpde::Network::reduce_grad", Kokkos::RangePolicy<HostExec>(0, n_sum), [&](const std::size_t bi) {
+        const std::size_t b = bi / np, i = bi % np;
+        T s = accumulate ? grad(b, i) : T(0);
+        for (int k = 0; k < tpn; ++k) s += ws.partial(np * (b * tpn + k) + i);
+        grad(b, i) = s;
+      });
 }
 
 template <class T>
@@ -329,13 +483,10 @@ void Network<T>::backward(const Mat<const T>& params, const Arr3<const T>& x, Wo
                           const Arr3<T>& dx) const {
   KPDE_REQUIRE(ws.valid, Error, "backward: the workspace holds no forward pass");
   const ChannelSpec& channels = ws.channels;
-  const int B = ws.B, N = ws.N, C = ws.C;
-  const int d = spec_.input_dim, m = spec_.output_dim, w = spec_.width, F = F_;
-  const int G = channels.n_grad(), S = channels.n_second();
-  const int P = spec_.block_points;
-  KPDE_REQUIRE(static_cast<int>(params.extent(0)) == B && params.extent(1) == n_params_ &&
-                   static_cast<int>(x.extent(0)) == B && static_cast<int>(x.extent(1)) == N,
-               InputError, "backward: params and points must match the forward pass");
+  const int B = ws.B, N = ws.N, C = ws.C, m = spec_.output_dim, d = spec_.input_dim, P = spec_.block_points;
+  check_shapes(params, x, channels, "backward");
+  KPDE_REQUIRE(static_cast<int>(params.extent(0)) == B && static_cast<int>(x.extent(1)) == N, InputError,
+               "backward: params and points must match the forward pass");
   KPDE_REQUIRE(static_cast<int>(d_out.extent(0)) == B && static_cast<int>(d_out.extent(1)) == N &&
                    static_cast<int>(d_out.extent(2)) == C && static_cast<int>(d_out.extent(3)) == m,
                InputError, "backward: d_out must be [B][N][channels][output_dim] as in forward");
@@ -345,148 +496,89 @@ void Network<T>::backward(const Mat<const T>& params, const Arr3<const T>& x, Wo
   KPDE_REQUIRE(!want_dx || (static_cast<int>(dx.extent(0)) == B && static_cast<int>(dx.extent(1)) == N &&
                             static_cast<int>(dx.extent(2)) == d),
                InputError, "backward: dx must be [B][N][input_dim]");
-  const int n_blocks = (N + P - 1) / P;
-  // Tasks: consecutive blocks of one network, at most ~128 tasks in all, so that the
-  // partial-gradient buffer stays small; the split does not depend on thread count.
-  const int per_task = std::max(1, (B * n_blocks + 127) / 128);
-  const int tasks_per_net = (n_blocks + per_task - 1) / per_task;
-  const int n_tasks = B * tasks_per_net;
-  const std::size_t np_ = n_params_;
-  if (ws.partial.extent(0) < np_ * n_tasks)
+  const TaskSplit t = split_tasks(B, N);
+  const std::size_t np_ = n_params_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
+  if (ws.partial.extent(0) < np_ * t.n_tasks)
     ws.partial = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.partial", Kokkos::WithoutInitializing),
-                                             np_ * n_tasks);
+                                             np_ * t.n_tasks);
   Kokkos::Experimental::UniqueToken<HostExec> token;
-  const std::size_t store_sz = block_store_size(C), scr_sz = block_scratch_size(C, true);
-  if (ws.scratch.extent(0) < scr_sz * token.size())
-    ws.scratch = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.scratch", Kokkos::WithoutInitializing),
-                                             scr_sz * token.size());
-  const auto M = second_mats<T>(channels);
-  const bool mod = spec_.arch == Arch::modified_mlp;
-  const std::vector<T> omega(omega_.begin(), omega_.end());
-  std::vector<T> wAw(static_cast<std::size_t>(M_) * std::max(S, 1), T(0));
-  for (int f = 0; f < M_; ++f)
-    for (int s = 0; s < S; ++s) {
-      const auto A = channels.second_matrix(s);
-      double q = 0;
-      for (int a = 0; a < d; ++a)
-        for (int b = 0; b < d; ++b) q += A[a][b] * omega_[f * d + a] * omega_[f * d + b];
-      wAw[f * S + s] = static_cast<T>(q);
-    }
-
-  dispatch_activation(spec_.activation, [&](auto act) {
-    using Act = decltype(act);
-    detail::dispatch_channels(G, S, [&](auto g_c, auto s_c) {
-      constexpr int GG = decltype(g_c)::value, SS = decltype(s_c)::value;
-      Kokkos::parallel_for(
-          "kpde::Network::backward", Kokkos::RangePolicy<HostExec>(0, n_tasks), [&](const int task) {
-            const int b = task / tasks_per_net, t = task % tasks_per_net;
-            const int id = token.acquire();
-            T* gp = ws.partial.data() + np_ * task;
-            std::fill(gp, gp + np_, T(0));
-            const T* prm = &params(b, 0);
-            const std::size_t CPmax = static_cast<std::size_t>(C) * P;
-            T* scr = ws.scratch.data() + scr_sz * id;
-            T* dY = scr;
-            T* dH = dY + CPmax * m;
-            T* dA = dH + CPmax * std::max(F, w);
-            T* dZ = dA + CPmax * w;
-            T* dU = dZ + CPmax * w;
-            T* dV = dU + CPmax * w;
-            T* dphi = dV + CPmax * w;
-            const int k_end = std::min(n_blocks, (t + 1) * per_task);
-            const int L = spec_.depth;
-            std::vector<const T*> Zl(L), Al(L), Hl(L);
-            for (int k = t * per_task; k < k_end; ++k) {
-              const int p0 = k * P, np = std::min(P, N - p0), cp = C * np;
-              const T* base = ws.store.data() + store_sz * (static_cast<std::size_t>(b) * n_blocks + k);
-              const T* phi = base;
-              const T* cur = base + CPmax * F;
-              const T *zu = nullptr, *U = nullptr, *zv = nullptr, *V = nullptr;
-              if (mod) {
-                zu = cur, U = cur + CPmax * w, zv = cur + 2 * CPmax * w, V = cur + 3 * CPmax * w;
-                cur += 4 * CPmax * w;
-                std::fill(dU, dU + static_cast<std::size_t>(w) * cp, T(0));
-                std::fill(dV, dV + static_cast<std::size_t>(w) * cp, T(0));
-              }
-              for (int l = 0; l < L; ++l) {
-                Zl[l] = cur, Al[l] = cur + CPmax * w;
-                cur += 2 * CPmax * w;
-                if (mod) Hl[l] = cur, cur += CPmax * w;
-                else Hl[l] = Al[l];
-              }
-              // dense layer adjoint: dW += dz in^T, db += sum over value columns of dz,
-              // din = W^T dz (when din != nullptr)
-              auto dense_bwd = [&](const Dense& Ld, const T* in, const T* dz, T* din) {
-                gemm('N', 'T', T(1), lm(in, Ld.in, cp), lm(dz, Ld.out, cp), T(1), lm(gp + Ld.W, Ld.in, Ld.out));
-                for (int p = 0; p < np; ++p)
-                  for (int j = 0; j < Ld.out; ++j) gp[Ld.b + j] += dz[j + static_cast<std::size_t>(Ld.out) * p];
-                if (din)
-                  gemm('N', 'N', T(1), lm(prm + Ld.W, Ld.in, Ld.out), lm(dz, Ld.out, cp), T(0), lm(din, Ld.in, cp));
-              };
-              for (int c = 0; c < C; ++c)
-                for (int p = 0; p < np; ++p)
-                  for (int j = 0; j < m; ++j) dY[j + static_cast<std::size_t>(m) * (c * np + p)] = d_out(b, p0 + p, c, j);
-              dense_bwd(out_, Hl[L - 1], dY, dH);
-              const bool need_dphi = want_dx;
-              for (int l = L - 1; l >= 0; --l) {
-                const T* dAct = dH;
-                if (mod) {
-                  detail::gate_backward<GG, SS, T>({U, w, np}, {V, w, np}, {Al[l], w, np}, {dH, w, np}, {dA, w, np},
-                                                    {dU, w, np}, {dV, w, np}, M);
-                  dAct = dA;
-                }
-                detail::act_backward<Act, GG, SS, T>({Zl[l], w, np}, {dAct, w, np}, {dZ, w, np}, M);
-                const T* in = l > 0 ? Hl[l - 1] : phi;
-                T* din = l > 0 ? dH : (need_dphi ? dphi : nullptr);
-                dense_bwd(hidden_[l], in, dZ, din);
-              }
-              if (mod) {
-                // gates: dZu = tanh'(.)dU ...; their input adjoints add to dphi
-                detail::act_backward<TanhAct, GG, SS, T>({zu, w, np}, {dU, w, np}, {dZ, w, np}, M);
-                dense_bwd(u_, phi, dZ, nullptr);
-                if (need_dphi)
-                  gemm('N', 'N', T(1), lm(prm + u_.W, u_.in, u_.out), lm(dZ, w, cp), T(1), lm(dphi, F, cp));
-                detail::act_backward<TanhAct, GG, SS, T>({zv, w, np}, {dV, w, np}, {dZ, w, np}, M);
-                dense_bwd(v_, phi, dZ, nullptr);
-                if (need_dphi)
-                  gemm('N', 'N', T(1), lm(prm + v_.W, v_.in, v_.out), lm(dZ, w, cp), T(1), lm(dphi, F, cp));
-              }
-              if (want_dx) {
-                detail::Jets<const T> J{dphi, F, np};
-                for (int p = 0; p < np; ++p) {
-                  const T* xp = &x(b, p0 + p, 0);
-                  T g[3] = {T(0), T(0), T(0)};
-                  for (int i = 0; i < raw_; ++i) g[i] += J.at(0, p)[i];
-                  for (int f = 0; f < M_; ++f) {
-                    const T* om = &omega[f * d];
-                    T th = T(0);
-                    for (int i = 0; i < d; ++i) th += om[i] * xp[i];
-                    const T sn = std::sin(th), cs = std::cos(th);
-                    const int rs = raw_ + f, rc = raw_ + M_ + f;
-                    T sg = T(0), cg = T(0), ss = T(0), cs2 = T(0);
-                    for (int q = 0; q < GG; ++q) sg += J.at(1 + q, p)[rs] * om[q], cg += J.at(1 + q, p)[rc] * om[q];
-                    for (int s = 0; s < SS; ++s)
-                      ss += J.at(1 + GG + s, p)[rs] * wAw[f * SS + s], cs2 += J.at(1 + GG + s, p)[rc] * wAw[f * SS + s];
-                    const T coef = J.at(0, p)[rs] * cs - sn * sg - cs * ss - J.at(0, p)[rc] * sn - cs * cg + sn * cs2;
-                    for (int i = 0; i < d; ++i) g[i] += coef * om[i];
-                  }
-                  for (int i = 0; i < d; ++i) dx(b, p0 + p, i) = g[i];
-                }
-              }
-            }
-            token.release(id);
-          });
-    });
+  detail::with_block_pass(*this, channels, [&](const auto& pass) {
+    const std::size_t per_thread = CPmax * m + pass.scratch_size();
+    if (ws.scratch.extent(0) < per_thread * token.size())
+      ws.scratch = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.scratch", Kokkos::WithoutInitializing),
+                                               per_thread * token.size());
+    Kokkos::parallel_for(
+        "kpde::Network::backward", Kokkos::RangePolicy<HostExec>(0, t.n_tasks), [&](const int task) {
+          const int b = task / t.tasks_per_net, tk = task % t.tasks_per_net;
+          const int id = token.acquire();
+          T* gp = ws.partial.data() + np_ * task;
+          std::fill(gp, gp + np_, T(0));
+          T* dy = ws.scratch.data() + per_thread * id;
+          T* scr = dy + CPmax * m;
+          const int k_end = std::min(t.n_blocks, (tk + 1) * t.per_task);
+          for (int k = tk * t.per_task; k < k_end; ++k) {
+            const int p0 = k * P, np = std::min(P, N - p0);
+            T* base = ws.store.data() + store_sz * (static_cast<std::size_t>(b) * t.n_blocks + k);
+            for (int c = 0; c < C; ++c)
+              for (int p = 0; p < np; ++p)
+                for (int j = 0; j < m; ++j)
+                  dy[j + static_cast<std::size_t>(m) * (c * np + p)] = d_out(b, p0 + p, c, j);
+            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, scr, want_dx ? &dx(b, p0, 0) : nullptr);
+          }
+          token.release(id);
+        });
   });
-  // Sum the task partials of each network in a fixed order.
-  const std::size_t n_sum = static_cast<std::size_t>(B) * np_;
-  Kokkos::parallel_for(
-      "kpde::Network::reduce_grad", Kokkos::RangePolicy<HostExec>(0, n_sum), [&](const std::size_t bi) {
-        const std::size_t b = bi / np_, i = bi % np_;
-        T s = accumulate ? grad(b, i) : T(0);
-        for (int t = 0; t < tasks_per_net; ++t) s += ws.partial(np_ * (b * tasks_per_net + t) + i);
-        grad(b, i) = s;
-      });
+  reduce_partials(ws, t, B, grad, accumulate);
+}
+
+template <class T>
+double Network<T>::forward_backward(const Mat<const T>& params, const Arr3<const T>& x, const ChannelSpec& channels,
+                                    const BlockLoss<T>& loss, Workspace<T>& ws, const Mat<T>& grad,
+                                    bool accumulate) const {
+  check_shapes(params, x, channels, "forward_backward");
+  const int B = static_cast<int>(params.extent(0)), N = static_cast<int>(x.extent(1));
+  const int m = spec_.output_dim, C = channels.n_channels(), P = spec_.block_points;
+  KPDE_REQUIRE(static_cast<int>(grad.extent(0)) == B && grad.extent(1) == n_params_, InputError,
+               "forward_backward: grad must be [B][n_params]");
+  const TaskSplit t = split_tasks(B, N);
+  const std::size_t np_ = n_params_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
+  if (ws.partial.extent(0) < np_ * t.n_tasks)
+    ws.partial = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.partial", Kokkos::WithoutInitializing),
+                                             np_ * t.n_tasks);
+  ws.valid = false;  // the block storage is per thread and not kept
+  std::vector<double> task_loss(t.n_tasks, 0.0);
+  Kokkos::Experimental::UniqueToken<HostExec> token;
+  detail::with_block_pass(*this, channels, [&](const auto& pass) {
+    const std::size_t per_thread = 2 * CPmax * m + store_sz + pass.scratch_size();
+    if (ws.scratch.extent(0) < per_thread * token.size())
+      ws.scratch = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.scratch", Kokkos::WithoutInitializing),
+                                               per_thread * token.size());
+    Kokkos::parallel_for(
+        "kpde::Network::forward_backward", Kokkos::RangePolicy<HostExec>(0, t.n_tasks), [&](const int task) {
+          const int b = task / t.tasks_per_net, tk = task % t.tasks_per_net;
+          const int id = token.acquire();
+          T* gp = ws.partial.data() + np_ * task;
+          std::fill(gp, gp + np_, T(0));
+          T* y = ws.scratch.data() + per_thread * id;
+          T* dy = y + CPmax * m;
+          T* base = dy + CPmax * m;
+          T* scr = base + store_sz;
+          double l = 0;
+          const int k_end = std::min(t.n_blocks, (tk + 1) * t.per_task);
+          for (int k = tk * t.per_task; k < k_end; ++k) {
+            const int p0 = k * P, np = std::min(P, N - p0);
+            pass.forward_block(&params(b, 0), &x(b, p0, 0), np, base, y);
+            l += loss(b, p0, np, y, dy);
+            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, scr, nullptr);
+          }
+          task_loss[task] = l;
+          token.release(id);
+        });
+  });
+  reduce_partials(ws, t, B, grad, accumulate);
+  double total = 0;
+  for (double l : task_loss) total += l;
+  return total;
 }
 
 template class Network<float>;

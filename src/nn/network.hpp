@@ -26,6 +26,7 @@
 /// Gradients are summed over blocks in a fixed order: results do not depend on the
 /// number of threads.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,19 @@ struct Workspace {
   bool valid = false;
 };
 
+/// A point-wise loss evaluated block by block inside Network::forward_backward.
+///   loss(b, p0, np, y, dy): y holds the outputs of points p0 .. p0+np-1 of network b,
+///   output k, channel c, point p at y[k + m*(c*np + p)]; the callee writes
+///   d(loss)/d(y) into dy (same layout) and returns the block's loss contribution.
+/// Called concurrently from several threads for different blocks.
+template <class T>
+using BlockLoss = std::function<double(int b, int p0, int np, const T* y, T* dy)>;
+
+namespace detail {
+template <class T, class Act, int G, int S>
+struct BlockPass;
+}
+
 template <class T>
 class Network {
  public:
@@ -104,6 +118,14 @@ class Network {
                 const Arr4<const T>& d_out, const Mat<T>& grad, bool accumulate = false,
                 const Arr3<T>& dx = Arr3<T>()) const;
 
+  /// Fused forward + loss + backward for a loss that is a sum over points: each block
+  /// of points goes forward through all layers, gets its adjoint from `loss`, and goes
+  /// back, while its activations are in cache (nothing of size N is stored).
+  /// Returns the summed loss; grad [B][n_params] as in backward (no dx).
+  double forward_backward(const Mat<const T>& params, const Arr3<const T>& x, const ChannelSpec& channels,
+                          const BlockLoss<T>& loss, Workspace<T>& ws, const Mat<T>& grad,
+                          bool accumulate = false) const;
+
   /// GEMM floating-point operations of one forward (and of one backward) pass on N
   /// points with C channels, per network: 2*rows*cols*inner summed over layers.
   double forward_flops(int N, int C) const;
@@ -123,10 +145,17 @@ class Network {
   Dense out_, u_, v_;
   std::size_t n_params_ = 0;
 
-  template <class Body>
-  void run_blocks(int B, int N, int C, Workspace<T>* ws, bool backward, Body&& body) const;
+  struct TaskSplit {
+    int n_blocks = 0, per_task = 1, tasks_per_net = 0, n_tasks = 0;
+  };
+  template <class, class, int, int>
+  friend struct detail::BlockPass;
+
   std::size_t block_store_size(int C) const;
-  std::size_t block_scratch_size(int C, bool backward) const;
+  void check_shapes(const Mat<const T>& params, const Arr3<const T>& x, const ChannelSpec& channels,
+                    const char* what) const;
+  TaskSplit split_tasks(int B, int N) const;
+  void reduce_partials(const Workspace<T>& ws, const TaskSplit& t, int B, const Mat<T>& grad, bool accumulate) const;
 };
 
 /// Views of one network as a batch of one (no copy): params [n] -> [1][n],

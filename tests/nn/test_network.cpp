@@ -342,3 +342,50 @@ TEST(Network, BadShapesAreRejected) {
   bad.depth = 0;
   EXPECT_THROW(Network<double>{bad}, kpde::InputError);
 }
+
+// The fused block pass gives the same loss and gradient as forward + backward.
+TEST(Network, ForwardBackwardEqualsSeparatePasses) {
+  for (auto arch : {Arch::mlp, Arch::modified_mlp}) {
+    NetworkSpec s;
+    s.width = 16, s.depth = 3, s.block_points = 6, s.arch = arch, s.output_dim = 2;
+    s.features.kind = FeatureKind::fourier_random;
+    s.features.n_random = 4;
+    Network<double> net(s);
+    const int B = 2, N = 17, n = net.n_params();
+    const auto ch = ChannelSpec::hessian(2);
+    const int C = ch.n_channels(), m = 2;
+    Mat<double> P("P", B, n);
+    Arr3<double> X("X", B, N, 2);
+    Rng rng(11);
+    for (int b = 0; b < B; ++b) {
+      Vec<double> pb("pb", n);
+      net.init_params(pb, 20 + b);
+      for (int i = 0; i < n; ++i) P(b, i) = pb(i);
+      for (int p = 0; p < N; ++p) X(b, p, 0) = rng.uniform(), X(b, p, 1) = rng.uniform();
+    }
+    // loss = sum over points of 0.5 (sum_c sum_k y_ck^2) * (1 + b)
+    Arr4<double> out("out", B, N, C, m), D("D", B, N, C, m);
+    Workspace<double> ws;
+    net.forward(P, X, ch, out, &ws);
+    double l_ref = 0;
+    for (int b = 0; b < B; ++b)
+      for (int p = 0; p < N; ++p)
+        for (int c = 0; c < C; ++c)
+          for (int k = 0; k < m; ++k) {
+            l_ref += 0.5 * (1 + b) * out(b, p, c, k) * out(b, p, c, k);
+            D(b, p, c, k) = (1 + b) * out(b, p, c, k);
+          }
+    Mat<double> G1("G1", B, n), G2("G2", B, n);
+    net.backward(P, X, ws, D, G1);
+    const BlockLoss<double> loss = [&](int b, int, int np, const double* y, double* dy) {
+      double l = 0;
+      for (int i = 0; i < m * C * np; ++i) l += 0.5 * (1 + b) * y[i] * y[i], dy[i] = (1 + b) * y[i];
+      return l;
+    };
+    Workspace<double> ws2;
+    const double l = net.forward_backward(P, X, ch, loss, ws2, G2);
+    EXPECT_NEAR(l, l_ref, 1e-12 * l_ref);
+    for (int b = 0; b < B; ++b)
+      for (int i = 0; i < n; ++i) EXPECT_NEAR(G1(b, i), G2(b, i), 1e-12 * (1 + std::abs(G1(b, i))));
+  }
+}
