@@ -23,6 +23,12 @@ LeftU<T> lm(T* p, int rows, int cols) {
   return LeftU<T>(p, rows, cols);
 }
 
+/// Grows a buffer to at least n entries (contents not kept, not initialised).
+template <class T>
+void ensure_size(Kokkos::View<T*, HostSpace>& v, std::size_t n, const char* label) {
+  if (v.extent(0) < n) v = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc(label, Kokkos::WithoutInitializing), n);
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -257,10 +263,12 @@ struct BlockPass {
 
   /// Adjoint of dense_forward: dW += dz in^T, db += sum of the value columns of dz,
   /// din = W^T dz (when din is given; added when din_add).
-  void dense_backward(const T* prm, const Dense& L, const T* in, const T* dz, T* gp, T* din, bool din_add,
-                      int np) const {
+  /// With first, dW and db are written instead of added to.
+  void dense_backward(const T* prm, const Dense& L, const T* in, const T* dz, T* gp, bool first, T* din,
+                      bool din_add, int np) const {
     const int cp = C * np;
-    gemm('N', 'T', T(1), lm(in, L.in, cp), lm(dz, L.out, cp), T(1), lm(gp + L.W, L.in, L.out));
+    gemm('N', 'T', T(1), lm(in, L.in, cp), lm(dz, L.out, cp), first ? T(0) : T(1), lm(gp + L.W, L.in, L.out));
+    if (first) std::fill(gp + L.b, gp + L.b + L.out, T(0));
     for (int p = 0; p < np; ++p)
       for (int j = 0; j < L.out; ++j) gp[L.b + j] += dz[j + static_cast<std::size_t>(L.out) * p];
     if (din)
@@ -346,8 +354,10 @@ struct BlockPass {
   /// Backward scratch per thread: dH [max(F,w)], dA, dZ, dU, dV [w], dphi [F].
   std::size_t scratch_size() const { return CPmax * (std::max(F, w) + 4 * w + F); }
 
-  /// Reverse pass of forward_block: dy [m x C*np] -> gp += dL/dparams, dx = dL/dx.
-  void backward_block(const T* prm, const T* x, int np, T* base, const T* dy, T* gp, T* scr, T* dx) const {
+  /// Reverse pass of forward_block: dy [m x C*np] -> gp += dL/dparams (gp = ... when
+  /// first), dx = dL/dx.
+  void backward_block(const T* prm, const T* x, int np, T* base, const T* dy, T* gp, bool first, T* scr,
+                      T* dx) const {
     const Ptrs p = layout(base);
     const int cp = C * np;
     T* dH = scr;
@@ -361,7 +371,7 @@ struct BlockPass {
       std::fill(dV, dV + static_cast<std::size_t>(w) * cp, T(0));
     }
     const int L = net.spec_.depth;
-    dense_backward(prm, net.out_, p.H[L - 1], dy, gp, dH, false, np);
+    dense_backward(prm, net.out_, p.H[L - 1], dy, gp, first, dH, false, np);
     for (int l = L - 1; l >= 0; --l) {
       const T* dAct = dH;
       if (mod) {
@@ -372,13 +382,13 @@ struct BlockPass {
       act_backward<Act, G, S, T>({p.Z[l], w, np}, {dAct, w, np}, {dZ, w, np}, M);
       const T* in = l > 0 ? p.H[l - 1] : p.phi;
       T* din = l > 0 ? dH : (dx ? dphi : nullptr);
-      dense_backward(prm, net.hidden_[l], in, dZ, gp, din, false, np);
+      dense_backward(prm, net.hidden_[l], in, dZ, gp, first, din, false, np);
     }
     if (mod) {
       act_backward<TanhAct, G, S, T>({p.zu, w, np}, {dU, w, np}, {dZ, w, np}, M);
-      dense_backward(prm, net.u_, p.phi, dZ, gp, dx ? dphi : nullptr, true, np);
+      dense_backward(prm, net.u_, p.phi, dZ, gp, first, dx ? dphi : nullptr, true, np);
       act_backward<TanhAct, G, S, T>({p.zv, w, np}, {dV, w, np}, {dZ, w, np}, M);
-      dense_backward(prm, net.v_, p.phi, dZ, gp, dx ? dphi : nullptr, true, np);
+      dense_backward(prm, net.v_, p.phi, dZ, gp, first, dx ? dphi : nullptr, true, np);
     }
     if (dx) features_backward(x, np, dphi, dx);
   }
@@ -423,8 +433,7 @@ void Network<T>::forward(const Mat<const T>& params, const Arr3<const T>& x, con
   const std::size_t store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
   if (ws) {
     const std::size_t need = store_sz * static_cast<std::size_t>(n_blocks) * B;
-    if (ws->store.extent(0) < need)
-      ws->store = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.store", Kokkos::WithoutInitializing), need);
+    ensure_size(ws->store, need, "kpde::ws.store");
     ws->B = B, ws->N = N, ws->C = C, ws->channels = channels, ws->valid = true;
   }
   Kokkos::Experimental::UniqueToken<HostExec> token;
@@ -449,15 +458,16 @@ void Network<T>::forward(const Mat<const T>& params, const Arr3<const T>& x, con
   });
 }
 
-// Backward tasks: consecutive blocks of one network, at most ~128 tasks in all, so
-// that the partial-gradient buffer stays small; the split does not depend on the
-// number of threads, so neither do the results.
+// Backward tasks: consecutive blocks of one network (at least 2, so that the task's
+// gradient accumulator is reused while in cache; more when there would be over 128
+// tasks, so that the partial-gradient buffer stays small). The split does not depend
+// on the number of threads, so neither do the results.
 template <class T>
 typename Network<T>::TaskSplit Network<T>::split_tasks(int B, int N) const {
   TaskSplit t;
   const int P = spec_.block_points;
   t.n_blocks = (N + P - 1) / P;
-  t.per_task = std::max(1, (B * t.n_blocks + 127) / 128);
+  t.per_task = std::max(2, (B * t.n_blocks + 127) / 128);
   t.tasks_per_net = (t.n_blocks + t.per_task - 1) / t.per_task;
   t.n_tasks = B * t.tasks_per_net;
   return t;
@@ -498,21 +508,16 @@ void Network<T>::backward(const Mat<const T>& params, const Arr3<const T>& x, Wo
                InputError, "backward: dx must be [B][N][input_dim]");
   const TaskSplit t = split_tasks(B, N);
   const std::size_t np_ = n_params_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
-  if (ws.partial.extent(0) < np_ * t.n_tasks)
-    ws.partial = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.partial", Kokkos::WithoutInitializing),
-                                             np_ * t.n_tasks);
+  ensure_size(ws.partial, np_ * t.n_tasks, "kpde::ws.partial");
   Kokkos::Experimental::UniqueToken<HostExec> token;
   detail::with_block_pass(*this, channels, [&](const auto& pass) {
     const std::size_t per_thread = CPmax * m + pass.scratch_size();
-    if (ws.scratch.extent(0) < per_thread * token.size())
-      ws.scratch = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.scratch", Kokkos::WithoutInitializing),
-                                               per_thread * token.size());
+    ensure_size(ws.scratch, per_thread * token.size(), "kpde::ws.scratch");
     Kokkos::parallel_for(
         "kpde::Network::backward", Kokkos::RangePolicy<HostExec>(0, t.n_tasks), [&](const int task) {
           const int b = task / t.tasks_per_net, tk = task % t.tasks_per_net;
           const int id = token.acquire();
           T* gp = ws.partial.data() + np_ * task;
-          std::fill(gp, gp + np_, T(0));
           T* dy = ws.scratch.data() + per_thread * id;
           T* scr = dy + CPmax * m;
           const int k_end = std::min(t.n_blocks, (tk + 1) * t.per_task);
@@ -523,7 +528,8 @@ void Network<T>::backward(const Mat<const T>& params, const Arr3<const T>& x, Wo
               for (int p = 0; p < np; ++p)
                 for (int j = 0; j < m; ++j)
                   dy[j + static_cast<std::size_t>(m) * (c * np + p)] = d_out(b, p0 + p, c, j);
-            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, scr, want_dx ? &dx(b, p0, 0) : nullptr);
+            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, k == tk * t.per_task, scr,
+                                want_dx ? &dx(b, p0, 0) : nullptr);
           }
           token.release(id);
         });
@@ -542,23 +548,18 @@ double Network<T>::forward_backward(const Mat<const T>& params, const Arr3<const
                "forward_backward: grad must be [B][n_params]");
   const TaskSplit t = split_tasks(B, N);
   const std::size_t np_ = n_params_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
-  if (ws.partial.extent(0) < np_ * t.n_tasks)
-    ws.partial = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.partial", Kokkos::WithoutInitializing),
-                                             np_ * t.n_tasks);
+  ensure_size(ws.partial, np_ * t.n_tasks, "kpde::ws.partial");
   ws.valid = false;  // the block storage is per thread and not kept
   std::vector<double> task_loss(t.n_tasks, 0.0);
   Kokkos::Experimental::UniqueToken<HostExec> token;
   detail::with_block_pass(*this, channels, [&](const auto& pass) {
     const std::size_t per_thread = 2 * CPmax * m + store_sz + pass.scratch_size();
-    if (ws.scratch.extent(0) < per_thread * token.size())
-      ws.scratch = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc("kpde::ws.scratch", Kokkos::WithoutInitializing),
-                                               per_thread * token.size());
+    ensure_size(ws.scratch, per_thread * token.size(), "kpde::ws.scratch");
     Kokkos::parallel_for(
         "kpde::Network::forward_backward", Kokkos::RangePolicy<HostExec>(0, t.n_tasks), [&](const int task) {
           const int b = task / t.tasks_per_net, tk = task % t.tasks_per_net;
           const int id = token.acquire();
           T* gp = ws.partial.data() + np_ * task;
-          std::fill(gp, gp + np_, T(0));
           T* y = ws.scratch.data() + per_thread * id;
           T* dy = y + CPmax * m;
           T* base = dy + CPmax * m;
@@ -569,7 +570,7 @@ double Network<T>::forward_backward(const Mat<const T>& params, const Arr3<const
             const int p0 = k * P, np = std::min(P, N - p0);
             pass.forward_block(&params(b, 0), &x(b, p0, 0), np, base, y);
             l += loss(b, p0, np, y, dy);
-            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, scr, nullptr);
+            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, k == tk * t.per_task, scr, nullptr);
           }
           task_loss[task] = l;
           token.release(id);
