@@ -26,7 +26,8 @@ LeftU<T> lm(T* p, int rows, int cols) {
 /// Grows a buffer to at least n entries (contents not kept, not initialised).
 template <class T>
 void ensure_size(Kokkos::View<T*, HostSpace>& v, std::size_t n, const char* label) {
-  if (v.extent(0) < n) v = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc(label, Kokkos::WithoutInitializing), n);
+  if (v.extent(0) < n)
+    v = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), n);
 }
 
 std::string lower(std::string s) {
