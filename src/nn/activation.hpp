@@ -78,6 +78,16 @@ inline float vexp(float x) {
 /// tanh: s = 1 - 2/(1 + e^{2z}) (z clamped to |z| <= 20, where tanh is +-1 in double);
 /// s' = 1 - s^2, s'' = -2 s s', s''' = -2 s' (1 - 3 s^2).
 struct TanhAct {
+  /// The derivatives are polynomials in the value t = s(z): the reverse pass reads t
+  /// from the stored forward output instead of evaluating tanh again.
+  static constexpr bool from_value = true;
+  template <class T>
+  static inline void derivatives_from_value(T t, T& s1, T& s2, T& s3) {
+    const T d = T(1) - t * t;
+    s1 = d;
+    s2 = T(-2) * t * d;
+    s3 = T(-2) * d * (T(1) - T(3) * t * t);
+  }
   template <class T>
   static inline void eval(T z, T& s0, T& s1, T& s2, T& s3) {
     z = z < T(-20) ? T(-20) : (z > T(20) ? T(20) : z);
@@ -92,6 +102,9 @@ struct TanhAct {
 
 /// sin: s = sin z, s' = cos z, s'' = -sin z, s''' = -cos z.
 struct SinAct {
+  static constexpr bool from_value = false;
+  template <class T>
+  static inline void derivatives_from_value(T, T&, T&, T&) {}
   template <class T>
   static inline void eval(T z, T& s0, T& s1, T& s2, T& s3) {
     const T s = std::sin(z), c = std::cos(z);
@@ -105,6 +118,9 @@ struct SinAct {
 /// GELU (exact, erf form): s = z Phi(z); s' = Phi + z phi; s'' = phi (2 - z^2);
 /// s''' = phi (z^3 - 4 z), with phi the standard normal density.
 struct GeluAct {
+  static constexpr bool from_value = false;
+  template <class T>
+  static inline void derivatives_from_value(T, T&, T&, T&) {}
   template <class T>
   static inline void eval(T z, T& s0, T& s1, T& s2, T& s3) {
     const T Phi = T(0.5) * (T(1) + std::erf(z * T(0.70710678118654752440)));
@@ -119,6 +135,9 @@ struct GeluAct {
 /// SiLU: s = z sigma(z); with q = sigma (1 - sigma), r = 1 - 2 sigma:
 /// s' = sigma + z q, s'' = q (2 + z r), s''' = q (3 r + z (r^2 - 2 q)).
 struct SiluAct {
+  static constexpr bool from_value = false;
+  template <class T>
+  static inline void derivatives_from_value(T, T&, T&, T&) {}
   template <class T>
   static inline void eval(T z, T& s0, T& s1, T& s2, T& s3) {
     const T sg = T(1) / (T(1) + detail::vexp(-z));

@@ -110,12 +110,25 @@ void act_forward(const Jets<const T>& Z, const Jets<T>& H, const SecondMats<T>& 
   }
 }
 
-/// Adjoint of act_forward: given dH, the adjoint of every channel of Z.
+/// s'(z), s''(z), s'''(z) for z[0..n), from the stored values h = s(z) when the
+/// activation allows it (tanh), else from z.
+template <class Act, class T>
+inline void act_derivs_chunk(const T* z, const T* h, int n, T* s0, T* s1, T* s2, T* s3) {
+  if constexpr (Act::from_value) {
+#pragma omp simd
+    for (int j = 0; j < n; ++j) Act::derivatives_from_value(h[j], s1[j], s2[j], s3[j]);
+  } else {
+    act_eval_chunk<Act>(z, n, s0, s1, s2, s3);
+  }
+}
+
+/// Adjoint of act_forward: given dH, the adjoint of every channel of Z
+/// (H, the forward output, gives s(z) for activations that need no re-evaluation).
 ///   dz_s = s' dh_s
 ///   dz_i = s' dh_i + s'' sum_s dh_s (2 A^s z_g)_i
 ///   dz   = s' dh + s'' sum_i dh_i z_i + sum_s dh_s (s''' q_s + s'' z_s)
 template <class Act, int G, int S, class T>
-void act_backward(const Jets<const T>& Z, const Jets<const T>& dH, const Jets<T>& dZ,
+void act_backward(const Jets<const T>& Z, const Jets<const T>& H, const Jets<const T>& dH, const Jets<T>& dZ,
                   const SecondMats<T>& M) {
   alignas(64) T s0[kChunk], s1[kChunk], s2[kChunk], s3[kChunk], q[kChunk];
   for (int p = 0; p < Z.P; ++p) {
@@ -124,7 +137,7 @@ void act_backward(const Jets<const T>& Z, const Jets<const T>& dH, const Jets<T>
       const T* zg[G > 0 ? G : 1];
       KPDE_UNROLL
       for (int i = 0; i < G; ++i) zg[i] = Z.at(1 + i, p) + j0;
-      act_eval_chunk<Act>(Z.at(0, p) + j0, n, s0, s1, s2, s3);
+      act_derivs_chunk<Act>(Z.at(0, p) + j0, H.at(0, p) + j0, n, s0, s1, s2, s3);
       T* dz0 = dZ.at(0, p) + j0;
       const T* dh0 = dH.at(0, p) + j0;
 #pragma omp simd

@@ -254,12 +254,13 @@ struct BlockPass {
     return p;
   }
 
-  /// z = W in + b (bias on the value columns only).
+  /// z = W in + b (bias on the value columns only): z starts as the bias and the GEMM
+  /// accumulates into it (one pass over z fewer than zeroing and adding the bias after).
   void dense_forward(const T* prm, const Dense& L, const T* in, T* z, int np) const {
     const int cp = C * np;
-    gemm('T', 'N', T(1), lm(prm + L.W, L.in, L.out), lm(in, L.in, cp), T(0), lm(z, L.out, cp));
-    for (int p = 0; p < np; ++p)
-      for (int j = 0; j < L.out; ++j) z[j + static_cast<std::size_t>(L.out) * p] += prm[L.b + j];
+    for (int p = 0; p < np; ++p) std::copy(prm + L.b, prm + L.b + L.out, z + static_cast<std::size_t>(L.out) * p);
+    std::fill(z + static_cast<std::size_t>(L.out) * np, z + static_cast<std::size_t>(L.out) * cp, T(0));
+    gemm('T', 'N', T(1), lm(prm + L.W, L.in, L.out), lm(in, L.in, cp), T(1), lm(z, L.out, cp));
   }
 
   /// Adjoint of dense_forward: dW += dz in^T, db += sum of the value columns of dz,
@@ -380,15 +381,15 @@ struct BlockPass {
                                {dV, w, np}, M);
         dAct = dA;
       }
-      act_backward<Act, G, S, T>({p.Z[l], w, np}, {dAct, w, np}, {dZ, w, np}, M);
+      act_backward<Act, G, S, T>({p.Z[l], w, np}, {p.A[l], w, np}, {dAct, w, np}, {dZ, w, np}, M);
       const T* in = l > 0 ? p.H[l - 1] : p.phi;
       T* din = l > 0 ? dH : (dx ? dphi : nullptr);
       dense_backward(prm, net.hidden_[l], in, dZ, gp, first, din, false, np);
     }
     if (mod) {
-      act_backward<TanhAct, G, S, T>({p.zu, w, np}, {dU, w, np}, {dZ, w, np}, M);
+      act_backward<TanhAct, G, S, T>({p.zu, w, np}, {p.U, w, np}, {dU, w, np}, {dZ, w, np}, M);
       dense_backward(prm, net.u_, p.phi, dZ, gp, first, dx ? dphi : nullptr, true, np);
-      act_backward<TanhAct, G, S, T>({p.zv, w, np}, {dV, w, np}, {dZ, w, np}, M);
+      act_backward<TanhAct, G, S, T>({p.zv, w, np}, {p.V, w, np}, {dV, w, np}, {dZ, w, np}, M);
       dense_backward(prm, net.v_, p.phi, dZ, gp, first, dx ? dphi : nullptr, true, np);
     }
     if (dx) features_backward(x, np, dphi, dx);
