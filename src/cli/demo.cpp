@@ -26,7 +26,7 @@ int run_demo(const Args& a) {
   const int nc = static_cast<int>(a.integer("--interior", 2048, 1));
   const int nb = static_cast<int>(a.integer("--boundary", 256, 1));
   const int adam_steps = static_cast<int>(a.integer("--steps", 2000, 0));
-  const int lbfgs_steps = static_cast<int>(a.integer("--lbfgs", 1000, 0));
+  const int lbfgs_steps = static_cast<int>(a.integer("--lbfgs", 3000, 0));
   const auto seed = static_cast<std::uint64_t>(a.integer("--seed", 0, 0));
   PoissonPinn<T> pinn(spec, nc, nb, seed);
   const int n = pinn.net().n_params();
