@@ -5,14 +5,14 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/rng.hpp"
 #include "mesh/sobol.hpp"
 
 namespace kpde::mesh {
 
 InteriorMethod parse_interior_method(const std::string& name) {
-  std::string s;
-  for (char c : name) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string s = to_lower(name);
   if (s == "uniform") return InteriorMethod::uniform;
   if (s == "latin_hypercube" || s == "lhs") return InteriorMethod::latin_hypercube;
   if (s == "sobol") return InteriorMethod::sobol;

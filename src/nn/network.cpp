@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/rng.hpp"
 #include "nn/gemm.hpp"
 #include "nn/jet_kernels.hpp"
@@ -30,15 +31,11 @@ void ensure_size(Kokkos::View<T*, HostSpace>& v, std::size_t n, const char* labe
     v = Kokkos::View<T*, HostSpace>(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), n);
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
 Activation parse_activation(const std::string& name) {
-  const std::string n = lower(name);
+  const std::string n = to_lower(name);
   if (n == "tanh") return Activation::tanh;
   if (n == "sin" || n == "sine") return Activation::sin;
   if (n == "gelu") return Activation::gelu;
@@ -57,7 +54,7 @@ std::string to_string(Activation a) {
 }
 
 Init parse_init(const std::string& name) {
-  const std::string n = lower(name);
+  const std::string n = to_lower(name);
   if (n == "xavier_normal" || n == "glorot_normal" || n == "xavier" || n == "glorot")
     return Init::xavier_normal;
   if (n == "xavier_uniform" || n == "glorot_uniform") return Init::xavier_uniform;

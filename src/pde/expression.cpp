@@ -1,5 +1,7 @@
 #include "pde/expression.hpp"
 
+#include "core/strings.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -333,17 +335,13 @@ int edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 /// "did you mean 'sin'?" for a near miss (case, or one or two edits), else "".
 std::string suggest(const std::string& name, const std::vector<std::string>& candidates) {
   std::string best;
   int best_d = 1 << 30;
   for (const std::string& c : candidates) {
-    const int d = lower(c) == lower(name) ? 0 : edit_distance(name, c);
+    const int d = to_lower(c) == to_lower(name) ? 0 : edit_distance(name, c);
     // ties: the candidate closest in length
     const auto len_gap = [&](const std::string& s) {
       return std::abs(static_cast<int>(s.size()) - static_cast<int>(name.size()));
