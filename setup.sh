@@ -17,7 +17,7 @@ log() { echo "[setup] $*" >&2; }
 # ---- 1. Debian packages --------------------------------------------------------
 pkgs=(build-essential cmake pkg-config patchelf
       libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev
-      petsc-dev libhdf5-openmpi-dev libeigen3-dev libyaml-cpp-dev
+      petsc-dev libhdf5-openmpi-dev zlib1g-dev libeigen3-dev libyaml-cpp-dev
       googletest libgtest-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -62,6 +62,7 @@ if(NOT HDF5_IS_PARALLEL)
   message(WARNING "kpde: serial HDF5 found; PETSc links the parallel one")
 endif()
 
+find_package(ZLIB REQUIRED)  # PNG encoding (io/png)
 find_package(yaml-cpp REQUIRED)
 find_package(GTest REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
