@@ -13,8 +13,10 @@ namespace kpde::cli {
 class Args {
  public:
   /// argv[first..] are options; `valued` take a value, `flags` do not.
+  /// Up to max_positional arguments that do not start with "--" are kept in order
+  /// (positional()); a valued option given several times keeps every value (all()).
   Args(int argc, char** argv, int first, const std::string& command, const std::set<std::string>& valued,
-       const std::set<std::string>& flags)
+       const std::set<std::string>& flags, std::size_t max_positional = 0)
       : command_(command) {
     for (int i = first; i < argc; ++i) {
       const std::string a = argv[i];
@@ -23,12 +25,22 @@ class Args {
       } else if (valued.count(a)) {
         if (i + 1 >= argc) throw InputError(command + ": option " + a + " needs a value");
         values_[a] = argv[++i];
+        all_[a].push_back(values_[a]);
+      } else if (a.rfind("--", 0) != 0 && positional_.size() < max_positional) {
+        positional_.push_back(a);
       } else {
         throw InputError(command + ": unknown argument '" + a + "'");
       }
     }
   }
   bool has(const std::string& k) const { return values_.count(k) > 0; }
+  /// Positional arguments in order.
+  const std::vector<std::string>& positional() const { return positional_; }
+  /// Every value of a repeatable option, in order (empty when absent).
+  std::vector<std::string> all(const std::string& k) const {
+    auto it = all_.find(k);
+    return it == all_.end() ? std::vector<std::string>() : it->second;
+  }
   std::string str(const std::string& k, const std::string& def) const {
     auto it = values_.find(k);
     return it == values_.end() ? def : it->second;
@@ -67,6 +79,8 @@ class Args {
  private:
   std::string command_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_;
+  std::vector<std::string> positional_;
 };
 
 }  // namespace kpde::cli

@@ -3,8 +3,16 @@
 namespace kpde::cli {
 /// `kpde bench pinn-step [options]`: Adam steps of the Poisson PINN, timed.
 int bench_pinn_step(int argc, char** argv, int first);
+/// `kpde bench reference [--n N[,N...]] [--solver S] [--rtol R] [--refine K]`: the PETSc
+/// finite-difference reference solver on 2-D Poisson, timed (wall, iterations, memory).
+int bench_reference(int argc, char** argv, int first);
 /// `kpde demo [options]`: trains the Poisson PINN (Adam then L-BFGS), prints its error.
 int demo(int argc, char** argv, int first);
+/// `kpde solve CONFIG [options]`: trains a PINN for a config's problem (docs/config.md).
+int solve(int argc, char** argv, int first);
+/// `kpde reference CONFIG [options]`: the PETSc finite-difference reference solution of
+/// a config's problem (data/reference), with the outputs of `kpde solve`.
+int reference(int argc, char** argv, int first);
 /// Threads asked for by `--threads N` anywhere on the command line (0 if absent).
 int threads_from_command_line(int argc, char** argv);
 }  // namespace kpde::cli

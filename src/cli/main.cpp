@@ -13,12 +13,19 @@ namespace {
 const char* kUsage =
     "usage: kpde <command> [options]\n"
     "commands:\n"
+    "  solve CONFIG             solve the config's PDE with a PINN and write the output folder\n"
+    "       [--out DIR] [--n N] [--set key.path=value ...] [--resume DIR] [--quiet] [--threads N]\n"
+    "       [--stop-after-steps K]   (stop with a checkpoint after K steps; continue with --resume DIR)\n"
+    "  reference CONFIG         solve the config's (linear, 2-D) PDE with PETSc finite differences\n"
+    "       [--out DIR] [--n N] [--set key.path=value ...]\n"
     "  demo                     train the Poisson PINN (-lap u = f on [-1,1]^2) and print its error\n"
     "       [--steps N] [--lbfgs N] [--width W] [--depth D] [--interior N] [--boundary N]\n"
     "       [--precision float64|float32] [--threads N] [--seed S]\n"
     "  bench pinn-step          time Adam steps of that PINN\n"
     "       [--precision float64|float32] [--threads N] [--width 64] [--depth 4]\n"
     "       [--interior 4096] [--boundary 512] [--steps K] [--block P]\n"
+    "  bench reference          time the PETSc finite-difference solver on 2-D Poisson\n"
+    "       [--n N[,N...]] [--solver auto|hypre|gamg|mumps|ilu] [--rtol 1e-8] [--refine K] [--repeat R]\n"
     "  version                  print the version and the Kokkos/MPI runtime\n";
 
 }  // namespace
@@ -34,11 +41,14 @@ int main(int argc, char** argv) {
     kpde::Runtime runtime(argc, argv, options);
     const std::string cmd = argv[1];
     if (cmd == "demo") return kpde::cli::demo(argc, argv, 2);
+    if (cmd == "solve") return kpde::cli::solve(argc, argv, 2);
+    if (cmd == "reference") return kpde::cli::reference(argc, argv, 2);
     if (cmd == "bench") {
-      if (argc < 3) throw kpde::InputError("bench: name a benchmark (pinn-step)");
+      if (argc < 3) throw kpde::InputError("bench: name a benchmark (pinn-step, reference)");
       const std::string which = argv[2];
       if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
-      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step)");
+      if (which == "reference") return kpde::cli::bench_reference(argc, argv, 3);
+      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step or reference)");
     }
     if (cmd == "version" || cmd == "--version") {
       std::printf("kpde 0.1.0\n%s\n", runtime.describe().c_str());

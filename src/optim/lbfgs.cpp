@@ -143,8 +143,8 @@ enum class SearchStatus {
 class Minimizer {
  public:
   Minimizer(const Objective& objective, const Vec<double>& x, const LbfgsOptions& options,
-            const LbfgsCallback& callback)
-      : objective_(objective), callback_(callback), options_(options), x_(x), n_(x.extent(0)) {
+            const LbfgsCallback& callback, LbfgsState* state)
+      : objective_(objective), callback_(callback), options_(options), x_(x), n_(x.extent(0)), state_(state) {
     const long default_budget = 25L * options.max_iterations + 1;
     max_evaluations_ = options.max_evaluations > 0
                            ? options.max_evaluations
@@ -203,7 +203,55 @@ class Minimizer {
   int n_pairs_ = 0;
   int oldest_ = 0;
   double gamma_ = 1;  // s'y / y'y of the newest pair
+  LbfgsState* state_ = nullptr;
+  std::vector<double> f_history_;
+  void restore_state();
+  void save_state();
 };
+
+void Minimizer::restore_state() {
+  const LbfgsState& st = *state_;
+  if (st.x.size() != n_ || st.g.size() != n_ || st.s.size() != st.y.size() ||
+      st.s.size() > static_cast<std::size_t>(options_.history))
+    throw Error("lbfgs_minimize: the saved state does not fit this problem (" + std::to_string(st.x.size()) +
+                " parameters, " + std::to_string(st.s.size()) + " pairs; expected " + std::to_string(n_) +
+                " parameters and at most " + std::to_string(options_.history) + " pairs)");
+  for (std::size_t i = 0; i < n_; ++i) x_(i) = st.x[i], g_(i) = st.g[i];
+  f_ = st.f;
+  clear_history();
+  for (std::size_t k = 0; k < st.s.size(); ++k) {
+    if (st.s[k].size() != n_ || st.y[k].size() != n_) throw Error("lbfgs_minimize: a saved pair has the wrong length");
+    Vec<double> sv = new_vec("kpde::optim::lbfgs::s", n_), yv = new_vec("kpde::optim::lbfgs::y", n_);
+    for (std::size_t i = 0; i < n_; ++i) sv(i) = st.s[k][i], yv(i) = st.y[k][i];
+    const int j = slot(n_pairs_);
+    s_[j] = sv, y_[j] = yv;
+    rho_[j] = st.rho.size() == st.s.size() ? st.rho[k] : 1.0 / dot(sv, yv);
+    ++n_pairs_;
+  }
+  gamma_ = st.gamma;
+  iterations_ = st.iterations;
+  evaluations_ = st.evaluations;
+  f_history_ = st.f_history;
+}
+
+void Minimizer::save_state() {
+  LbfgsState& st = *state_;
+  st.valid = true;
+  st.x.assign(x_.data(), x_.data() + n_);
+  st.g.assign(g_.data(), g_.data() + n_);
+  st.f = f_;
+  st.s.clear(), st.y.clear(), st.rho.clear();
+  for (int j = 0; j < n_pairs_; ++j) {
+    const int k = slot(j);
+    st.s.emplace_back(s_[k].data(), s_[k].data() + n_);
+    st.y.emplace_back(y_[k].data(), y_[k].data() + n_);
+    st.rho.push_back(rho_[k]);
+  }
+  st.gamma = gamma_;
+  st.iterations = iterations_;
+  st.evaluations = evaluations_;
+  st.f_history = f_history_;
+}
 
 bool Minimizer::evaluate_trial(double alpha, LinePoint& point) {
   step_to(x_, alpha, d_, x_t_);
@@ -378,6 +426,7 @@ LbfgsResult Minimizer::finish(LbfgsStop reason, const std::string& why) {
   result.evaluations = evaluations_;
   result.f = f_;
   result.grad_norm = grad_norm_;
+  if (state_ && std::isfinite(f_)) save_state();
   if (best_f_ < f_) {  // a line-search trial was better than the last accepted iterate
     Kokkos::deep_copy(x_, best_x_);
     result.f = best_f_;
@@ -393,8 +442,13 @@ LbfgsResult Minimizer::finish(LbfgsStop reason, const std::string& why) {
 }
 
 LbfgsResult Minimizer::run() {
-  ++evaluations_;
-  f_ = objective_(x_, g_);
+  const bool resumed = state_ && state_->valid;
+  if (resumed) {
+    restore_state();
+  } else {
+    ++evaluations_;
+    f_ = objective_(x_, g_);
+  }
   if (!std::isfinite(f_) || !all_finite(g_)) {
     grad_norm_ = std::numeric_limits<double>::quiet_NaN();
     return finish(LbfgsStop::non_finite,
@@ -404,7 +458,8 @@ LbfgsResult Minimizer::run() {
   Kokkos::deep_copy(best_x_, x_);
   Kokkos::deep_copy(best_g_, g_);
   grad_norm_ = inf_norm(g_);
-  std::vector<double> f_history{f_};
+  if (!resumed) f_history_ = {f_};
+  std::vector<double>& f_history = f_history_;
 
   for (;;) {
     if (grad_norm_ <= options_.grad_tol) {
@@ -517,10 +572,10 @@ const char* to_string(LbfgsStop reason) {
 }
 
 LbfgsResult lbfgs_minimize(const Objective& f, const Vec<double>& x, const LbfgsOptions& options,
-                           const LbfgsCallback& callback) {
+                           const LbfgsCallback& callback, LbfgsState* state) {
   options.validate();
   if (!f) throw Error("lbfgs_minimize: no objective given");
-  Minimizer minimizer(f, x, options, callback);
+  Minimizer minimizer(f, x, options, callback, state);
   return minimizer.run();
 }
 

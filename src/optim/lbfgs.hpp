@@ -20,6 +20,7 @@
 /// Not done yet: bound constraints, MPI-distributed vectors (x is one host buffer).
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/types.hpp"
 
@@ -75,13 +76,32 @@ using Objective = std::function<double(const Vec<const double>& x, const Vec<dou
 /// ||g||_inf at the new point; return false to stop (reason stopped_by_callback).
 using LbfgsCallback = std::function<bool(int iteration, double f, double grad_norm)>;
 
+/// Everything an L-BFGS run needs to continue exactly where it stopped (a checkpoint):
+/// the current iterate with its f and gradient, the curvature pairs (oldest first) and
+/// the counters. Filled by lbfgs_minimize on return; when valid on entry, the run
+/// continues from it instead of evaluating f at x (so a run split into several calls,
+/// with max_iterations raised between them, follows the same iterates as one call).
+struct LbfgsState {
+  bool valid = false;
+  std::vector<double> x, g;                 ///< current iterate and its gradient
+  double f = 0;                             ///< f at x
+  std::vector<std::vector<double>> s, y;    ///< curvature pairs, oldest first
+  std::vector<double> rho;                  ///< 1 / s'y of each pair
+  double gamma = 1;                         ///< s'y / y'y of the newest pair
+  int iterations = 0, evaluations = 0;      ///< counters so far (limits apply to them)
+  std::vector<double> f_history;            ///< f after each iteration (patience rule)
+};
+
 /// Minimises f from x. On return x holds the best finite point evaluated (the start
 /// when nothing better was found). Direction d = -H g from the two-loop recursion
 /// with H0 = (s'y / y'y) I of the newest pair; steps satisfy the strong Wolfe
 /// conditions (c1, c2) whenever the line search can meet them.
 /// Throws kpde::InputError when options.validate() does; exceptions thrown by f or
 /// callback propagate (x then holds the last accepted iterate).
+/// With `state`: continues from *state when state->valid (x is overwritten with
+/// state->x first) and stores the state at return into *state (the last accepted
+/// iterate, which may differ from the returned best point x).
 LbfgsResult lbfgs_minimize(const Objective& f, const Vec<double>& x, const LbfgsOptions& options,
-                           const LbfgsCallback& callback = {});
+                           const LbfgsCallback& callback = {}, LbfgsState* state = nullptr);
 
 }  // namespace kpde::optim

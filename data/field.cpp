@@ -1,0 +1,109 @@
+#include "data/field.hpp"
+
+#include "mesh/geometry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace kpde::data {
+
+double GridData::operator()(double x, double y) const {
+  const double hx = (x_hi - x_lo) / (nx - 1), hy = (y_hi - y_lo) / (ny - 1);
+  double fj = (std::clamp(x, x_lo, x_hi) - x_lo) / hx;
+  double fi = top_row_first ? (y_hi - std::clamp(y, y_lo, y_hi)) / hy : (std::clamp(y, y_lo, y_hi) - y_lo) / hy;
+  int j = std::min(static_cast<int>(fj), nx - 2), i = std::min(static_cast<int>(fi), ny - 2);
+  j = std::max(j, 0), i = std::max(i, 0);
+  const double tx = fj - j, ty = fi - i;
+  const auto v = [&](int r, int c) { return values[static_cast<std::size_t>(r) * nx + c]; };
+  return (1 - ty) * ((1 - tx) * v(i, j) + tx * v(i, j + 1)) + ty * ((1 - tx) * v(i + 1, j) + tx * v(i + 1, j + 1));
+}
+
+Field Field::constant(double value) {
+  Field f;
+  f.kind_ = Kind::constant;
+  f.value_ = value;
+  return f;
+}
+
+Field Field::expression(pde::Expression expr) {
+  Field f;
+  if (expr.is_constant()) {
+    f.kind_ = Kind::constant;
+    f.value_ = expr.eval(nullptr);
+    f.expr_ = std::make_shared<const pde::Expression>(std::move(expr));
+    return f;
+  }
+  f.kind_ = Kind::expression;
+  f.expr_ = std::make_shared<const pde::Expression>(std::move(expr));
+  return f;
+}
+
+Field Field::grid(std::shared_ptr<const GridData> data) {
+  Field f;
+  f.kind_ = Kind::grid;
+  f.grid_ = std::move(data);
+  return f;
+}
+
+bool Field::is_constant() const { return kind_ == Kind::constant; }
+
+double Field::constant_value() const {
+  KPDE_ASSERT(kind_ == Kind::constant, "field is not constant");
+  return value_;
+}
+
+double Field::operator()(const mesh::Point& x) const {
+  switch (kind_) {
+    case Kind::constant: return value_;
+    case Kind::expression: return expr_->eval(x.data());
+    case Kind::grid: return (*grid_)(x[0], x[1]);
+  }
+  return 0;
+}
+
+void Field::values(const Mat<const double>& x, double* out) const {
+  const std::size_t n = x.extent(0), d = x.extent(1);
+  switch (kind_) {
+    case Kind::constant:
+      std::fill(out, out + n, value_);
+      return;
+    case Kind::expression:
+      if (static_cast<std::size_t>(expr_->n_variables()) <= d) {
+        expr_->eval_many(n, x.data(), d, out);
+        return;
+      }
+      break;
+    case Kind::grid: break;
+  }
+  for (std::size_t i = 0; i < n; ++i) out[i] = (*this)(mesh::row_point(x, static_cast<int>(i)));
+}
+
+pde::Expression::Jet Field::jet(const mesh::Point& x, int dim) const {
+  pde::Expression::Jet j;
+  if (kind_ == Kind::constant) {
+    j.value = value_;
+    return j;
+  }
+  if (kind_ == Kind::grid) throw Error("field: derivatives of grid data are not available (" + grid_->origin + ")");
+  int active[3] = {0, 1, 2};
+  expr_->eval_jet(x.data(), active, std::min(dim, expr_->n_variables()), j);
+  return j;
+}
+
+std::string Field::describe() const {
+  switch (kind_) {
+    case Kind::constant: {
+      if (expr_) return expr_->text();
+      std::ostringstream s;
+      s << value_;
+      return s.str();
+    }
+    case Kind::expression: return expr_->text();
+    case Kind::grid:
+      return "grid " + grid_->origin + " [" + std::to_string(grid_->ny) + " x " + std::to_string(grid_->nx) + "]";
+  }
+  return "?";
+}
+
+}  // namespace kpde::data

@@ -1,0 +1,409 @@
+#include "data/problem.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/strings.hpp"
+#include "io/hdf5.hpp"
+#include "mesh/shape.hpp"
+
+namespace kpde::data {
+
+namespace {
+
+const char* kAxis[3] = {"x", "y", "z"};
+const char* kLoSide[3] = {"left", "bottom", "front"};
+const char* kHiSide[3] = {"right", "top", "back"};
+
+}  // namespace
+
+std::string Derivative::name() const {
+  if (order == 0) return "u";
+  if (order == 1) return std::string("u_") + kAxis[i];
+  return std::string("u_") + kAxis[i] + kAxis[j];
+}
+
+std::vector<Derivative> all_derivatives(int dim) {
+  std::vector<Derivative> out{{0, -1, -1}};
+  for (int i = 0; i < dim; ++i) out.push_back({1, i, -1});
+  for (int i = 0; i < dim; ++i) out.push_back({2, i, i});
+  for (int i = 0; i < dim; ++i)
+    for (int j = i + 1; j < dim; ++j) out.push_back({2, i, j});
+  return out;
+}
+
+std::vector<std::string> coordinate_names(int dim) {
+  std::vector<std::string> out;
+  for (int i = 0; i < dim; ++i) out.push_back(kAxis[i]);
+  return out;
+}
+
+std::vector<Derivative> Problem::operator_derivatives() const {
+  std::vector<Derivative> out;
+  if (!nonlinear) {
+    for (const auto& t : terms) out.push_back(t.derivative);
+    return out;
+  }
+  const auto all = all_derivatives(dim);
+  for (std::size_t k = 0; k < all.size(); ++k)
+    if (residual->depends_on(static_cast<int>(k))) out.push_back(all[k]);
+  return out;
+}
+
+bool Problem::constant_coefficients() const {
+  return std::all_of(terms.begin(), terms.end(), [](const LinearTerm& t) { return t.coefficient.is_constant(); });
+}
+
+const Field* Problem::coefficient(const Derivative& d) const {
+  for (const auto& t : terms)
+    if (t.derivative == d) return &t.coefficient;
+  return nullptr;
+}
+
+std::vector<int> Problem::constrained_parts() const {
+  std::set<int> s;
+  for (const auto& c : conditions) s.insert(c.part);
+  return {s.begin(), s.end()};
+}
+
+std::string Problem::describe() const {
+  std::ostringstream s;
+  s << dim << "-D";
+  if (time_axis >= 0) s << " (" << kAxis[time_axis] << " is time)";
+  if (nonlinear) {
+    s << ", nonlinear: " << residual->text();
+  } else {
+    s << ", linear:";
+    for (const auto& t : terms) s << " " << t.coefficient.describe() << "*" << t.derivative.name();
+  }
+  s << ", " << conditions.size() << " boundary condition(s)";
+  return s.str();
+}
+
+namespace {
+
+/// Loader state: the document, the problem's dimension and named constants.
+struct Loader {
+  const config::Document& doc;
+  int dim = 2;
+  std::map<std::string, double> constants;
+  mesh::Point lo{}, hi{};
+
+  pde::Expression parse(const config::Node& n, const std::vector<std::string>& vars) const {
+    return pde::Expression::parse(n.as_string(), vars, constants, n.where());
+  }
+
+  std::shared_ptr<const GridData> read_grid(const config::Node& n, const std::string& dataset_key) const {
+    const std::string file = doc.resolve_path(n.get_string("hdf5"));
+    const config::Node ds = n.at(dataset_key);
+    const std::string name = ds.as_string();
+    if (dim != 2) n.fail("grid data needs a 2-D problem");
+    auto grid = std::make_shared<GridData>();
+    io::Shape shape;
+    try {
+      const io::H5File f = io::H5File::open(file);
+      grid->values = f.read(name, &shape);
+    } catch (const InputError& e) {
+      ds.fail(e.what());
+    }
+    if (shape.size() != 2 || shape[0] < 2 || shape[1] < 2)
+      ds.fail("dataset '" + name + "' in " + file + " has shape " + io::shape_string(shape) +
+              ", expected a 2-D grid [ny x nx] with ny, nx >= 2");
+    grid->ny = static_cast<int>(shape[0]);
+    grid->nx = static_cast<int>(shape[1]);
+    grid->origin = file + ":" + name;
+    const std::string layout = n.get_choice("layout", "hypino", {"hypino", "kpde"});
+    grid->top_row_first = layout == "hypino";
+    std::vector<double> box_lo{lo[0], lo[1]}, box_hi{hi[0], hi[1]};
+    if (auto b = n.find("box")) {
+      if (!b->is_list() || b->size() != 2) b->fail("expected [[x_lo, x_hi], [y_lo, y_hi]]");
+      for (int k = 0; k < 2; ++k) {
+        const auto r = (*b)[k].as_doubles();
+        if (r.size() != 2 || !(r[0] < r[1])) (*b)[k].fail("expected [lo, hi] with lo < hi");
+        box_lo[k] = r[0], box_hi[k] = r[1];
+      }
+    }
+    grid->x_lo = box_lo[0], grid->x_hi = box_hi[0], grid->y_lo = box_lo[1], grid->y_hi = box_hi[1];
+    for (double v : grid->values)
+      if (!std::isfinite(v)) ds.fail("dataset '" + name + "' in " + file + " has non-finite values");
+    return grid;
+  }
+
+  /// A field: a number or expression text, or {hdf5: file, dataset: name, ...}.
+  Field field(const config::Node& n) const {
+    if (n.is_map()) return Field::grid(read_grid(n, "dataset"));
+    if (!n.is_scalar()) n.fail("expected a number, an expression or {hdf5: file, dataset: name}");
+    return Field::expression(parse(n, coordinate_names(dim)));
+  }
+
+  std::vector<double> point(const config::Node& n, std::size_t size) const {
+    const auto v = n.as_doubles();
+    if (v.size() != size) n.fail("expected " + std::to_string(size) + " coordinates");
+    return v;
+  }
+
+  mesh::Shape shape(const config::Node& n) const {
+    if (!n.is_map()) n.fail("expected a shape {type: disk|rectangle|triangle|polygon|box, name: ..., ...}");
+    const std::string type = n.get_choice("type", {"disk", "rectangle", "triangle", "polygon", "box"});
+    const std::string name = n.get_string("name");
+    if (name.empty()) n.at("name").fail("a shape needs a non-empty name (its boundary part)");
+    try {
+      if (type == "box") {
+        const auto lo_ = point(n.at("lo"), dim), hi_ = point(n.at("hi"), dim);
+        return mesh::box(lo_, hi_, name);
+      }
+      if (dim != 2) n.fail("a " + type + " needs a 2-D problem");
+      if (type == "disk") {
+        const auto c = point(n.at("center"), 2);
+        return mesh::disk(name, c[0], c[1], n.get_double("radius"));
+      }
+      if (type == "rectangle") {
+        const auto a = point(n.at("lo"), 2), b = point(n.at("hi"), 2);
+        return mesh::rectangle(name, a[0], a[1], b[0], b[1]);
+      }
+      const config::Node vs = n.at("vertices");
+      std::vector<mesh::Vertex> verts;
+      for (std::size_t i = 0; i < vs.size(); ++i) {
+        const auto p = point(vs[i], 2);
+        verts.push_back({p[0], p[1]});
+      }
+      if (type == "triangle") {
+        if (verts.size() != 3) vs.fail("a triangle needs exactly 3 vertices");
+        return mesh::triangle(name, verts[0], verts[1], verts[2]);
+      }
+      return mesh::polygon(name, verts);
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      if (msg.find(doc.file()) != std::string::npos || msg.rfind("--set", 0) == 0) throw;
+      n.fail(msg);
+    }
+  }
+};
+
+mesh::BoundaryKind parse_kind(const std::string& s) {
+  if (s == "dirichlet") return mesh::BoundaryKind::dirichlet;
+  if (s == "neumann") return mesh::BoundaryKind::neumann;
+  return mesh::BoundaryKind::robin;
+}
+
+const char* kind_name(mesh::BoundaryKind k) {
+  switch (k) {
+    case mesh::BoundaryKind::dirichlet: return "dirichlet";
+    case mesh::BoundaryKind::neumann: return "neumann";
+    case mesh::BoundaryKind::robin: return "robin";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Problem load_problem(config::Node section, const config::Document& doc) {
+  Problem p;
+  Loader L{doc};
+  p.name = section.get_string("name", "problem");
+
+  // ---- constants (named parameters of every expression)
+  if (auto c = section.find("constants")) {
+    if (!c->is_map()) c->fail("expected a map name: number");
+    for (const auto& k : c->keys()) L.constants[k] = c->get_double(k);
+  }
+
+  // ---- domain
+  const config::Node dom = section.at("domain");
+  const config::Node boxn = dom.at("box");
+  if (!boxn.is_list() || boxn.size() < 1 || boxn.size() > 3)
+    boxn.fail("expected a list of 1 to 3 ranges [lo, hi], e.g. [[-1, 1], [-1, 1]]");
+  p.dim = static_cast<int>(boxn.size());
+  L.dim = p.dim;
+  std::vector<double> lo(p.dim), hi(p.dim);
+  for (int k = 0; k < p.dim; ++k) {
+    const auto r = boxn[k].as_doubles();
+    if (r.size() != 2 || !(r[0] < r[1])) boxn[k].fail("expected a range [lo, hi] with lo < hi");
+    lo[k] = r[0], hi[k] = r[1];
+    L.lo[k] = r[0], L.hi[k] = r[1];
+  }
+  if (auto t = dom.find("time_axis")) {
+    const std::string a = to_lower(t->as_string());
+    p.time_axis = a == "x" ? 0 : a == "y" ? 1 : a == "z" ? 2 : -2;
+    if (p.time_axis == -2 || p.time_axis >= p.dim)
+      t->fail("expected one of the problem's axes (" + [&] {
+        std::string s;
+        for (int k = 0; k < p.dim; ++k) s += (k ? ", " : "") + std::string(kAxis[k]);
+        return s;
+      }() + ")");
+  }
+  mesh::Shape shape = mesh::box(lo, hi);
+  if (auto add = dom.find("add")) {
+    for (std::size_t i = 0; i < add->size(); ++i) shape = mesh::unite(shape, L.shape((*add)[i]));
+  }
+  if (auto holes = dom.find("holes")) {
+    for (std::size_t i = 0; i < holes->size(); ++i) shape = mesh::subtract(shape, L.shape((*holes)[i]));
+  }
+  try {
+    p.geometry = std::make_shared<const mesh::Geometry>(shape);
+  } catch (const InputError& e) {
+    dom.fail(e.what());
+  }
+  const mesh::Geometry& geo = *p.geometry;
+
+  // ---- operator
+  const config::Node op = section.at("operator");
+  if (!op.is_map()) op.fail("expected a map of coefficients (c_u, c_uxx, ...) or {residual: expression}");
+  const auto derivs = all_derivatives(p.dim);
+  for (const auto& d : derivs) p.residual_variables.push_back(d.name());
+  for (const auto& x : coordinate_names(p.dim)) p.residual_variables.push_back(x);
+  if (op.has("residual")) {
+    p.nonlinear = true;
+    const config::Node r = op.at("residual");
+    p.residual = std::make_shared<const pde::Expression>(L.parse(r, p.residual_variables));
+    bool any = false;
+    for (std::size_t k = 0; k < derivs.size(); ++k) any = any || p.residual->depends_on(static_cast<int>(k));
+    if (!any) r.fail("the residual does not depend on u or its derivatives");
+    for (const auto& d : derivs) {
+      std::string key = "c_" + d.name();
+      key.erase(std::remove(key.begin() + 2, key.end(), '_'), key.end());
+      if (op.has(key)) op.at(key).fail("give either a residual or coefficients, not both");
+    }
+  } else {
+    for (const auto& d : derivs) {
+      std::string key = "c_" + d.name();  // c_u, c_u_x -> c_ux
+      key.erase(std::remove(key.begin() + 2, key.end(), '_'), key.end());
+      if (auto c = op.find(key)) {
+        Field f = L.field(*c);
+        if (f.is_zero()) continue;
+        p.terms.push_back({d, f});
+      }
+    }
+    if (p.terms.empty()) op.fail("the operator has no nonzero coefficient (expected c_u, c_ux, c_uxx, ... or residual)");
+  }
+
+  // ---- source, exact
+  if (auto s = section.find("source")) p.source = L.field(*s);
+  if (auto e = section.find("exact")) {
+    p.exact = L.field(*e);
+    if (!p.exact->has_derivatives()) e->fail("the exact solution must be an expression");
+  }
+
+  // ---- boundary conditions
+  std::set<std::string> named;  // parts named explicitly
+  const auto bnode = section.find("boundary");
+  std::vector<std::pair<config::Node, std::vector<std::string>>> entries;
+  if (bnode) {
+    for (std::size_t i = 0; i < bnode->size(); ++i) {
+      const config::Node b = (*bnode)[i];
+      if (!b.is_map()) b.fail("expected {parts: [...], type: dirichlet|neumann|robin, value: ...}");
+      std::vector<std::string> parts;
+      if (b.has("part") && b.has("parts")) b.fail("give either part or parts, not both");
+      if (auto one = b.find("part")) parts = {one->as_string()};
+      else parts = b.at("parts").as_strings();
+      if (parts.empty()) b.at("parts").fail("the list of parts is empty");
+      for (const auto& name : parts)
+        if (name != "all") named.insert(name);
+      entries.push_back({b, parts});
+    }
+  }
+  for (const auto& [b, parts] : entries) {
+    const std::string type = b.get_choice("type", {"dirichlet", "neumann", "robin"});
+    Condition c;
+    c.kind = parse_kind(type);
+    c.value = L.field(b.at("value"));
+    c.weight = b.get_double_above("weight", 1.0, 0.0);
+    if (c.kind == mesh::BoundaryKind::robin) {
+      c.alpha = b.get_double("alpha");
+      c.beta = b.get_double("beta");
+      if (c.alpha == 0 && c.beta == 0) b.fail("robin: alpha and beta are both 0");
+    }
+    c.where = b.where();
+    std::vector<std::string> targets;
+    for (const auto& name : parts) {
+      if (name == "all") {
+        for (int id = 0; id < geo.n_parts(); ++id)
+          if (!named.count(geo.part_name(id)) && geo.part_length(id) > 0) targets.push_back(geo.part_name(id));
+      } else {
+        targets.push_back(name);
+      }
+    }
+    for (const auto& name : targets) {
+      Condition ci = c;
+      try {
+        ci.part = geo.part_id(name);
+      } catch (const InputError& e) {
+        (b.has("part") ? b.at("part") : b.at("parts")).fail(e.what());
+      }
+      ci.part_name = name;
+      for (const auto& other : p.conditions)
+        if (other.part == ci.part && other.kind == ci.kind)
+          b.fail("part '" + name + "' already has a " + type + " condition (" + other.where + ")");
+      p.conditions.push_back(ci);
+    }
+  }
+
+  // ---- initial data (time problems)
+  if (auto init = section.find("initial")) {
+    if (p.time_axis < 0) init->fail("initial data needs a time axis (domain.time_axis)");
+    const std::string side = kLoSide[p.time_axis];
+    const int part = geo.find_part(side);
+    if (part < 0) init->fail("the domain has no part '" + side + "' (the initial line)");
+    for (const auto& other : p.conditions)
+      if (other.part == part) init->fail("the initial line '" + side + "' also has a boundary condition (" + other.where + ")");
+    const config::Node v = init->at("value");
+    Condition c;
+    c.part = part, c.part_name = side, c.initial = true, c.where = v.where();
+    c.kind = mesh::BoundaryKind::dirichlet;
+    c.value = L.field(v);
+    c.weight = init->get_double_above("weight", 1.0, 0.0);
+    p.conditions.push_back(c);
+    if (auto r = init->find("rate")) {
+      if (!r->is_scalar()) r->fail("the initial rate must be a number or an expression");
+      Condition cr = c;
+      cr.where = r->where();
+      cr.kind = mesh::BoundaryKind::neumann;  // du/dn = -u_t on the initial line (n = -e_t)
+      const pde::Expression e = L.parse(*r, coordinate_names(p.dim));
+      cr.value = Field::expression(pde::Expression::parse("-(" + e.text() + ")", coordinate_names(p.dim),
+                                                          L.constants, r->where()));
+      p.conditions.push_back(cr);
+    }
+  }
+
+  // ---- every part of the boundary needs a condition (except the final time side)
+  std::vector<std::string> missing;
+  for (int id = 0; id < geo.n_parts(); ++id) {
+    if (geo.part_length(id) <= 0) continue;
+    const std::string& name = geo.part_name(id);
+    if (p.time_axis >= 0 && name == kHiSide[p.time_axis]) continue;
+    const bool has = std::any_of(p.conditions.begin(), p.conditions.end(), [&](const Condition& c) { return c.part == id; });
+    if (!has) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    std::string s;
+    for (const auto& m : missing) s += (s.empty() ? "" : ", ") + m;
+    (bnode ? *bnode : section).fail("no boundary condition on the part(s) " + s +
+                                    (p.time_axis >= 0 ? " (the initial line takes `initial:`)" : "") +
+                                    " (use `parts: all` for the rest)");
+  }
+
+  // ---- reference
+  if (auto r = section.find("reference")) {
+    if (r->is_scalar()) {
+      const std::string s = to_lower(r->as_string());
+      if (s != "petsc") r->fail("expected petsc or {hdf5: file, dataset: name, mask: name}");
+      p.reference_solver = s;
+    } else {
+      GridReference g;
+      g.solution = L.read_grid(*r, "dataset");
+      if (r->has("mask")) {
+        g.mask = L.read_grid(*r, "mask");
+        if (g.mask->nx != g.solution->nx || g.mask->ny != g.solution->ny)
+          r->at("mask").fail("the mask is [" + std::to_string(g.mask->ny) + " x " + std::to_string(g.mask->nx) +
+                             "] but the solution is [" + std::to_string(g.solution->ny) + " x " +
+                             std::to_string(g.solution->nx) + "]");
+      }
+      p.reference = g;
+    }
+  }
+  return p;
+}
+
+}  // namespace kpde::data

@@ -1,0 +1,103 @@
+#pragma once
+/// data::Problem: the PDE every kpde method solves (DESIGN.md 2 and 3.7), as loaded
+/// from the `problem:` section of a config (docs/config.md).
+///
+///   R[u](x) = f(x)  in Omega (a mesh::Geometry in d = 1..3 dimensions)
+///   R linear:    R[u] = sum_k c_k(x) D_k u, D_k in {u, u_x, u_y, u_z, u_xx, u_yy, u_zz,
+///                u_xy, u_xz, u_yz} (the family of DESIGN 3.7, extended to 1-3 axes)
+///   R nonlinear: an expression over u, its first and second derivatives and x
+///                (e.g. Burgers `u_y + u*u_x - 0.01/pi*u_xx`, y is time)
+///   boundary conditions per part: Dirichlet u = g, Neumann du/dn = g (outward n),
+///   Robin alpha u + beta du/dn = g. With a time axis t (one of the box axes), the
+///   initial value u = g0 and rate u_t = g1 on the side t = t_lo are conditions on that
+///   side (Dirichlet, and Neumann with value -g1 since n = -e_t there); the side
+///   t = t_hi has none.
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "data/field.hpp"
+#include "mesh/geometry.hpp"
+#include "mesh/raster.hpp"
+
+namespace kpde::data {
+
+/// A derivative D u: order 0 (u), 1 (u_i) or 2 (u_ij, i <= j). Axes 0, 1, 2 = x, y, z.
+struct Derivative {
+  int order = 0;
+  int i = -1, j = -1;
+  /// "u", "u_x", "u_xy", ...
+  std::string name() const;
+  bool operator==(const Derivative& o) const { return order == o.order && i == o.i && j == o.j; }
+};
+
+/// All derivatives up to second order in d dimensions, in a fixed order:
+/// u, u_x.., then u_xx, u_yy, u_zz, then u_xy, u_xz, u_yz (those that exist for d).
+std::vector<Derivative> all_derivatives(int dim);
+
+/// One term c(x) D u of a linear operator.
+struct LinearTerm {
+  Derivative derivative;
+  Field coefficient;
+};
+
+/// One boundary condition on one boundary part.
+struct Condition {
+  int part = -1;                       ///< Geometry part id
+  std::string part_name;
+  mesh::BoundaryKind kind = mesh::BoundaryKind::dirichlet;
+  Field value;                         ///< g
+  double alpha = 1, beta = 1;          ///< Robin: alpha u + beta du/dn = g
+  double weight = 1;                   ///< loss weight of this condition's points
+  bool initial = false;                ///< came from the `initial:` section
+  std::string where;                   ///< config location, for messages
+};
+
+/// A gridded reference solution to compare with (e.g. the HyPINO paper's arrays).
+struct GridReference {
+  std::shared_ptr<const GridData> solution;
+  std::shared_ptr<const GridData> mask;  ///< may be null: mask from the geometry
+};
+
+/// The problem. Shared, immutable after load.
+struct Problem {
+  std::string name;
+  std::shared_ptr<const mesh::Geometry> geometry;
+  int dim = 2;
+  int time_axis = -1;                  ///< -1, or the axis that is time
+  bool nonlinear = false;
+  std::vector<LinearTerm> terms;       ///< linear operator (nonzero terms only)
+  std::shared_ptr<const pde::Expression> residual;  ///< nonlinear operator
+  /// Variables of `residual`, in order: the names of all_derivatives(dim), then the
+  /// first dim of x, y, z.
+  std::vector<std::string> residual_variables;
+  Field source;
+  std::vector<Condition> conditions;
+  std::optional<Field> exact;
+  std::optional<GridReference> reference;
+  std::string reference_solver;        ///< "petsc" when asked for, else ""
+
+  /// Derivatives the operator needs (linear: its terms; nonlinear: the variables the
+  /// expression depends on).
+  std::vector<Derivative> operator_derivatives() const;
+  /// True when every linear coefficient is constant.
+  bool constant_coefficients() const;
+  /// Coefficient of derivative D (0 when absent); linear only.
+  const Field* coefficient(const Derivative& d) const;
+  /// Ids of the parts that carry at least one condition.
+  std::vector<int> constrained_parts() const;
+  /// A one-line summary ("2-D, linear: -1*u_xx -1*u_yy, 4 conditions").
+  std::string describe() const;
+};
+
+/// Reads the `problem:` section (see docs/config.md). Errors are kpde::InputError
+/// naming the config file, line, column and key.
+Problem load_problem(config::Node section, const config::Document& doc);
+
+/// Names of the variables of a field expression in d dimensions: x, y, z (first d).
+std::vector<std::string> coordinate_names(int dim);
+
+}  // namespace kpde::data

@@ -1,0 +1,104 @@
+#include "data/solution_output.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "io/atomic_file.hpp"
+#include "io/hdf5.hpp"
+#include "io/png.hpp"
+#include "io/xdmf.hpp"
+
+namespace kpde::data {
+
+const std::vector<double>* GridFields::find(const std::string& name) const {
+  for (const auto& f : fields)
+    if (f.first == name) return &f.second;
+  return nullptr;
+}
+
+ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<double>& truth,
+                           const std::vector<double>& mask) {
+  KPDE_REQUIRE(u.size() == truth.size() && (mask.empty() || mask.size() == u.size()), Error,
+               "error_metrics: sizes differ");
+  ErrorMetrics m;
+  double e2 = 0, t2 = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    if (!mask.empty() && mask[i] == 0) continue;
+    const double e = u[i] - truth[i];
+    e2 += e * e;
+    t2 += truth[i] * truth[i];
+    m.max_abs_err = std::max(m.max_abs_err, std::abs(e));
+    ++m.n;
+  }
+  if (m.n > 0) m.mse = e2 / m.n;
+  m.rel_l2 = t2 > 0 ? std::sqrt(e2 / t2) : std::sqrt(e2);
+  return m;
+}
+
+void make_output_directory(const std::string& dir) {
+  if (dir.empty()) throw InputError("output directory: empty path");
+  std::string path;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    path = dir.substr(0, pos);
+    if (path.empty()) continue;
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) throw InputError("output directory " + dir + ": " + path + " is not a directory");
+      continue;
+    }
+    if (mkdir(path.c_str(), 0777) != 0 && errno != EEXIST)
+      throw InputError("output directory " + dir + ": cannot create " + path + ": " + std::strerror(errno));
+  }
+  if (access(dir.c_str(), W_OK) != 0) throw InputError("output directory " + dir + " is not writable");
+}
+
+void write_solution_outputs(const std::string& dir, const GridFields& grid,
+                            const std::vector<std::pair<std::string, std::vector<double>>>& history,
+                            const io::JsonValue& metrics, const std::string& resolved_config,
+                            const std::string& description) {
+  make_output_directory(dir);
+  const std::size_t nx = grid.nx(), ny = grid.ny();
+  {
+    io::H5File f = io::H5File::create(dir + "/solution.h5");
+    f.set_attribute("/", "description", description);
+    f.set_attribute("/", "layout", "fields are [ny][nx], row 0 at the smallest y; x[j], y[i] are the node coordinates");
+    f.write("x", grid.x, {nx});
+    f.write("y", grid.y, {ny});
+    for (const auto& [name, values] : grid.fields) f.write(name, values, {ny, nx});
+    for (const auto& [name, values] : history)
+      if (!values.empty()) f.write("history/" + name, values, {values.size()});
+    f.close();
+  }
+  if (ny > 1) {
+    io::XdmfGrid2D x;
+    x.h5_file = "solution.h5";
+    x.nx = nx, x.ny = ny;
+    for (const auto& fld : grid.fields) x.fields.push_back(fld.first);
+    io::write_xdmf_2d(dir + "/solution.xdmf", x);
+    std::vector<std::uint8_t> mask;
+    if (const auto* m = grid.find("domain_mask")) {
+      mask.resize(m->size());
+      for (std::size_t i = 0; i < m->size(); ++i) mask[i] = (*m)[i] != 0;
+    }
+    io::HeatMapOptions o;
+    o.mask = mask;
+    o.title = "u";
+    io::write_heat_map_png(dir + "/u.png", *grid.find("u"), nx, ny, o);
+    if (const auto* e = grid.find("error")) {
+      o.title = "error";
+      io::write_heat_map_png(dir + "/error.png", *e, nx, ny, o);
+    }
+  }
+  io::write_json(dir + "/metrics.json", metrics);
+  if (!resolved_config.empty()) io::write_file_atomically(dir + "/config.resolved.yaml", resolved_config);
+}
+
+}  // namespace kpde::data

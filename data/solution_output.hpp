@@ -1,0 +1,51 @@
+#pragma once
+/// The output folder of `kpde solve` and `kpde reference` (docs/outputs.md):
+/// solution.h5 (+ loss history), solution.xdmf, u.png, error.png, metrics.json and
+/// config.resolved.yaml. Every file is written under a temporary name and renamed.
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/json.hpp"
+
+namespace kpde::data {
+
+/// Fields on an nx x ny grid of nodes, each stored [ny][nx], row 0 at the smallest y.
+struct GridFields {
+  std::vector<double> x, y;  ///< node coordinates, [nx] and [ny]
+  /// Named fields in output order (u first; then exact or reference, error, residual,
+  /// domain_mask).
+  std::vector<std::pair<std::string, std::vector<double>>> fields;
+  std::size_t nx() const { return x.size(); }
+  std::size_t ny() const { return y.size(); }
+  /// The field called `name`, or null.
+  const std::vector<double>* find(const std::string& name) const;
+};
+
+/// Errors of u against a truth over the nodes where mask != 0 (all when mask is empty):
+///   mse = mean (u - truth)^2, rel_l2 = ||u - truth||_2 / ||truth||_2 (or the absolute
+///   L2 norm when ||truth|| = 0), max_abs_err = max |u - truth|.
+struct ErrorMetrics {
+  double rel_l2 = 0, mse = 0, max_abs_err = 0;
+  long n = 0;
+};
+ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<double>& truth,
+                           const std::vector<double>& mask);
+
+/// Writes the output folder `dir` (created when missing; InputError when it cannot be).
+///  - solution.h5: x [nx], y [ny], every field [ny][nx]; `history/<name>` [steps] for each
+///    history series; attributes: description, the problem name.
+///  - solution.xdmf for ParaView; u.png and error.png (when an `error` field exists);
+///  - metrics.json (the given object) and config.resolved.yaml (when text is not empty).
+/// 1-D problems pass ny = 1 (y = {0}); XDMF and PNG are then skipped.
+void write_solution_outputs(const std::string& dir, const GridFields& grid,
+                            const std::vector<std::pair<std::string, std::vector<double>>>& history,
+                            const io::JsonValue& metrics, const std::string& resolved_config,
+                            const std::string& description);
+
+/// Creates `dir` and its parents when missing; InputError naming it when that fails or
+/// it is not a writable directory.
+void make_output_directory(const std::string& dir);
+
+}  // namespace kpde::data

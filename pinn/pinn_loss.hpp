@@ -1,0 +1,134 @@
+#pragma once
+/// The PINN loss of a data::Problem (DESIGN.md 2):
+///
+///   L(theta) = l_r / N_r sum_p r(x_p)^2                               interior points
+///            + l_D / N_D sum_q w_q (u(x_q) - g(x_q))^2                Dirichlet points
+///            + l_N / N_N sum_q w_q (alpha u + beta n.grad u - g)^2    Neumann/Robin points
+///   r(x) = R[u](x) - f(x), R the problem's operator (linear terms sum_k c_k(x) D_k u, or
+///   the nonlinear residual expression), w_q the weight of the point's condition, l_*
+///   the term weights (config weights times the automatic balancing factors).
+///
+/// The interior pass carries only the channels the operator needs (nn::ChannelSpec):
+/// for constant coefficients and no mixed derivative the second-order terms collapse
+/// into one channel sum_i c_ii u_ii (ChannelSpec::laplacian); variable coefficients
+/// take the diagonal channels; u_xy takes the full Hessian. Boundary passes carry u
+/// (Dirichlet) or u and grad u (Neumann, Robin). Each pass is one fused
+/// nn::Network::forward_backward: nothing of size N is stored between forward and
+/// backward.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/types.hpp"
+#include "data/problem.hpp"
+#include "mesh/sampling.hpp"
+#include "nn/network.hpp"
+#include "pinn/settings.hpp"
+
+namespace kpde::pinn {
+
+/// Loss terms (unweighted means: the sums above without l_*).
+struct LossTerms {
+  double residual = 0, dirichlet = 0, neumann = 0;
+  double& operator[](int k) { return k == 0 ? residual : k == 1 ? dirichlet : neumann; }
+  double operator[](int k) const { return k == 0 ? residual : k == 1 ? dirichlet : neumann; }
+};
+constexpr int kTerms = 3;
+constexpr const char* kTermNames[kTerms] = {"residual", "dirichlet", "neumann"};
+
+template <class T>
+class PinnLoss {
+ public:
+  /// Keeps references to problem and net (they must outlive this object).
+  PinnLoss(const data::Problem& problem, const nn::Network<T>& net, const TrainingSettings& settings);
+
+  /// Draws fresh collocation points: interior by settings.method and boundary points on
+  /// the parts that carry conditions, seeded by (settings.seed, round).
+  void sample(std::uint64_t round);
+  /// Replaces the interior points ([n][dim], inside Omega) and recomputes f and the
+  /// coefficients there.
+  void set_interior(const Mat<const double>& x);
+  /// Replaces the boundary points (x, normals, part ids) and recomputes the targets.
+  void set_boundary(const mesh::BoundarySamples& b);
+  const Mat<double>& interior() const { return x_int_; }
+  const mesh::BoundarySamples& boundary() const { return bnd_; }
+  int n_interior() const { return static_cast<int>(x_int_.extent(0)); }
+  int n_dirichlet() const { return static_cast<int>(d_.g.size()); }
+  int n_neumann() const { return static_cast<int>(n_.g.size()); }
+  /// Whether a term has points.
+  bool has_term(int k) const { return k == 0 ? n_interior() > 0 : k == 1 ? n_dirichlet() > 0 : n_neumann() > 0; }
+
+  /// Term weights l_* (residual, dirichlet, neumann).
+  std::array<double, kTerms> lambda{1, 1, 1};
+
+  /// L(theta) (returned), its gradient (written into grad, length n_params) and the
+  /// unweighted terms. With term_grads (3 buffers of n_params), also the gradient of each
+  /// unweighted term (for balancing); grad is then sum_k l_k term_grads[k].
+  double loss_and_grad(const Vec<const T>& params, const Vec<T>& grad, LossTerms* terms,
+                       std::array<Vec<T>, kTerms>* term_grads = nullptr);
+
+  /// u and the residual r = R[u] - f at points x [n][dim] (any points; f and the
+  /// coefficients are evaluated there). u and r get n entries each.
+  void evaluate(const Vec<const T>& params, const Mat<const double>& x, std::vector<double>* u,
+                std::vector<double>* r) const;
+
+  /// Least-squares solve for the output layer (linear operators only): with the hidden
+  /// layers fixed, u = sum_j W_j h_j + b is linear in (W, b), so is every term of L;
+  /// minimises L + ridge * mean(diag A'A) |(W, b)|^2 exactly (Householder QR of the
+  /// weighted rows) and writes W, b into params. Throws kpde::Error when the solve
+  /// is not finite.
+  void solve_output_layer(const Vec<T>& params, double ridge);
+  /// Offset and length of the output layer's weights and bias in the parameter buffer.
+  std::pair<std::size_t, std::size_t> output_layer() const;
+
+  /// Channels of the interior pass.
+  const nn::ChannelSpec& interior_channels() const { return ch_int_; }
+  /// GEMM flops of one loss_and_grad.
+  double flops() const;
+
+ private:
+  struct Interior {
+    Mat<T> x;                               // [N][d] network inputs
+    std::vector<double> f;                  // [N]
+    std::vector<std::vector<double>> coef;  // per linear term with a variable coefficient: [N]
+    std::vector<double> xd;                 // [N][d] coordinates (nonlinear residuals)
+  };
+  struct Boundary {
+    Mat<T> x;                               // [M][d]
+    std::vector<double> g, w, alpha, beta;  // [M]
+    std::vector<double> normal;             // [M][d]
+  };
+  /// A linear residual term: coefficient (constant, or coef[index]) times channel.
+  struct Term {
+    int channel = 0;
+    double constant = 0;
+    int variable = -1;
+  };
+
+  Interior make_interior(const Mat<const double>& x) const;
+  /// r and dr/dy_c at interior point p, whose channel c is y[c * stride].
+  double residual(const Interior& in, int p, const T* y, int stride, double* dr) const;
+
+  const data::Problem& problem_;
+  const nn::Network<T>& net_;
+  TrainingSettings settings_;
+  int dim_;
+  nn::ChannelSpec ch_int_, ch_d_, ch_n_;
+  std::vector<Term> terms_;
+  std::vector<int> term_field_;      // Term.variable -> index into problem_.terms
+  std::vector<int> var_channel_;     // nonlinear: derivative variable k -> channel (or -1)
+  std::vector<int> active_vars_;     // nonlinear: derivative variables the residual uses
+  Mat<double> x_int_;
+  mesh::BoundarySamples bnd_;
+  Interior int_;
+  Boundary d_, n_;
+  nn::Workspace<T> ws_int_, ws_d_, ws_n_;
+  std::shared_ptr<const nn::Network<T>> fnet_;  // hidden features as outputs (least squares)
+};
+
+extern template class PinnLoss<float>;
+extern template class PinnLoss<double>;
+
+}  // namespace kpde::pinn

@@ -1,0 +1,62 @@
+#pragma once
+/// The `model:` and `training:` sections of a `kpde solve` config (docs/config.md),
+/// read into plain structs. Errors name the file, line, column and key.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "mesh/sampling.hpp"
+#include "nn/network.hpp"
+#include "optim/adam.hpp"
+#include "optim/lbfgs.hpp"
+
+namespace kpde::pinn {
+
+enum class Precision { float64, float32 };
+
+/// `model:` type mlp | modified_mlp (the network of nn::Network).
+struct ModelSettings {
+  nn::NetworkSpec network;
+  Precision precision = Precision::float64;
+  nn::Init init = nn::Init::xavier_normal;
+  std::uint64_t seed = 1;
+};
+
+/// One optimisation stage.
+struct StageSettings {
+  enum class Kind { adam, lbfgs, least_squares };
+  Kind kind = Kind::adam;
+  long steps = 0;                 ///< adam: updates; lbfgs: iterations; least_squares: 1
+  optim::AdamOptions adam;
+  optim::LbfgsOptions lbfgs;
+  double ridge = 0;               ///< least squares: Tikhonov weight relative to the mean row norm^2
+  /// lbfgs: optimise the hidden layers only, the output layer being the least-squares
+  /// optimum at every evaluation (variable projection; linear operators).
+  bool varpro = false;
+  std::string name() const;       ///< "adam", "lbfgs", "least_squares"
+};
+
+/// `training:`.
+struct TrainingSettings {
+  long n_interior = 4096;
+  long n_boundary = 512;
+  mesh::InteriorMethod method = mesh::InteriorMethod::sobol;
+  long resample_every = 0;        ///< Adam steps between fresh collocation points (0: never)
+  double w_residual = 1, w_dirichlet = 1, w_neumann = 1;
+  std::string balance = "none";   ///< none | grad_norm
+  long balance_every = 100;
+  double balance_alpha = 0.9;     ///< moving-average factor of the balanced weights
+  long adaptive_every = 0;        ///< residual-based adaptive resampling period (0: off)
+  long adaptive_candidates = 0;   ///< candidate points per adaptive round (0: 4 n_interior)
+  double adaptive_fraction = 0.5; ///< share of the interior points picked by residual
+  std::vector<StageSettings> stages;
+  long checkpoint_every = 1000;   ///< steps between checkpoints (0: only at stage ends)
+  std::uint64_t seed = 0;         ///< collocation points
+  long total_steps() const;
+};
+
+ModelSettings load_model(config::Node section, int input_dim);
+TrainingSettings load_training(config::Node section, bool linear_operator);
+
+}  // namespace kpde::pinn

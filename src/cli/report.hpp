@@ -1,0 +1,45 @@
+#pragma once
+/// What `kpde solve` and `kpde reference` write besides training results: the fields on
+/// the output grid and the error metrics against the best truth available (an exact
+/// solution, a PETSc reference solve, a gridded reference such as the HyPINO arrays).
+#include <functional>
+#include <vector>
+
+#include "data/problem.hpp"
+#include "data/solution_output.hpp"
+#include "io/json.hpp"
+
+namespace kpde::cli {
+
+/// Evaluates a solution at points x [n][dim]: u (n values) and, when r is not null and
+/// the method has one, the PDE residual R[u] - f.
+using PointEval = std::function<void(const Mat<const double>& x, std::vector<double>* u, std::vector<double>* r)>;
+
+/// A truth on the output grid (e.g. a PETSc reference solve on the same n x n nodes).
+struct GridTruth {
+  std::string name;            ///< dataset name, e.g. "reference"
+  std::string description;     ///< e.g. "PETSc finite differences (hypre), 201 x 201"
+  std::vector<double> values;  ///< [ny][nx] on the output grid
+};
+
+struct Report {
+  data::GridFields fields;
+  io::JsonValue metrics = io::JsonValue::object();
+  data::ErrorMetrics summary{NAN, NAN, NAN, 0};  ///< the headline rel_l2 / mse / max_abs_err
+};
+
+/// Output grid (2-D: n x n nodes on the bounding box, row 0 at y_lo; 1-D: n nodes),
+/// u (0 outside Omega), the truth (exact solution, else `truth`, else the problem's
+/// gridded reference interpolated), error = u - truth, residual when with_residual,
+/// domain_mask; metrics rel_l2, mse, max_abs_err (against that truth over the nodes in
+/// Omega), residual_rms; and on a gridded reference's own grid the HyPINO paper's metric
+/// reference_mse_all_pixels = mean over all pixels of (u * mask - reference)^2.
+/// 3-D problems get metrics at 20000 Sobol points and no fields.
+Report build_report(const data::Problem& problem, int n, const PointEval& eval, bool with_residual,
+                    const GridTruth* truth = nullptr);
+
+/// The output grid points [nx*ny][dim] (row-major over (i, j)) of build_report.
+Mat<double> output_points(const data::Problem& problem, int n, std::vector<double>* x, std::vector<double>* y,
+                          std::vector<double>* mask);
+
+}  // namespace kpde::cli
