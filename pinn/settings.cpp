@@ -124,6 +124,7 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
     if (!(s.adaptive_fraction > 0 && s.adaptive_fraction <= 1)) a->at("fraction").fail("must be in (0, 1]");
   }
   s.checkpoint_every = t.get_long_min("checkpoint_every", 1000, 0);
+  s.monitor_every = t.get_long_min("monitor_every", 0, 0);
   s.seed = static_cast<std::uint64_t>(t.get_long_min("seed", 0, 0));
 
   const config::Node stages = t.at("stages");

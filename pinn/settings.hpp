@@ -52,6 +52,9 @@ struct TrainingSettings {
   double adaptive_fraction = 0.5; ///< share of the interior points picked by residual
   std::vector<StageSettings> stages;
   long checkpoint_every = 1000;   ///< steps between checkpoints (0: only at stage ends)
+  /// > 0: every this many steps, the relative L2 error against the exact solution at
+  /// 4096 fixed Sobol points of Omega goes into the history (time to accuracy).
+  long monitor_every = 0;
   std::uint64_t seed = 0;         ///< collocation points
   long total_steps() const;
 };

@@ -83,6 +83,29 @@ void Trainer<T>::record(int stage, double loss, const LossTerms& t, double lr) {
 }
 
 template <class T>
+void Trainer<T>::monitor() {
+  if (training_.monitor_every <= 0 || !problem_.exact || global_step_ % training_.monitor_every != 0) return;
+  if (monitor_exact_.empty()) {
+    mesh::InteriorOptions io;
+    io.method = mesh::InteriorMethod::sobol;
+    io.scramble = false;
+    monitor_points_ = mesh::sample_interior(*problem_.geometry, 4096, io);
+    monitor_exact_.resize(4096);
+    problem_.exact->values(monitor_points_, monitor_exact_.data());
+  }
+  std::vector<double> u;
+  loss_.evaluate(Vec<const T>(params_), monitor_points_, &u, nullptr);
+  double e2 = 0, t2 = 0;
+  for (std::size_t k = 0; k < u.size(); ++k) {
+    e2 += (u[k] - monitor_exact_[k]) * (u[k] - monitor_exact_[k]);
+    t2 += monitor_exact_[k] * monitor_exact_[k];
+  }
+  history_.monitor_step.push_back(double(global_step_));
+  history_.monitor_wall_s.push_back(elapsed());
+  history_.monitor_rel_l2.push_back(std::sqrt(e2 / t2));
+}
+
+template <class T>
 void Trainer<T>::progress(int stage, long k, long steps, double loss, const LossTerms& t, double lr, bool force) {
   if (options_.quiet) return;
   static const bool tty = isatty(fileno(stderr));
@@ -209,6 +232,7 @@ TrainResult Trainer<T>::run() {
         }
         record(s, loss, terms, lr);
         ++global_step_;
+        monitor();
         progress(s, k + 1, st.steps, loss, terms, lr);
         if (k + 1 < st.steps && (global_step_ == options_.stop_after ||
                                  (training_.checkpoint_every > 0 && global_step_ % training_.checkpoint_every == 0)))
@@ -250,6 +274,13 @@ TrainResult Trainer<T>::run() {
         loss = f, terms = t;
         record(s, f, t, 0);
         ++global_step_;
+        if (training_.monitor_every > 0 && global_step_ % training_.monitor_every == 0) {
+          for (std::size_t i = 0; i < n; ++i) pt(i) = T(x(i));
+          std::swap(params_, pt);
+          if (st.varpro) loss_.solve_output_layer(params_, st.ridge);
+          monitor();
+          std::swap(params_, pt);
+        }
         progress(s, it, st.steps, f, t, 0);
         return global_step_ != options_.stop_after;
       };
@@ -284,6 +315,7 @@ TrainResult Trainer<T>::run() {
       if (!std::isfinite(loss)) diverged("least squares gave a non-finite loss");
       record(s, loss, terms, 0);
       ++global_step_;
+      monitor();
       progress(s, 1, 1, loss, terms, 0);
       result.messages.push_back("least_squares: loss " + fmt_e(loss));
     }
@@ -380,6 +412,12 @@ void Trainer<T>::save_checkpoint(int stage, long step_in_stage, const optim::Ada
     f.write("history/wall_s", h.wall_s, {m});
     f.write("history/stage", h.stage, {m});
   }
+  if (!h.monitor_step.empty()) {
+    const std::size_t k = h.monitor_step.size();
+    f.write("history/monitor_step", h.monitor_step, {k});
+    f.write("history/monitor_wall_s", h.monitor_wall_s, {k});
+    f.write("history/monitor_rel_l2", h.monitor_rel_l2, {k});
+  }
   f.close();
   const_cast<Trainer*>(this)->last_checkpoint_step_ = global_step_;
 }
@@ -462,6 +500,11 @@ void Trainer<T>::resume(const std::string& path) {
     history_.lr = f.read("history/lr");
     history_.wall_s = f.read("history/wall_s");
     history_.stage = f.read("history/stage");
+  }
+  if (f.exists("history/monitor_step")) {
+    history_.monitor_step = f.read("history/monitor_step");
+    history_.monitor_wall_s = f.read("history/monitor_wall_s");
+    history_.monitor_rel_l2 = f.read("history/monitor_rel_l2");
   }
   last_checkpoint_step_ = global_step_;
 }

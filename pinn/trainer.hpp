@@ -23,6 +23,8 @@ namespace kpde::pinn {
 struct History {
   std::vector<double> step, loss, residual, dirichlet, neumann, lr, wall_s;
   std::vector<double> stage;  ///< stage index of each entry
+  /// training.monitor_every: (step, wall_s, rel_l2 against the exact solution)
+  std::vector<double> monitor_step, monitor_wall_s, monitor_rel_l2;
   std::size_t size() const { return step.size(); }
 };
 
@@ -68,6 +70,9 @@ class Trainer {
   void save_checkpoint(int stage, long step_in_stage, const optim::Adam<T>* adam,
                        const optim::LbfgsState* lbfgs) const;
   void record(int stage, double loss, const LossTerms& t, double lr);
+  void monitor();
+  Mat<double> monitor_points_;
+  std::vector<double> monitor_exact_;
   void progress(int stage, long k, long steps, double loss, const LossTerms& t, double lr, bool force = false);
   void adaptive_round(std::uint64_t round);
   void balance(const std::array<Vec<T>, kTerms>& term_grads);

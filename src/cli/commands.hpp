@@ -13,6 +13,9 @@ int solve(int argc, char** argv, int first);
 /// `kpde reference CONFIG [options]`: the PETSc finite-difference reference solution of
 /// a config's problem (data/reference), with the outputs of `kpde solve`.
 int reference(int argc, char** argv, int first);
+/// `kpde bench burgers-reference --out FILE [--n N] [--nu NU]`: the Cole-Hopf reference
+/// of the Burgers benchmark on a grid (data/burgers.hpp).
+int bench_burgers_reference(int argc, char** argv, int first);
 /// Threads asked for by `--threads N` anywhere on the command line (0 if absent).
 int threads_from_command_line(int argc, char** argv);
 }  // namespace kpde::cli

@@ -26,6 +26,8 @@ const char* kUsage =
     "       [--interior 4096] [--boundary 512] [--steps K] [--block P]\n"
     "  bench reference          time the PETSc finite-difference solver on 2-D Poisson\n"
     "       [--n N[,N...]] [--solver auto|hypre|gamg|mumps|ilu] [--rtol 1e-8] [--refine K] [--repeat R]\n"
+    "  bench burgers-reference  write the Cole-Hopf solution of the Burgers benchmark to HDF5\n"
+    "       --out FILE [--n 201] [--nu 0.0031831] [--nodes 4001]\n"
     "  version                  print the version and the Kokkos/MPI runtime\n";
 
 }  // namespace
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
       const std::string which = argv[2];
       if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
       if (which == "reference") return kpde::cli::bench_reference(argc, argv, 3);
-      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step or reference)");
+      if (which == "burgers-reference") return kpde::cli::bench_burgers_reference(argc, argv, 3);
+      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step, reference or burgers-reference)");
     }
     if (cmd == "version" || cmd == "--version") {
       std::printf("kpde 0.1.0\n%s\n", runtime.describe().c_str());

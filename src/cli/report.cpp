@@ -124,6 +124,7 @@ Report build_report(const data::Problem& p, int n, const PointEval& eval, bool w
     }
     const auto m = data::error_metrics(ur, ref.values, mask);
     metrics.set("reference_mse_all_pixels", se / double(ur.size()));
+    metrics.set("reference_mse_in_mask", m.mse);
     metrics.set("reference_rel_l2", m.rel_l2);
     metrics.set("reference_max_abs_err", m.max_abs_err);
     metrics.set("reference_grid", ref.origin + " [" + std::to_string(ref.ny) + " x " + std::to_string(ref.nx) + "]");

@@ -46,8 +46,12 @@ std::string emit(const YAML::Node& n) {
 }
 
 std::vector<std::pair<std::string, std::vector<double>>> history_series(const pinn::History& h) {
-  return {{"step", h.step},     {"loss", h.loss},   {"residual", h.residual}, {"dirichlet", h.dirichlet},
-          {"neumann", h.neumann}, {"lr", h.lr},     {"wall_s", h.wall_s},     {"stage", h.stage}};
+  return {{"step", h.step},         {"loss", h.loss},
+          {"residual", h.residual}, {"dirichlet", h.dirichlet},
+          {"neumann", h.neumann},   {"lr", h.lr},
+          {"wall_s", h.wall_s},     {"stage", h.stage},
+          {"monitor_step", h.monitor_step}, {"monitor_wall_s", h.monitor_wall_s},
+          {"monitor_rel_l2", h.monitor_rel_l2}};
 }
 
 /// The PETSc reference on the output grid, when the problem asks for one.
@@ -110,6 +114,22 @@ int run(SolveJob& job) {
   std::string stages;
   for (const auto& s : res.messages) stages += (stages.empty() ? "" : " | ") + s;
   metrics.set("stages", stages);
+  const pinn::History& h = trainer.history();
+  if (!h.monitor_rel_l2.empty()) {
+    // wall time at which the monitored error first reached each decade
+    io::JsonValue& tt = metrics["time_to_rel_l2"];
+    tt = io::JsonValue::object();
+    for (int d = 1; d <= 8; ++d) {
+      const double level = std::pow(10.0, -d);
+      for (std::size_t k = 0; k < h.monitor_rel_l2.size(); ++k)
+        if (h.monitor_rel_l2[k] <= level) {
+          char key[16];
+          std::snprintf(key, sizeof key, "1e-%d", d);
+          tt.set(key, h.monitor_wall_s[k]);
+          break;
+        }
+    }
+  }
   const auto hist = history_series(trainer.history());
   if (p.dim <= 2) {
     data::write_solution_outputs(job.out, rep.fields, hist, metrics, job.doc.resolved_text(),
