@@ -3,8 +3,9 @@
 # uninterrupted run, to 1e-10 relative (in practice bit for bit).
 set(args --quiet --set training.interior.n=256 --set training.boundary.n=64 --set model.width=16
     --set model.depth=2 --set output.n=21 --set training.checkpoint_every=10
-    --set "training.stages[0].steps=30" --set "training.stages[2].steps=30"
-    --set "training.stages[2].output_layer=least_squares" --set training.interior.resample_every=7)
+    --set "training.stages[0].steps=30" --set "training.stages[1].steps=30"
+    --set training.interior.resample_every=7 --set training.weights.balance=grad_norm
+    --set training.weights.balance_every=5)
 file(REMOVE_RECURSE ${OUT})
 function(run)
   execute_process(COMMAND ${KPDE} solve ${CONFIG} ${ARGN} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
