@@ -5,7 +5,7 @@ set(args --quiet --set training.interior.n=256 --set training.boundary.n=64 --se
     --set model.depth=2 --set output.n=21 --set training.checkpoint_every=10
     --set "training.stages[0].steps=30" --set "training.stages[1].steps=30"
     --set training.interior.resample_every=7 --set training.weights.balance=grad_norm
-    --set training.weights.balance_every=5)
+    --set training.weights.balance_every=5 --set "training.adaptive={every: 11, candidates: 512}")
 file(REMOVE_RECURSE ${OUT})
 function(run)
   execute_process(COMMAND ${KPDE} solve ${CONFIG} ${ARGN} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
