@@ -102,9 +102,14 @@ struct Loader {
     if (dim != 2) n.fail("grid data needs a 2-D problem");
     auto grid = std::make_shared<GridData>();
     io::Shape shape;
+    std::unique_ptr<io::H5File> f;
     try {
-      const io::H5File f = io::H5File::open(file);
-      grid->values = f.read(name, &shape);
+      f = std::make_unique<io::H5File>(io::H5File::open(file));
+    } catch (const InputError& e) {
+      n.at("hdf5").fail(e.what());
+    }
+    try {
+      grid->values = f->read(name, &shape);
     } catch (const InputError& e) {
       ds.fail(e.what());
     }
@@ -188,20 +193,12 @@ mesh::BoundaryKind parse_kind(const std::string& s) {
   return mesh::BoundaryKind::robin;
 }
 
-const char* kind_name(mesh::BoundaryKind k) {
-  switch (k) {
-    case mesh::BoundaryKind::dirichlet: return "dirichlet";
-    case mesh::BoundaryKind::neumann: return "neumann";
-    case mesh::BoundaryKind::robin: return "robin";
-  }
-  return "?";
-}
 
 }  // namespace
 
 Problem load_problem(config::Node section, const config::Document& doc) {
   Problem p;
-  Loader L{doc};
+  Loader L{doc, 2, {}, {}, {}};
   p.name = section.get_string("name", "problem");
 
   // ---- constants (named parameters of every expression)

@@ -118,7 +118,7 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
   if (!(s.balance_alpha >= 0 && s.balance_alpha < 1)) w.at("balance_alpha").fail("must be in [0, 1)");
 
   if (auto a = t.find("adaptive")) {
-    s.adaptive_every = a->get_long_min("every", 1);
+    s.adaptive_every = a->require_long("every", 1);
     s.adaptive_candidates = a->get_long_min("candidates", 0, 0);
     s.adaptive_fraction = a->get_double("fraction", 0.5);
     if (!(s.adaptive_fraction > 0 && s.adaptive_fraction <= 1)) a->at("fraction").fail("must be in (0, 1]");
@@ -136,7 +136,7 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
     const std::string type = st.get_choice("type", {"adam", "lbfgs", "least_squares"});
     if (type == "adam") {
       g.kind = StageSettings::Kind::adam;
-      g.steps = st.get_long_min("steps", 1);
+      g.steps = st.require_long("steps", 1);
       const double lr = st.get_double_above("lr", 1e-3, 0.0);
       g.adam.schedule = load_schedule(st, lr, g.steps);
       g.adam.clip_norm = st.get_double("clip_norm", 0.0);
@@ -148,7 +148,7 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
       }
     } else if (type == "lbfgs") {
       g.kind = StageSettings::Kind::lbfgs;
-      g.steps = st.get_long_min("steps", 1);
+      g.steps = st.require_long("steps", 1);
       g.lbfgs.max_iterations = static_cast<int>(g.steps);
       g.lbfgs.history = static_cast<int>(st.get_long_min("history", 50, 1));
       g.lbfgs.grad_tol = st.get_double("grad_tol", 1e-12);

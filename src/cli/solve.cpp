@@ -154,10 +154,12 @@ void load_job(SolveJob& job, const Args& a) {
   job.training = pinn::load_training(root.at("training"), !job.problem.nonlinear);
   job.fd_options = data::load_fd_options(root.section("petsc"));
   const config::Node out = root.section("output");
-  job.n = static_cast<int>(out.get_long_min("n", 201, 2));
+  job.n = static_cast<int>(out.get_long_min("n", 201, 2, 100000));
   job.out = out.get_string("dir", "kpde_out/" + job.problem.name);
   job.doc.check_unused();
-  job.n = static_cast<int>(a.integer("--n", job.n, 2));
+  const long n_arg = a.integer("--n", job.n, 2);
+  if (n_arg > 100000) throw InputError("--n must be <= 100000, got " + std::to_string(n_arg));
+  job.n = static_cast<int>(n_arg);
   job.quiet = a.has("--quiet");
   job.fingerprint = emit(root.at("problem").yaml()) + "\n" + emit(root.at("model").yaml()) + "\n" +
                     emit(root.at("training").yaml());

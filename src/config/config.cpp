@@ -141,7 +141,10 @@ std::size_t Node::size() const {
 std::vector<std::string> Node::keys() const {
   std::vector<std::string> out;
   if (!is_map()) return out;
-  for (const auto& kv : yaml_) out.push_back(kv.first.as<std::string>());
+  for (const auto& kv : yaml_) {
+    if (!kv.first.IsScalar()) Node(doc_, kv.first, path_).fail("a key must be a plain name, not a list or a map");
+    out.push_back(kv.first.Scalar());
+  }
   return out;
 }
 
@@ -229,16 +232,18 @@ std::string Node::get_string(const std::string& key, const std::string& fallback
   return store_default(*this, yaml_, key, fallback);
 }
 
-long Node::get_long_min(const std::string& key, long fallback, long lo) const {
+long Node::get_long_min(const std::string& key, long fallback, long lo, long hi) const {
   const long v = get_long(key, fallback);
   if (v < lo) at(key).fail("must be >= " + std::to_string(lo) + ", got " + std::to_string(v));
+  if (v > hi) at(key).fail("must be <= " + std::to_string(hi) + ", got " + std::to_string(v));
   return v;
 }
 
-long Node::get_long_min(const std::string& key, long lo) const {
+long Node::require_long(const std::string& key, long lo, long hi) const {
   const Node n = at(key);
   const long v = n.as_long();
   if (v < lo) n.fail("must be >= " + std::to_string(lo) + ", got " + std::to_string(v));
+  if (v > hi) n.fail("must be <= " + std::to_string(hi) + ", got " + std::to_string(v));
   return v;
 }
 
@@ -346,7 +351,10 @@ void Document::apply_override(const std::string& assignment) {
     const std::string& p = parts[k];
     const bool last = k + 1 == parts.size();
     if (p[0] == '[') {
-      const std::size_t i = std::stoul(p.substr(1, p.size() - 2));
+      const std::string digits = p.substr(1, p.size() - 2);
+      if (digits.size() > 9)
+        throw InputError("--set " + assignment + ": list index " + digits + " is out of range");
+      const std::size_t i = std::stoul(digits);
       if (!cur.IsSequence() || i >= cur.size())
         throw InputError("--set " + assignment + ": '" + canonical + "' is not a list with an element " +
                          std::to_string(i));
@@ -382,9 +390,14 @@ void check_tree(const Document& doc, const YAML::Node& node, const std::string& 
   if (node.IsMap()) {
     const auto it = known.find(path);
     for (const auto& kv : node) {
-      const std::string key = kv.first.as<std::string>();
+      const YAML::Mark m = kv.first.Mark();
+      if (!kv.first.IsScalar())
+        throw InputError(file + (m.is_null() ? std::string() : ":" + std::to_string(m.line + 1) + ":" +
+                                                                  std::to_string(m.column + 1)) +
+                         ": " + (path.empty() ? std::string("(top level)") : path) +
+                         ": a key must be a plain name, not a list or a map");
+      const std::string key = kv.first.Scalar();
       if (it == known.end() || !it->second.count(key)) {
-        const YAML::Mark m = kv.first.Mark();
         const std::string p = child_path(path, key);
         std::string where = is_override(p) ? "--set " + p
                                            : file + (m.is_null() ? std::string()

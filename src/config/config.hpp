@@ -81,9 +81,12 @@ class Node {
   long get_long(const std::string& key, long fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   std::string get_string(const std::string& key, const std::string& fallback) const;
-  /// Integers with a lower bound: throws "must be >= lo" otherwise.
-  long get_long_min(const std::string& key, long fallback, long lo) const;
-  long get_long_min(const std::string& key, long lo) const;
+  /// Integers in [lo, hi]: throws "must be >= lo" / "must be <= hi" otherwise. The
+  /// default hi (10^9) keeps every count a valid int.
+  static constexpr long kMaxCount = 1000000000L;
+  long get_long_min(const std::string& key, long fallback, long lo, long hi = kMaxCount) const;
+  /// A required integer in [lo, hi].
+  long require_long(const std::string& key, long lo, long hi = kMaxCount) const;
   /// Numbers with a strict lower bound (> lo), e.g. positive sizes and rates.
   double get_double_above(const std::string& key, double fallback, double lo) const;
   /// A name from a fixed set (case-insensitive); returns the lower-case name. Throws

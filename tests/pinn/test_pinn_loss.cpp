@@ -1,0 +1,371 @@
+// pinn::PinnLoss (pinn/pinn_loss.hpp) in double:
+//  - loss_and_grad's parameter gradient against central differences of the loss, for
+//    each way the interior pass carries derivatives: the collapsed laplacian channel
+//    (constant coefficients), diagonal channels (variable coefficients), Hessian
+//    channels (u_xy), nonlinear residuals, and Neumann and Robin conditions on a hole;
+//  - per-term gradients that sum, with the lambda weights, to the total;
+//  - evaluate()'s residual against a residual computed here from finite differences of
+//    the network's value (no derivative channel involved), and the loss terms against
+//    means computed here from evaluate() and the boundary samples;
+//  - the least-squares output layer: zero output-layer gradient afterwards, no increase.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "data/problem.hpp"
+#include "nn/network.hpp"
+#include "pinn/pinn_loss.hpp"
+
+using namespace kpde;
+using pinn::LossTerms;
+using pinn::PinnLoss;
+
+namespace {
+
+/// A problem, a small network with random parameters and its loss on sampled points.
+struct Case {
+  data::Problem problem;
+  std::unique_ptr<nn::Network<double>> net;
+  Vec<double> params;
+  std::unique_ptr<PinnLoss<double>> loss;
+  int n_params() const { return net->n_params(); }
+};
+
+std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10, int depth = 2, int n_interior = 20,
+                                int n_boundary = 24, nn::Arch arch = nn::Arch::mlp) {
+  auto c = std::make_unique<Case>();
+  config::Document doc = config::Document::load_string("problem:\n" + problem_yaml, "case.yaml");
+  c->problem = data::load_problem(doc.root().at("problem"), doc);
+  nn::NetworkSpec spec;
+  spec.input_dim = c->problem.dim;
+  spec.width = width;
+  spec.depth = depth;
+  spec.arch = arch;
+  spec.activation = nn::Activation::tanh;
+  spec.block_points = 8;  // several blocks, so block boundaries are exercised
+  c->net = std::make_unique<nn::Network<double>>(spec);
+  c->params = Vec<double>("params", c->net->n_params());
+  c->net->init_params(c->params, 42);
+  // nonzero biases: zero ones would hide a missing bias gradient term
+  for (int i = 0; i < c->net->n_params(); ++i)
+    if (c->params(i) == 0) c->params(i) = 0.1 * std::sin(1.0 + i);
+  pinn::TrainingSettings s;
+  s.n_interior = n_interior;
+  s.n_boundary = n_boundary;
+  s.method = mesh::InteriorMethod::sobol;
+  s.seed = 3;
+  c->loss = std::make_unique<PinnLoss<double>>(c->problem, *c->net, s);
+  c->loss->sample(0);
+  return c;
+}
+
+/// max_i |fd_i - g_i| / max_i |g_i| for the gradient of the total loss (term < 0) or of
+/// one unweighted term, fd by central differences with step 1e-5 (1 + |p_i|).
+double gradient_error(Case& c, int term = -1) {
+  const int n = c.n_params();
+  Vec<double> grad("grad", n), scratch("scratch", n);
+  std::array<Vec<double>, pinn::kTerms> tg;
+  LossTerms t;
+  c.loss->loss_and_grad(c.params, grad, &t, &tg);
+  const Vec<double> g = term < 0 ? grad : tg[term];
+  const auto value = [&] {
+    LossTerms tt;
+    const double total = c.loss->loss_and_grad(c.params, scratch, &tt);
+    return term < 0 ? total : tt[term];
+  };
+  double max_err = 0, max_g = 0;
+  for (int i = 0; i < n; ++i) {
+    const double p = c.params(i), h = 1e-5 * (1 + std::abs(p));
+    c.params(i) = p + h;
+    const double fp = value();
+    c.params(i) = p - h;
+    const double fm = value();
+    c.params(i) = p;
+    max_err = std::max(max_err, std::abs((fp - fm) / (2 * h) - g(i)));
+    max_g = std::max(max_g, std::abs(g(i)));
+  }
+  EXPECT_GT(max_g, 0.0) << "the gradient is zero: nothing was checked";
+  return max_err / max_g;
+}
+
+/// u at points [n][2]/[n][1] (value channel only).
+std::vector<double> u_at(const Case& c, const std::vector<std::array<double, 2>>& pts) {
+  Mat<double> x("x", pts.size(), c.problem.dim);
+  for (std::size_t p = 0; p < pts.size(); ++p)
+    for (int k = 0; k < c.problem.dim; ++k) x(p, k) = pts[p][k];
+  std::vector<double> u;
+  c.loss->evaluate(c.params, x, &u, nullptr);
+  return u;
+}
+
+/// u and its derivatives at a 2-D point by finite differences of u (step h):
+/// {u, u_x, u_y, u_xx, u_yy, u_xy}.
+std::array<double, 6> fd_derivatives(const Case& c, double x, double y, double h) {
+  const auto u = u_at(c, {{x, y}, {x + h, y}, {x - h, y}, {x, y + h}, {x, y - h},
+                          {x + h, y + h}, {x + h, y - h}, {x - h, y + h}, {x - h, y - h}});
+  return {u[0],
+          (u[1] - u[2]) / (2 * h),
+          (u[3] - u[4]) / (2 * h),
+          (u[1] - 2 * u[0] + u[2]) / (h * h),
+          (u[3] - 2 * u[0] + u[4]) / (h * h),
+          (u[5] - u[6] - u[7] + u[8]) / (4 * h * h)};
+}
+
+/// Checks evaluate()'s residual at the interior points against R[u] - f computed from
+/// finite-difference derivatives of u and the problem's own coefficients, source or
+/// residual expression; and that mean r^2 equals the residual term of the loss.
+void check_residual(Case& c) {
+  const Mat<double>& x = c.loss->interior();
+  const int n = c.loss->n_interior();
+  ASSERT_GT(n, 0);
+  std::vector<double> u, r;
+  c.loss->evaluate(c.params, x, &u, &r);
+  ASSERT_EQ(static_cast<int>(r.size()), n);
+  double sum_r2 = 0, scale = 0;
+  for (int p = 0; p < n; ++p) scale = std::max(scale, std::abs(r[p]));
+  for (int p = 0; p < n; ++p) {
+    const mesh::Point pt{x(p, 0), x(p, 1), 0};
+    const auto d = fd_derivatives(c, pt[0], pt[1], 1e-3);
+    EXPECT_NEAR(u[p], d[0], 1e-12 * (1 + std::abs(d[0])));
+    double want = -c.problem.source(pt);
+    if (!c.problem.nonlinear) {
+      for (const auto& term : c.problem.terms) {
+        const int k = term.derivative.order == 0 ? 0
+                      : term.derivative.order == 1 ? 1 + term.derivative.i
+                      : term.derivative.i == term.derivative.j ? 3 + term.derivative.i
+                                                               : 5;
+        want += term.coefficient(pt) * d[k];
+      }
+    } else {
+      // residual variables in 2-D: u, u_x, u_y, u_xx, u_yy, u_xy, x, y
+      const double vars[8] = {d[0], d[1], d[2], d[3], d[4], d[5], pt[0], pt[1]};
+      want += c.problem.residual->eval(vars);
+    }
+    EXPECT_NEAR(r[p], want, 1e-4 * (1 + scale)) << "point " << p << " (" << pt[0] << ", " << pt[1] << ")";
+    sum_r2 += r[p] * r[p];
+  }
+  Vec<double> grad("grad", c.n_params());
+  LossTerms t;
+  c.loss->loss_and_grad(c.params, grad, &t);
+  EXPECT_NEAR(t.residual, sum_r2 / n, 1e-12 * t.residual);
+}
+
+/// Checks the Dirichlet and Neumann/Robin terms against means computed here from the
+/// boundary samples, the problem's conditions, u from evaluate() and n.grad u from
+/// central differences of u along the normal.
+void check_boundary_terms(Case& c) {
+  const mesh::BoundarySamples& b = c.loss->boundary();
+  double sd = 0, sn = 0;
+  int nd = 0, nn = 0;
+  const double h = 1e-5;
+  for (int q = 0; q < b.n_points(); ++q) {
+    const mesh::Point x{b.x(q, 0), b.x(q, 1), 0};
+    const double n0 = b.normal(q, 0), n1 = b.normal(q, 1);
+    const auto u = u_at(c, {{x[0], x[1]}, {x[0] + h * n0, x[1] + h * n1}, {x[0] - h * n0, x[1] - h * n1}});
+    const double dudn = (u[1] - u[2]) / (2 * h);
+    for (const auto& cond : c.problem.conditions) {
+      if (cond.part != b.part(q)) continue;
+      const double g = cond.value(x);
+      if (cond.kind == mesh::BoundaryKind::dirichlet) {
+        sd += cond.weight * (u[0] - g) * (u[0] - g);
+        ++nd;
+      } else {
+        const bool robin = cond.kind == mesh::BoundaryKind::robin;
+        const double e = (robin ? cond.alpha : 0.0) * u[0] + (robin ? cond.beta : 1.0) * dudn - g;
+        sn += cond.weight * e * e;
+        ++nn;
+      }
+    }
+  }
+  EXPECT_EQ(nd, c.loss->n_dirichlet());
+  EXPECT_EQ(nn, c.loss->n_neumann());
+  Vec<double> grad("grad", c.n_params());
+  LossTerms t;
+  c.loss->loss_and_grad(c.params, grad, &t);
+  if (nd > 0) {
+    EXPECT_NEAR(t.dirichlet, sd / nd, 1e-12 * t.dirichlet);
+  }
+  if (nn > 0) {
+    EXPECT_NEAR(t.neumann, sn / nn, 1e-7 * t.neumann);
+  }
+}
+
+const std::string kSquare = "  domain: {box: [[-1, 1], [-1, 1]]}\n";
+const std::string kDirichletAll = "  boundary: [{parts: all, type: dirichlet, value: x*y}]\n";
+
+/// (e): a disk hole with a Neumann condition, a Robin side, Dirichlet elsewhere.
+const std::string kHoleProblem =
+    "  domain:\n"
+    "    box: [[-1, 1], [-1, 1]]\n"
+    "    holes: [{type: disk, name: hole, center: [0.1, -0.1], radius: 0.4}]\n"
+    "  operator: {c_uxx: -1, c_uyy: -1}\n"
+    "  source: 1 + x*y\n"
+    "  boundary:\n"
+    "    - {parts: [hole], type: neumann, value: x*y}\n"
+    "    - {parts: [left], type: robin, value: y, alpha: 2, beta: 0.5, weight: 3}\n"
+    "    - {parts: all, type: dirichlet, value: x, weight: 2}\n";
+
+}  // namespace
+
+TEST(PinnLossGradient, ConstantCoefficientsCollapsedLaplacian) {
+  auto c = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -2.5, c_ux: 0.5, c_u: 1.5}\n"
+                               "  source: sin(pi*x)*y\n" + kDirichletAll);
+  EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::laplacian);
+  EXPECT_LT(gradient_error(*c), 1e-6);
+  check_residual(*c);
+  check_boundary_terms(*c);
+}
+
+TEST(PinnLossGradient, VariableCoefficientsDiagonalChannels) {
+  auto c = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: exp(y), c_uy: x, c_u: cos(x*y)}\n"
+                               "  source: x - y\n" + kDirichletAll);
+  EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::diagonal);
+  EXPECT_LT(gradient_error(*c), 1e-6);
+  check_residual(*c);
+}
+
+TEST(PinnLossGradient, MixedDerivativeHessianChannels) {
+  auto c = make_case(kSquare + "  operator: {c_uxx: 1+y, c_uyy: 1, c_uxy: 0.7, c_ux: -0.3}\n"
+                               "  source: exp(x)\n" + kDirichletAll);
+  EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::hessian);
+  EXPECT_LT(gradient_error(*c), 1e-6);
+  check_residual(*c);
+  // constant coefficients with u_xy also take the Hessian channels
+  auto k = make_case(kSquare + "  operator: {c_uxx: 1, c_uyy: 1, c_uxy: 0.5}\n  source: 1\n" + kDirichletAll);
+  EXPECT_EQ(k->loss->interior_channels().second, nn::SecondOrder::hessian);
+  EXPECT_LT(gradient_error(*k), 1e-6);
+  check_residual(*k);
+}
+
+TEST(PinnLossGradient, NonlinearBurgersResidual) {
+  auto c = make_case(
+      "  domain: {box: [[-1, 1], [0, 1]], time_axis: y}\n"
+      "  operator: {residual: u_y + u*u_x - 0.01/pi*u_xx}\n"
+      "  boundary: [{parts: [left, right], type: dirichlet, value: 0}]\n"
+      "  initial: {value: -sin(pi*x)}\n");
+  EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::diagonal);
+  EXPECT_LT(gradient_error(*c), 1e-6);
+  check_residual(*c);
+  check_boundary_terms(*c);
+}
+
+TEST(PinnLossGradient, NonlinearResidualWithEveryChannelAndCoordinates) {
+  auto c = make_case(kSquare +
+                     "  constants: {k: 0.3}\n"
+                     "  operator: {residual: u_xx + u_yy + k*sin(u) + x*u_xy - exp(u_x)*u_y^2}\n"
+                     "  source: y\n" + kDirichletAll);
+  EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::hessian);
+  EXPECT_LT(gradient_error(*c), 1e-6);
+  check_residual(*c);
+}
+
+TEST(PinnLossGradient, NeumannAndRobinOnAHole) {
+  auto c = make_case(kHoleProblem, 10, 2, 20, 40);
+  ASSERT_GT(c->loss->n_neumann(), 0);
+  ASSERT_GT(c->loss->n_dirichlet(), 0);
+  c->loss->lambda = {0.7, 1.3, 2.1};
+  EXPECT_LT(gradient_error(*c), 1e-6);
+  for (int k = 0; k < pinn::kTerms; ++k) EXPECT_LT(gradient_error(*c, k), 1e-6) << pinn::kTermNames[k];
+  check_residual(*c);
+  check_boundary_terms(*c);
+}
+
+TEST(PinnLossGradient, ModifiedMlp) {
+  auto c = make_case(kHoleProblem, 8, 2, 16, 24, nn::Arch::modified_mlp);
+  EXPECT_LT(gradient_error(*c), 1e-6);
+}
+
+TEST(PinnLossTerms, WeightedTermGradientsSumToTheTotal) {
+  auto c = make_case(kHoleProblem, 10, 2, 20, 40);
+  const int n = c->n_params();
+  // unweighted terms and their gradients
+  Vec<double> g1("g1", n);
+  std::array<Vec<double>, pinn::kTerms> tg1;
+  LossTerms t1;
+  const double l1 = c->loss->loss_and_grad(c->params, g1, &t1, &tg1);
+  EXPECT_DOUBLE_EQ(l1, t1.residual + t1.dirichlet + t1.neumann);
+  for (int k = 0; k < pinn::kTerms; ++k) EXPECT_GT(t1[k], 0.0) << pinn::kTermNames[k];
+  // weighted
+  const std::array<double, 3> lambda{0.7, 1.3, 2.1};
+  c->loss->lambda = lambda;
+  Vec<double> g("g", n);
+  std::array<Vec<double>, pinn::kTerms> tg;
+  LossTerms t;
+  const double l = c->loss->loss_and_grad(c->params, g, &t, &tg);
+  EXPECT_NEAR(l, lambda[0] * t.residual + lambda[1] * t.dirichlet + lambda[2] * t.neumann, 1e-14 * l);
+  double gmax = 0;
+  for (int i = 0; i < n; ++i) gmax = std::max(gmax, std::abs(g(i)));
+  for (int i = 0; i < n; ++i) {
+    EXPECT_NEAR(g(i), lambda[0] * tg[0](i) + lambda[1] * tg[1](i) + lambda[2] * tg[2](i), 1e-14 * gmax) << i;
+    for (int k = 0; k < pinn::kTerms; ++k) EXPECT_EQ(tg[k](i), tg1[k](i)) << "term gradients do not depend on lambda";
+  }
+  for (int k = 0; k < pinn::kTerms; ++k) EXPECT_EQ(t[k], t1[k]);
+  // without term_grads: the same total and gradient
+  Vec<double> g2("g2", n);
+  EXPECT_EQ(c->loss->loss_and_grad(c->params, g2, nullptr), l);
+  for (int i = 0; i < n; ++i) EXPECT_EQ(g2(i), g(i));
+}
+
+TEST(PinnLossTerms, ResampledPointsChangeTheLoss) {
+  auto c = make_case(kHoleProblem);
+  Vec<double> g("g", c->n_params());
+  const double l0 = c->loss->loss_and_grad(c->params, g, nullptr);
+  c->loss->sample(0);  // same round: same points
+  EXPECT_EQ(c->loss->loss_and_grad(c->params, g, nullptr), l0);
+  c->loss->sample(1);
+  EXPECT_NE(c->loss->loss_and_grad(c->params, g, nullptr), l0);
+  // every interior point is inside the domain (out of the hole)
+  const Mat<double>& x = c->loss->interior();
+  for (int p = 0; p < c->loss->n_interior(); ++p)
+    EXPECT_TRUE(c->problem.geometry->inside(mesh::Point{x(p, 0), x(p, 1), 0})) << p;
+}
+
+namespace {
+
+/// Solves for the output layer and checks: the loss did not increase, the output-layer
+/// gradient is ~0 relative to its size before, a second solve changes nothing.
+void check_least_squares(Case& c) {
+  const int n = c.n_params();
+  const auto [off, len] = c.loss->output_layer();
+  ASSERT_LE(off + len, static_cast<std::size_t>(n));
+  EXPECT_EQ(len, static_cast<std::size_t>(c.net->spec().width + 1));
+  Vec<double> g("g", n);
+  const double before = c.loss->loss_and_grad(c.params, g, nullptr);
+  double g_before = 0;
+  for (std::size_t i = off; i < off + len; ++i) g_before = std::max(g_before, std::abs(g(i)));
+  ASSERT_GT(g_before, 0.0);
+  std::vector<double> hidden(c.params.data(), c.params.data() + off);
+  c.loss->solve_output_layer(c.params, 0.0);
+  const double after = c.loss->loss_and_grad(c.params, g, nullptr);
+  double g_after = 0;
+  for (std::size_t i = off; i < off + len; ++i) g_after = std::max(g_after, std::abs(g(i)));
+  EXPECT_LT(after, before);
+  EXPECT_LT(g_after, 1e-6 * g_before) << "before " << g_before << ", after " << g_after;
+  for (std::size_t i = 0; i < off; ++i) EXPECT_EQ(c.params(i), hidden[i]) << "a hidden parameter changed: " << i;
+  c.loss->solve_output_layer(c.params, 0.0);
+  EXPECT_NEAR(c.loss->loss_and_grad(c.params, g, nullptr), after, 1e-9 * after);
+}
+
+}  // namespace
+
+TEST(PinnLeastSquares, OutputLayerIsOptimal) {
+  auto c = make_case(kHoleProblem, 10, 2, 60, 60);
+  c->loss->lambda = {1.0, 3.0, 0.5};
+  check_least_squares(*c);
+}
+
+TEST(PinnLeastSquares, VariableCoefficientsAndModifiedMlp) {
+  auto c = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: 1, c_uxy: 0.3, c_u: x}\n  source: sin(x)\n" + kDirichletAll,
+                     8, 2, 60, 40, nn::Arch::modified_mlp);
+  check_least_squares(*c);
+}
+
+TEST(PinnLeastSquares, RefusedForNonlinearOperators) {
+  auto c = make_case(kSquare + "  operator: {residual: u_xx + u^3}\n" + kDirichletAll);
+  EXPECT_THROW(c->loss->solve_output_layer(c->params, 0.0), InputError);
+}
