@@ -220,7 +220,8 @@ TEST(Problem, PartsAllCoversOnlyTheUnnamedParts) {
   EXPECT_EQ(on(p, "hole")[0].kind, mesh::BoundaryKind::neumann);
   EXPECT_DOUBLE_EQ(on(p, "hole")[0].value(pt(0, 0.3)), 0.6);
   ASSERT_EQ(on(p, "left").size(), 1u);  // named explicitly: `all` leaves it out
-  const Condition& robin = on(p, "left")[0];
+  const std::vector<Condition> left = on(p, "left");
+  const Condition& robin = left[0];
   EXPECT_EQ(robin.kind, mesh::BoundaryKind::robin);
   EXPECT_DOUBLE_EQ(robin.alpha, 2.0);
   EXPECT_DOUBLE_EQ(robin.beta, 0.5);
