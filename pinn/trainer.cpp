@@ -223,7 +223,10 @@ TrainResult Trainer<T>::run() {
           balance(term_grads);
         }
         loss = loss_.loss_and_grad(Vec<const T>(params_), grad_, &terms, &term_grads);
-        if (!std::isfinite(loss)) diverged("the loss is " + fmt_e(loss));
+        if (!std::isfinite(loss))
+          diverged("the loss is " + fmt_e(loss) + " (residual term " + fmt_e(terms.residual) + ", Dirichlet " +
+                   fmt_e(terms.dirichlet) + ", Neumann/Robin " + fmt_e(terms.neumann) +
+                   "; a source, coefficient or boundary value that is not finite at some point also does this)");
         const double lr = adam.next_lr();
         try {
           adam.step(params_, Vec<const T>(grad_));
