@@ -74,6 +74,46 @@ PinnLoss<T>::PinnLoss(const data::Problem& problem, const nn::Network<T>& net, c
   }
   ch_d_ = nn::ChannelSpec::value(dim_);
   ch_n_ = nn::ChannelSpec::with_gradient(dim_);
+  if (settings.hard_dirichlet) setup_hard();
+}
+
+template <class T>
+void PinnLoss<T>::setup_hard() {
+  const auto refuse = [](const std::string& why) {
+    throw InputError("training.hard_dirichlet: " + why + " (use the penalty form: hard_dirichlet: false)");
+  };
+  const mesh::Geometry& geo = *problem_.geometry;
+  if (geo.shape().op() != mesh::Shape::Op::primitive || geo.n_parts() != 2 * dim_ || geo.part_name(0) != "left")
+    refuse("needs a plain box domain (no holes or unions)");
+  if (problem_.conditions.empty()) refuse("the problem has no boundary condition");
+  const std::string g_text = problem_.conditions[0].value.describe();
+  std::string phi;
+  const char* axis[3] = {"x", "y", "z"};
+  std::vector<bool> side(2 * dim_, false);
+  for (const auto& c : problem_.conditions) {
+    if (c.kind != mesh::BoundaryKind::dirichlet)
+      refuse("needs Dirichlet conditions only; part '" + c.part_name + "' has another kind");
+    if (c.value.describe() != g_text || !c.value.has_derivatives())
+      refuse("needs one Dirichlet value expression on every side; '" + c.part_name + "' has " + c.value.describe() +
+             ", '" + problem_.conditions[0].part_name + "' has " + g_text);
+    side[c.part] = true;
+  }
+  // phi = product over the constrained sides of the normalised distance to that side,
+  // (x - lo) / h or (hi - x) / h with h the half-width of the box along the axis.
+  for (int k = 0; k < 2 * dim_; ++k) {
+    if (!side[k]) continue;
+    const int a = k / 2;
+    const double lo = geo.lo()[a], hi = geo.hi()[a], h = 0.5 * (hi - lo);
+    char term[160];
+    if (k % 2 == 0) std::snprintf(term, sizeof term, "((%s - (%.17g)) / %.17g)", axis[a], lo, h);
+    else std::snprintf(term, sizeof term, "(((%.17g) - %s) / %.17g)", hi, axis[a], h);
+    phi += (phi.empty() ? "" : " * ") + std::string(term);
+  }
+  phi_ = std::make_shared<const pde::Expression>(pde::Expression::parse(phi, data::coordinate_names(dim_)));
+  hard_g_ = &problem_.conditions[0].value;
+  hard_ = true;
+  const int S = ch_int_.n_second();
+  hard_stride_ = 2 + 2 * dim_ + 2 * S + S * dim_;
 }
 
 template <class T>
@@ -90,11 +130,73 @@ typename PinnLoss<T>::Interior PinnLoss<T>::make_interior(const Mat<const double
     problem_.terms[k].coefficient.values(x, in.coef.back().data());
   }
   if (problem_.nonlinear) in.xd.assign(x.data(), x.data() + static_cast<std::size_t>(n) * dim_);
+  if (hard_) {
+    const int d = dim_, S = ch_int_.n_second();
+    in.hard.assign(static_cast<std::size_t>(n) * hard_stride_, 0.0);
+    std::array<std::array<std::array<double, 3>, 3>, 6> A{};
+    for (int sidx = 0; sidx < S; ++sidx) A[sidx] = ch_int_.second_matrix(sidx);
+    const int active[3] = {0, 1, 2};
+    Kokkos::parallel_for(
+        "kpde::pinn::hard_dirichlet_data", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
+          const mesh::Point pt = mesh::row_point(x, p);
+          const pde::Expression::Jet g = hard_g_->jet(pt, d);
+          pde::Expression::Jet f;
+          phi_->eval_jet(pt.data(), active, d, f);
+          double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
+          h[0] = g.value;
+          h[1 + d + S] = f.value;
+          for (int i = 0; i < d; ++i) h[1 + i] = g.grad[i], h[2 + d + S + i] = f.grad[i];
+          for (int sidx = 0; sidx < S; ++sidx) {
+            double G = 0, P = 0;
+            for (int i = 0; i < d; ++i)
+              for (int j = 0; j < d; ++j) G += A[sidx][i][j] * g.hess[i][j], P += A[sidx][i][j] * f.hess[i][j];
+            h[1 + d + sidx] = G;
+            h[2 + 2 * d + S + sidx] = P;
+            for (int j = 0; j < d; ++j) {
+              double v = 0;
+              for (int i = 0; i < d; ++i) v += A[sidx][i][j] * f.grad[i];
+              h[2 + 2 * d + 2 * S + sidx * d + j] = v;
+            }
+          }
+        });
+  }
   return in;
 }
 
 template <class T>
-double PinnLoss<T>::residual(const Interior& in, int p, const T* y, int stride, double* dr) const {
+template <class Y>
+void PinnLoss<T>::hard_forward(const Interior& in, int p, const Y* y, int stride, bool with_g, double* u) const {
+  const int d = dim_, S = ch_int_.n_second(), G = ch_int_.n_grad();
+  const double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
+  const double phi = h[1 + d + S], n0 = double(y[0]);
+  const double w = with_g ? 1.0 : 0.0;
+  u[0] = w * h[0] + phi * n0;
+  for (int i = 0; i < G; ++i) u[1 + i] = w * h[1 + i] + h[2 + d + S + i] * n0 + phi * double(y[(1 + i) * stride]);
+  for (int sidx = 0; sidx < S; ++sidx) {
+    double v = w * h[1 + d + sidx] + h[2 + 2 * d + S + sidx] * n0 + phi * double(y[(1 + G + sidx) * stride]);
+    for (int j = 0; j < G; ++j) v += 2 * h[2 + 2 * d + 2 * S + sidx * d + j] * double(y[(1 + j) * stride]);
+    u[1 + G + sidx] = v;
+  }
+}
+
+template <class T>
+void PinnLoss<T>::hard_backward(const Interior& in, int p, const double* du, double* dn) const {
+  const int d = dim_, S = ch_int_.n_second(), G = ch_int_.n_grad();
+  const double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
+  const double phi = h[1 + d + S];
+  dn[0] = phi * du[0];
+  for (int i = 0; i < G; ++i) dn[0] += h[2 + d + S + i] * du[1 + i], dn[1 + i] = phi * du[1 + i];
+  for (int sidx = 0; sidx < S; ++sidx) {
+    const double ds = du[1 + G + sidx];
+    dn[0] += h[2 + 2 * d + S + sidx] * ds;
+    for (int j = 0; j < G; ++j) dn[1 + j] += 2 * h[2 + 2 * d + 2 * S + sidx * d + j] * ds;
+    dn[1 + G + sidx] = phi * ds;
+  }
+}
+
+template <class T>
+template <class Y>
+double PinnLoss<T>::residual(const Interior& in, int p, const Y* y, int stride, double* dr) const {
   const int C = ch_int_.n_channels();
   for (int c = 0; c < C; ++c) dr[c] = 0;
   if (!problem_.nonlinear) {
@@ -133,6 +235,7 @@ void PinnLoss<T>::set_boundary(const mesh::BoundarySamples& b) {
     const mesh::Point x = mesh::row_point(Mat<const double>(b.x), q);
     for (const auto& c : problem_.conditions) {
       if (c.part != b.part(q)) continue;
+      if (hard_ && c.kind == mesh::BoundaryKind::dirichlet) continue;  // exact by construction
       const double g = c.value(x);
       if (c.kind == mesh::BoundaryKind::dirichlet) {
         xd.push_back(x);
@@ -184,9 +287,18 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
     const double scale = 1.0 / n_interior();
     const Interior& in = int_;
     const nn::BlockLoss<T> f = [&, scale, C](int, int p0, int np, const T* y, T* dy) {
-      double s = 0, dr[16];
+      double s = 0, dr[16], uc[16], dn[16];
       for (int i = 0; i < C * np; ++i) dy[i] = T(0);
       for (int p = 0; p < np; ++p) {
+        if (hard_) {  // u = g + phi N: the residual acts on u's channels
+          hard_forward(in, p0 + p, y + p, np, true, uc);
+          const double r = residual(in, p0 + p, uc, 1, dr);
+          s += r * r;
+          for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * r;
+          hard_backward(in, p0 + p, dr, dn);
+          for (int c = 0; c < C; ++c) dy[c * np + p] = T(dn[c]);
+          continue;
+        }
         const double r = residual(in, p0 + p, y + p, np, dr);
         s += r * r;
         for (int c = 0; c < C; ++c)
@@ -252,7 +364,7 @@ void PinnLoss<T>::evaluate(const Vec<const T>& params, const Mat<const double>& 
   const int n = static_cast<int>(x.extent(0));
   const nn::ChannelSpec ch = r ? ch_int_ : nn::ChannelSpec::value(dim_);
   const int C = ch.n_channels();
-  const Interior in = r ? make_interior(x) : Interior{};
+  const Interior in = (r || hard_) ? make_interior(x) : Interior{};
   Mat<T> xt("kpde::pinn::x_eval", n, dim_);
   for (int p = 0; p < n; ++p)
     for (int k = 0; k < dim_; ++k) xt(p, k) = T(x(p, k));
@@ -260,14 +372,26 @@ void PinnLoss<T>::evaluate(const Vec<const T>& params, const Mat<const double>& 
   net_.forward(nn::as_batch(params), nn::as_batch(Mat<const T>(xt)), ch, nn::as_batch(out));
   if (u) {
     u->resize(n);
-    for (int p = 0; p < n; ++p) (*u)[p] = double(out(p, 0, 0));
+    for (int p = 0; p < n; ++p) {
+      if (hard_) {
+        const double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
+        (*u)[p] = h[0] + h[1 + dim_ + ch_int_.n_second()] * double(out(p, 0, 0));
+      } else {
+        (*u)[p] = double(out(p, 0, 0));
+      }
+    }
   }
   if (r) {
     r->resize(n);
     Kokkos::parallel_for(
         "kpde::pinn::residual_eval", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
-          double dr[16];
-          (*r)[p] = residual(in, p, &out(p, 0, 0), 1, dr);
+          double dr[16], uc[16];
+          if (hard_) {
+            hard_forward(in, p, &out(p, 0, 0), 1, true, uc);
+            (*r)[p] = residual(in, p, uc, 1, dr);
+          } else {
+            (*r)[p] = residual(in, p, &out(p, 0, 0), 1, dr);
+          }
         });
   }
 }
@@ -316,10 +440,29 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
     const double s = std::sqrt(lambda[0] / ni);
     const int C = ch_int_.n_channels();
     std::vector<double> dr(C);
+    std::vector<double> hj(C), tj(C), one(C, 0.0), g0(C);
+    one[0] = 1;
     for (int p = 0; p < ni; ++p, ++row) {
-      // residual is linear: r = sum_c dr[c] y_c - f; dr from a zero output
+      // residual is linear: r = sum_c dr[c] u_c - f; dr from a zero output
       std::vector<T> zero(C, T(0));
       residual(int_, p, zero.data(), 1, dr.data());
+      if (hard_) {
+        // u_c = g_c + T(N)_c with T linear: rows of T(h_j), bias T(1), rhs f - sum dr g
+        for (int j = 0; j < w; ++j) {
+          for (int c = 0; c < C; ++c) hj[c] = double(H_(p, c, j));
+          hard_forward(int_, p, hj.data(), 1, false, tj.data());
+          for (int c = 0; c < C; ++c) A(row, j) += s * dr[c] * tj[c];
+        }
+        hard_forward(int_, p, one.data(), 1, false, tj.data());
+        for (int c = 0; c < C; ++c) A(row, w) += s * dr[c] * tj[c];
+        std::fill(one.begin() + 1, one.end(), 0.0);
+        std::vector<double> zerod(C, 0.0);
+        hard_forward(int_, p, zerod.data(), 1, true, g0.data());
+        double gsum = 0;
+        for (int c = 0; c < C; ++c) gsum += dr[c] * g0[c];
+        rhs(row) = s * (int_.f[p] - gsum);
+        continue;
+      }
       for (int c = 0; c < C; ++c) {
         if (dr[c] == 0) continue;
         for (int j = 0; j < w; ++j) A(row, j) += s * dr[c] * double(H_(p, c, j));

@@ -94,6 +94,7 @@ class PinnLoss {
     std::vector<double> f;                  // [N]
     std::vector<std::vector<double>> coef;  // per linear term with a variable coefficient: [N]
     std::vector<double> xd;                 // [N][d] coordinates (nonlinear residuals)
+    std::vector<double> hard;               // [N][hard_stride_]: g and phi jets (hard Dirichlet)
   };
   struct Boundary {
     Mat<T> x;                               // [M][d]
@@ -108,8 +109,18 @@ class PinnLoss {
   };
 
   Interior make_interior(const Mat<const double>& x) const;
+  void setup_hard();
   /// r and dr/dy_c at interior point p, whose channel c is y[c * stride].
-  double residual(const Interior& in, int p, const T* y, int stride, double* dr) const;
+  template <class Y>
+  double residual(const Interior& in, int p, const Y* y, int stride, double* dr) const;
+  /// Hard Dirichlet data (u = g + phi N): the channels of u at point p from the network
+  /// channels N_c = y[c * stride] (without g when with_g is false: the linear part), and
+  /// the adjoint dN = J^T du. Layout of Interior::hard per point: g, g_i (d), G_s (S),
+  /// phi, phi_i (d), Phi_s (S), v_sj (S x d), with G_s = sum_ij A^s_ij g_ij,
+  /// Phi_s = sum_ij A^s_ij phi_ij, v_sj = sum_i A^s_ij phi_i (A^s of the channel spec).
+  template <class Y>
+  void hard_forward(const Interior& in, int p, const Y* y, int stride, bool with_g, double* u) const;
+  void hard_backward(const Interior& in, int p, const double* du, double* dn) const;
 
   const data::Problem& problem_;
   const nn::Network<T>& net_;
@@ -126,6 +137,10 @@ class PinnLoss {
   Boundary d_, n_;
   nn::Workspace<T> ws_int_, ws_d_, ws_n_;
   std::shared_ptr<const nn::Network<T>> fnet_;  // hidden features as outputs (least squares)
+  bool hard_ = false;                            // TrainingSettings::hard_dirichlet
+  std::shared_ptr<const pde::Expression> phi_;   // distance-like factor, 0 on constrained sides
+  const data::Field* hard_g_ = nullptr;          // the Dirichlet data, extended inside
+  int hard_stride_ = 0;
 };
 
 extern template class PinnLoss<float>;

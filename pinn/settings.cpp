@@ -125,6 +125,7 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
   }
   s.checkpoint_every = t.get_long_min("checkpoint_every", 1000, 0);
   s.monitor_every = t.get_long_min("monitor_every", 0, 0);
+  s.hard_dirichlet = t.get_bool("hard_dirichlet", false);
   s.seed = static_cast<std::uint64_t>(t.get_long_min("seed", 0, 0));
 
   const config::Node stages = t.at("stages");

@@ -55,6 +55,9 @@ struct TrainingSettings {
   /// > 0: every this many steps, the relative L2 error against the exact solution at
   /// 4096 fixed Sobol points of Omega goes into the history (time to accuracy).
   long monitor_every = 0;
+  /// Exact Dirichlet data: u = g + phi N with phi = 0 on the constrained sides of a box
+  /// domain whose conditions are all Dirichlet with one common value g (pinn_loss.hpp).
+  bool hard_dirichlet = false;
   std::uint64_t seed = 0;         ///< collocation points
   long total_steps() const;
 };

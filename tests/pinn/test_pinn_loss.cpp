@@ -37,7 +37,7 @@ struct Case {
 };
 
 std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10, int depth = 2, int n_interior = 20,
-                                int n_boundary = 24, nn::Arch arch = nn::Arch::mlp) {
+                                int n_boundary = 24, nn::Arch arch = nn::Arch::mlp, bool hard_dirichlet = false) {
   auto c = std::make_unique<Case>();
   config::Document doc = config::Document::load_string("problem:\n" + problem_yaml, "case.yaml");
   c->problem = data::load_problem(doc.root().at("problem"), doc);
@@ -59,6 +59,7 @@ std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10,
   s.n_boundary = n_boundary;
   s.method = mesh::InteriorMethod::sobol;
   s.seed = 3;
+  s.hard_dirichlet = hard_dirichlet;
   c->loss = std::make_unique<PinnLoss<double>>(c->problem, *c->net, s);
   c->loss->sample(0);
   return c;
@@ -368,4 +369,58 @@ TEST(PinnLeastSquares, VariableCoefficientsAndModifiedMlp) {
 TEST(PinnLeastSquares, RefusedForNonlinearOperators) {
   auto c = make_case(kSquare + "  operator: {residual: u_xx + u^3}\n" + kDirichletAll);
   EXPECT_THROW(c->loss->solve_output_layer(c->params, 0.0), InputError);
+}
+
+// Exact Dirichlet data, u = g + phi N (training.hard_dirichlet): the parameter gradient
+// through the transform for each channel kind, the residual against finite differences
+// of u, u = g on the boundary, the least-squares output layer, and the refusals.
+namespace {
+const std::string kHardBc = "  boundary:\n    - {parts: all, type: dirichlet, value: 1 + x*y - 0.5*y^2}\n";
+}
+
+TEST(PinnHardDirichlet, GradientsAndResidualForEveryChannelKind) {
+  for (const std::string op : {"{c_uxx: -1, c_uyy: -2.5, c_ux: 0.5, c_u: 1.5}",
+                               "{c_uxx: 1+x^2, c_uyy: exp(y), c_uy: x, c_u: cos(x*y)}",
+                               "{c_uxx: 1+y, c_uyy: 1, c_uxy: 0.7, c_ux: -0.3}", "{c_u: 2, c_uy: 1}"}) {
+    auto c = make_case(kSquare + "  operator: " + op + "\n  source: sin(pi*x)*y\n" + kHardBc, 10, 2, 20, 24,
+                       nn::Arch::mlp, true);
+    EXPECT_EQ(c->loss->n_dirichlet(), 0) << op;  // no penalty points: the data hold exactly
+    EXPECT_LT(gradient_error(*c), 1e-6) << op;
+    check_residual(*c);
+  }
+}
+
+TEST(PinnHardDirichlet, BoundaryValuesHoldExactly) {
+  auto c = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n  source: 1\n" + kHardBc, 10, 2, 20, 24,
+                     nn::Arch::mlp, true);
+  const std::vector<std::array<double, 2>> pts = {{-1, 0.3}, {1, -0.7}, {0.2, -1}, {-0.6, 1}, {1, 1}};
+  const auto u = u_at(*c, pts);
+  for (std::size_t k = 0; k < pts.size(); ++k) {
+    const double x = pts[k][0], y = pts[k][1];
+    EXPECT_NEAR(u[k], 1 + x * y - 0.5 * y * y, 1e-14) << x << " " << y;
+  }
+  // and not in the interior (the network contributes there)
+  const auto ui = u_at(*c, {{0.1, 0.2}});
+  EXPECT_GT(std::abs(ui[0] - (1 + 0.02 - 0.02)), 1e-6);
+}
+
+TEST(PinnHardDirichlet, LeastSquaresOutputLayer) {
+  auto c = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: 1, c_uxy: 0.3, c_u: x}\n  source: sin(x)\n" + kHardBc,
+                     8, 2, 60, 40, nn::Arch::mlp, true);
+  check_least_squares(*c);
+}
+
+TEST(PinnHardDirichlet, RefusedOutsideItsScope) {
+  // a hole, a Neumann side, two different Dirichlet values
+  EXPECT_THROW(make_case(kHoleProblem, 10, 2, 20, 24, nn::Arch::mlp, true), InputError);
+  EXPECT_THROW(make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n  boundary:\n"
+                                   "    - {parts: [left, right], type: dirichlet, value: 0}\n"
+                                   "    - {parts: [bottom, top], type: neumann, value: 0}\n",
+                         10, 2, 20, 24, nn::Arch::mlp, true),
+               InputError);
+  EXPECT_THROW(make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n  boundary:\n"
+                                   "    - {parts: [left, right], type: dirichlet, value: 0}\n"
+                                   "    - {parts: [bottom, top], type: dirichlet, value: 1}\n",
+                         10, 2, 20, 24, nn::Arch::mlp, true),
+               InputError);
 }
