@@ -133,6 +133,11 @@ Report build_report(const data::Problem& p, int n, const PointEval& eval, bool w
       set_errors(metrics, m, "reference grid " + ref.origin);
     }
   }
+  if (rep.summary.n == 0 && !(p.dim == 3 && p.exact)) {
+    // no ground truth: the keys exist, with null values, and say why
+    set_errors(metrics, rep.summary, "none: the problem has no exact solution or reference (set problem.exact, "
+                                     "problem.reference: petsc, or a gridded reference)");
+  }
   if (p.dim == 3 && p.exact) {
     mesh::InteriorOptions io;
     io.method = mesh::InteriorMethod::sobol;
