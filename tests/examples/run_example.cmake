@@ -32,9 +32,18 @@ foreach(key wall_s steps n_params final_loss)
     message(FATAL_ERROR "metrics.json has no ${key}: ${metrics}")
   endif()
 endforeach()
+# rel_l2 is always there: a number when the problem has a truth (then error.png exists
+# too), null otherwise
 string(JSON exact_err ERROR_VARIABLE jerr GET "${metrics}" rel_l2)
-if(NOT jerr AND NOT EXISTS ${OUT}/error.png)
-  message(FATAL_ERROR "an error metric without error.png")
+if(jerr)
+  message(FATAL_ERROR "metrics.json has no rel_l2: ${metrics}")
+endif()
+if(exact_err STREQUAL "null" OR exact_err STREQUAL "")
+  if(EXISTS ${OUT}/error.png)
+    message(FATAL_ERROR "error.png without an error metric")
+  endif()
+elseif(NOT EXISTS ${OUT}/error.png)
+  message(FATAL_ERROR "an error metric (${exact_err}) without error.png")
 endif()
 # the resolved config reruns: it must load again with no override
 execute_process(COMMAND ${KPDE} solve ${OUT}/config.resolved.yaml --out ${OUT}/rerun --quiet
