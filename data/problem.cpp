@@ -25,6 +25,16 @@ std::string Derivative::name() const {
   return std::string("u_") + kAxis[i] + kAxis[j];
 }
 
+namespace {
+/// The config key of a linear coefficient: c_u, c_ux, c_uxy (the derivative's name
+/// without its underscore).
+std::string coefficient_key(const Derivative& d) {
+  std::string key = "c_" + d.name();
+  key.erase(std::remove(key.begin() + 2, key.end(), '_'), key.end());
+  return key;
+}
+}  // namespace
+
 std::vector<Derivative> all_derivatives(int dim) {
   std::vector<Derivative> out{{0, -1, -1}};
   for (int i = 0; i < dim; ++i) out.push_back({1, i, -1});
@@ -259,15 +269,12 @@ Problem load_problem(config::Node section, const config::Document& doc) {
     for (std::size_t k = 0; k < derivs.size(); ++k) any = any || p.residual->depends_on(static_cast<int>(k));
     if (!any) r.fail("the residual does not depend on u or its derivatives");
     for (const auto& d : derivs) {
-      std::string key = "c_" + d.name();
-      key.erase(std::remove(key.begin() + 2, key.end(), '_'), key.end());
+      const std::string key = coefficient_key(d);
       if (op.has(key)) op.at(key).fail("give either a residual or coefficients, not both");
     }
   } else {
     for (const auto& d : derivs) {
-      std::string key = "c_" + d.name();  // c_u, c_u_x -> c_ux
-      key.erase(std::remove(key.begin() + 2, key.end(), '_'), key.end());
-      if (auto c = op.find(key)) {
+      if (auto c = op.find(coefficient_key(d))) {
         Field f = L.field(*c);
         if (f.is_zero()) continue;
         p.terms.push_back({d, f});

@@ -349,12 +349,18 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
   } else {
     Kokkos::deep_copy(tg[2], T(0));
   }
-  const T l0 = T(lambda[0]), l1 = T(lambda[1]), l2 = T(lambda[2]);
-  const Vec<T> g0 = tg[0], g1 = tg[1], g2 = tg[2];
-  Kokkos::parallel_for(
-      "kpde::pinn::combine_grads", Kokkos::RangePolicy<HostExec>(0, np_),
-      KOKKOS_LAMBDA(const std::size_t i) { grad(i) = l0 * g0(i) + l1 * g1(i) + l2 * g2(i); });
   if (terms) *terms = t;
+  return combine(tg, t, grad);
+}
+
+template <class T>
+double PinnLoss<T>::combine(const std::array<Vec<T>, kTerms>& term_grads, const LossTerms& t,
+                            const Vec<T>& grad) const {
+  const T l0 = T(lambda[0]), l1 = T(lambda[1]), l2 = T(lambda[2]);
+  const Vec<T> g0 = term_grads[0], g1 = term_grads[1], g2 = term_grads[2];
+  Kokkos::parallel_for(
+      "kpde::pinn::combine_grads", Kokkos::RangePolicy<HostExec>(0, grad.extent(0)),
+      KOKKOS_LAMBDA(const std::size_t i) { grad(i) = l0 * g0(i) + l1 * g1(i) + l2 * g2(i); });
   return lambda[0] * t.residual + lambda[1] * t.dirichlet + lambda[2] * t.neumann;
 }
 
@@ -440,11 +446,10 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
     const double s = std::sqrt(lambda[0] / ni);
     const int C = ch_int_.n_channels();
     std::vector<double> dr(C);
-    std::vector<double> hj(C), tj(C), one(C, 0.0), g0(C);
+    std::vector<double> hj(C), tj(C), one(C, 0.0), g0(C), zero(C, 0.0);
     one[0] = 1;
     for (int p = 0; p < ni; ++p, ++row) {
       // residual is linear: r = sum_c dr[c] u_c - f; dr from a zero output
-      std::vector<T> zero(C, T(0));
       residual(int_, p, zero.data(), 1, dr.data());
       if (hard_) {
         // u_c = g_c + T(N)_c with T linear: rows of T(h_j), bias T(1), rhs f - sum dr g
@@ -455,9 +460,7 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
         }
         hard_forward(int_, p, one.data(), 1, false, tj.data());
         for (int c = 0; c < C; ++c) A(row, w) += s * dr[c] * tj[c];
-        std::fill(one.begin() + 1, one.end(), 0.0);
-        std::vector<double> zerod(C, 0.0);
-        hard_forward(int_, p, zerod.data(), 1, true, g0.data());
+        hard_forward(int_, p, zero.data(), 1, true, g0.data());
         double gsum = 0;
         for (int c = 0; c < C; ++c) gsum += dr[c] * g0[c];
         rhs(row) = s * (int_.f[p] - gsum);

@@ -69,6 +69,11 @@ class PinnLoss {
   double loss_and_grad(const Vec<const T>& params, const Vec<T>& grad, LossTerms* terms,
                        std::array<Vec<T>, kTerms>* term_grads = nullptr);
 
+  /// The total from the unweighted terms and their gradients with the current weights:
+  /// grad = sum_k lambda_k term_grads[k], returns sum_k lambda_k t[k] (what
+  /// loss_and_grad returns). Lets a caller change lambda without a new network pass.
+  double combine(const std::array<Vec<T>, kTerms>& term_grads, const LossTerms& t, const Vec<T>& grad) const;
+
   /// u and the residual r = R[u] - f at points x [n][dim] (any points; f and the
   /// coefficients are evaluated there). u and r get n entries each.
   void evaluate(const Vec<const T>& params, const Mat<const double>& x, std::vector<double>* u,

@@ -217,12 +217,11 @@ TrainResult Trainer<T>::run() {
       for (long k = first; k < st.steps; ++k) {
         if (training_.resample_every > 0 && k > 0 && k % training_.resample_every == 0) loss_.sample(++round_);
         if (training_.adaptive_every > 0 && k > 0 && k % training_.adaptive_every == 0) adaptive_round(++round_);
-        const bool bal = training_.balance == "grad_norm" && k % training_.balance_every == 0;
-        if (bal) {
-          loss_.loss_and_grad(Vec<const T>(params_), grad_, &terms, &term_grads);
-          balance(term_grads);
-        }
         loss = loss_.loss_and_grad(Vec<const T>(params_), grad_, &terms, &term_grads);
+        if (training_.balance == "grad_norm" && k % training_.balance_every == 0) {
+          balance(term_grads);  // new weights: recombine the same terms, no second pass
+          loss = loss_.combine(term_grads, terms, grad_);
+        }
         if (!std::isfinite(loss))
           diverged("the loss is " + fmt_e(loss) + " (residual term " + fmt_e(terms.residual) + ", Dirichlet " +
                    fmt_e(terms.dirichlet) + ", Neumann/Robin " + fmt_e(terms.neumann) +
