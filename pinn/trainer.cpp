@@ -353,7 +353,7 @@ TrainResult Trainer<T>::run() {
 
 template <class T>
 void Trainer<T>::save_checkpoint(int stage, long step_in_stage, const optim::Adam<T>* adam,
-                                 const optim::LbfgsState* lbfgs) const {
+                                 const optim::LbfgsState* lbfgs) {
   if (options_.checkpoint_path.empty()) return;
   io::H5File f = io::H5File::create(options_.checkpoint_path);
   const std::size_t n = params_.extent(0);
@@ -421,7 +421,7 @@ void Trainer<T>::save_checkpoint(int stage, long step_in_stage, const optim::Ada
     f.write("history/monitor_rel_l2", h.monitor_rel_l2, {k});
   }
   f.close();
-  const_cast<Trainer*>(this)->last_checkpoint_step_ = global_step_;
+  last_checkpoint_step_ = global_step_;
 }
 
 template <class T>

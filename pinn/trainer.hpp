@@ -68,7 +68,7 @@ class Trainer {
 
  private:
   void save_checkpoint(int stage, long step_in_stage, const optim::Adam<T>* adam,
-                       const optim::LbfgsState* lbfgs) const;
+                       const optim::LbfgsState* lbfgs);
   void record(int stage, double loss, const LossTerms& t, double lr);
   void monitor();
   Mat<double> monitor_points_;
