@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "core/rng.hpp"
+#include "nn/gaussian_features.hpp"
 #include "nn/gemm.hpp"
 #include "nn/jet_kernels.hpp"
 
@@ -74,6 +75,17 @@ void NetworkSpec::validate() const {
     throw InputError("network: fourier features need n_frequencies >= 1");
   if (features.kind == FeatureKind::fourier_random && (features.n_random < 1 || !(features.sigma > 0)))
     throw InputError("network: random fourier features need n_random >= 1 and sigma > 0");
+  if (features.kind == FeatureKind::gaussian) {
+    const auto& f = features;
+    if (f.n_gaussians < 1) throw InputError("network: gaussian features need n_gaussians >= 1");
+    if (f.gauss_channels < 1 || f.gauss_channels > 64)
+      throw InputError("network: gaussian features need 1 <= channels (k) <= 64");
+    if (!(f.cutoff > 0)) throw InputError("network: gaussian features need cutoff > 0");
+    if (!(f.sigma_init >= 0)) throw InputError("network: gaussian features need sigma_init >= 0");
+    if (!(f.weight_scale >= 0)) throw InputError("network: gaussian features need weight_scale >= 0");
+    for (int a = 0; a < input_dim; ++a)
+      if (!(f.lo[a] < f.hi[a])) throw InputError("network: gaussian features need a box with lo < hi");
+  }
 }
 
 template <class T>
@@ -84,6 +96,8 @@ Network<T>::Network(const NetworkSpec& spec) : spec_(spec) {
   constexpr double two_pi = 6.283185307179586476925;
   if (fs.kind == FeatureKind::none) {
     raw_ = d;
+  } else if (fs.kind == FeatureKind::gaussian) {
+    raw_ = fs.gauss_include_input ? d : 0;
   } else {
     raw_ = fs.include_input ? d : 0;
     if (fs.kind == FeatureKind::fourier_fixed) {
@@ -100,7 +114,7 @@ Network<T>::Network(const NetworkSpec& spec) : spec_(spec) {
     }
   }
   M_ = static_cast<int>(omega_.size()) / d;
-  F_ = raw_ + 2 * M_;
+  F_ = fs.kind == FeatureKind::gaussian ? raw_ + fs.gauss_channels : raw_ + 2 * M_;
 
   std::size_t off = 0;
   auto dense = [&](int in, int out) {
@@ -117,6 +131,9 @@ Network<T>::Network(const NetworkSpec& spec) : spec_(spec) {
     u_ = dense(F_, w);
     v_ = dense(F_, w);
   }
+  n_dense_ = off;
+  if (fs.kind == FeatureKind::gaussian)
+    off += static_cast<std::size_t>(fs.n_gaussians) * detail::GaussLayout(d, fs.gauss_channels, fs.full_covariance).stride;
   n_params_ = off;
 }
 
@@ -139,6 +156,23 @@ void Network<T>::init_params(const Vec<T>& params, std::uint64_t seed, Init init
   if (spec_.arch == Arch::modified_mlp) {
     fill(u_);
     fill(v_);
+  }
+  if (gaussian()) {
+    // Means uniform over the box, sigma_a = sigma_init (or the mean spacing
+    // (hi_a - lo_a) / N^(1/d)), weights ~ N(0, weight_scale^2), U off-diagonals 0.
+    const auto& fs = spec_.features;
+    const int d = spec_.input_dim;
+    const detail::GaussLayout L(d, fs.gauss_channels, fs.full_covariance);
+    for (int g = 0; g < fs.n_gaussians; ++g) {
+      const std::size_t o = n_dense_ + static_cast<std::size_t>(g) * L.stride;
+      for (int a = 0; a < d; ++a) params(o + L.mu() + a) = static_cast<T>(fs.lo[a] + (fs.hi[a] - fs.lo[a]) * rng.uniform());
+      for (int a = 0; a < d; ++a) {
+        const double sg = fs.sigma_init > 0 ? fs.sigma_init : (fs.hi[a] - fs.lo[a]) / std::pow(double(fs.n_gaussians), 1.0 / d);
+        params(o + L.s() + a) = static_cast<T>(std::log(sg));
+      }
+      for (int j = 0; j < L.nu; ++j) params(o + L.u() + j) = T(0);
+      for (int c = 0; c < L.k; ++c) params(o + L.w() + c) = static_cast<T>(fs.weight_scale * rng.normal());
+    }
   }
 }
 
@@ -203,8 +237,13 @@ struct BlockPass {
   int C, P, d, m, w, F;
   std::size_t CPmax;
   bool mod;
+  // Gaussian features: layout, squared cutoff, per-network index of this call
+  bool gauss;
+  GaussLayout GL;
+  T cut2;
+  const GaussCtx<T>* gctx;
 
-  BlockPass(const Net& n, const ChannelSpec& ch)
+  BlockPass(const Net& n, const ChannelSpec& ch, const GaussCtx<T>* gc)
       : net(n),
         M(second_mats<T>(ch)),
         omega(n.omega_.begin(), n.omega_.end()),
@@ -215,7 +254,11 @@ struct BlockPass {
         w(n.spec_.width),
         F(n.F_),
         CPmax(static_cast<std::size_t>(ch.n_channels()) * n.spec_.block_points),
-        mod(n.spec_.arch == Arch::modified_mlp) {
+        mod(n.spec_.arch == Arch::modified_mlp),
+        gauss(n.gaussian()),
+        GL(n.spec_.input_dim, n.spec_.features.gauss_channels, n.spec_.features.full_covariance),
+        cut2(static_cast<T>(n.spec_.features.cutoff * n.spec_.features.cutoff)),
+        gctx(gc) {
     wAw.assign(static_cast<std::size_t>(n.M_) * (S > 0 ? S : 1), T(0));
     for (int f = 0; f < n.M_; ++f)
       for (int s = 0; s < S; ++s) {
@@ -274,8 +317,171 @@ struct BlockPass {
       gemm('N', 'N', T(1), lm(prm + L.W, L.in, L.out), lm(dz, L.out, cp), din_add ? T(1) : T(0), lm(din, L.in, cp));
   }
 
-  /// Features phi(x) with channels, for np points x [np][d].
-  void features(const T* x, int np, T* phi) const {
+  /// v^T A^s v for the second-order channels.
+  void vav(const T* v, T* out) const {
+    for (int s = 0; s < S; ++s) {
+      T q = T(0);
+      for (int a = 0; a < d; ++a)
+        for (int b = 0; b < d; ++b) q += M.A[s][a][b] * v[a] * v[b];
+      out[s] = q;
+    }
+  }
+
+  /// delta = x - mu, z = U delta, q = |z|^2 and v = U^T z = P delta of one Gaussian.
+  T gauss_geom(const GaussPrepared<T>& R, const T* xp, T* dl, T* v) const {
+    T z[3] = {T(0), T(0), T(0)}, q = T(0);
+    for (int a = 0; a < d; ++a) dl[a] = xp[a] - R.mu[a];
+    for (int a = 0; a < d; ++a) {
+      for (int b = a; b < d; ++b) z[a] += R.U[a][b] * dl[b];
+      q += z[a] * z[a];
+    }
+    for (int a = 0; a < d; ++a) {
+      v[a] = T(0);
+      for (int b = 0; b <= a; ++b) v[a] += R.U[b][a] * z[b];
+    }
+    return q;
+  }
+
+  /// Gaussian feature jets of np points (network with context ctx, parameters prm):
+  ///   phi_c = sum_g w_gc G_g, phi_c,i = -sum_g w_gc G_g v_i,
+  ///   phi_c,s = sum_g w_gc G_g (v^T A^s v - tr(A^s P_g)), over the Gaussians listed in
+  ///   the point's cell with q_g <= cutoff^2.
+  void gauss_features(const T* prm, const GaussCtx<T>& ctx, const T* x, int np, T* phi) const {
+    Jets<T> J{phi, F, np};
+    const T* gp = prm + net.n_dense_;
+    const int k = GL.k, raw = net.raw_;
+    for (int p = 0; p < np; ++p) {
+      for (int c = 0; c < C; ++c) std::fill(J.at(c, p), J.at(c, p) + F, T(0));
+      const T* xp = x + static_cast<std::size_t>(p) * d;
+      for (int i = 0; i < raw; ++i) {  // raw inputs first (include_input)
+        J.at(0, p)[i] = xp[i];
+        if (G > 0) J.at(1 + i, p)[i] = T(1);
+      }
+      const int cell = ctx.grid.cell(xp);
+      for (int it = ctx.grid.g_start[cell]; it < ctx.grid.g_start[cell + 1]; ++it) {
+        const int g = ctx.grid.g_items[it];
+        const GaussPrepared<T>& R = ctx.prep[g];
+        T dl[3], v[3];
+        const T q = gauss_geom(R, xp, dl, v);
+        if (!(q <= cut2)) continue;
+        const T Gv = std::exp(T(-0.5) * q);
+        const T* wg = gp + static_cast<std::size_t>(g) * GL.stride + GL.w();
+        T* J0 = J.at(0, p) + raw;
+        for (int c = 0; c < k; ++c) J0[c] += wg[c] * Gv;
+        for (int i = 0; i < G; ++i) {
+          T* Ji = J.at(1 + i, p) + raw;
+          const T gi = -Gv * v[i];
+          for (int c = 0; c < k; ++c) Ji[c] += wg[c] * gi;
+        }
+        if (S > 0) {
+          T e[6];
+          vav(v, e);
+          for (int s = 0; s < S; ++s) {
+            T* Js = J.at(1 + G + s, p) + raw;
+            const T es = Gv * (e[s] - R.tr[s]);
+            for (int c = 0; c < k; ++c) Js[c] += wg[c] * es;
+          }
+        }
+      }
+    }
+  }
+
+  /// Gradient of Gaussian g from the feature adjoints dfeat [N][C][k] of all points x of
+  /// the network, visiting the points of the cells of g's box (the pairs of the forward
+  /// pass). Per pair, with a_c, a_ic, b_sc the adjoints of phi_c, phi_c,i, phi_c,s:
+  ///   alpha = w.a, beta_i = w.a_i, gamma_s = w.b_s, Gamma = sum_s gamma_s A^s,
+  ///   E = alpha - beta.v + sum_s gamma_s (v^T A^s v - tr(A^s P)),  r = 2 Gamma v - beta,
+  ///   dw_c   += G (a_c - sum_i a_ic v_i + sum_s b_sc (v^T A^s v - tr(A^s P)))
+  ///   dmu    -= G (-E v + P r)
+  ///   K      += G (-E/2 delta delta^T + r delta^T - Gamma)      (= dL/dP, P general)
+  /// then dU = U (K + K^T), ds_a = -U_aa dU_aa, du_ab = dU_ab.
+  /// out: the gradient of g ([stride]); written, or added to when accumulate.
+  void gauss_gather(const T* prm, const GaussCtx<T>& ctx, const T* x, const T* dfeat, int g, T* out,
+                    bool accumulate) const {
+    const int k = GL.k;
+    const T* wg = prm + net.n_dense_ + static_cast<std::size_t>(g) * GL.stride + GL.w();
+    const GaussPrepared<T>& R = ctx.prep[g];
+    T dw[64], dmu[3] = {T(0), T(0), T(0)}, K[3][3] = {};
+    std::fill(dw, dw + k, T(0));
+    const GaussGrid& Gr = ctx.grid;
+    const int* bx = &Gr.box[static_cast<std::size_t>(g) * 6];
+    if (bx[0] <= bx[1]) {
+      for (int k2 = bx[4]; k2 <= bx[5]; ++k2)
+        for (int k1 = bx[2]; k1 <= bx[3]; ++k1)
+          for (int k0 = bx[0]; k0 <= bx[1]; ++k0) {
+            const int cell = (k2 * Gr.n[1] + k1) * Gr.n[0] + k0;
+            for (int it = Gr.p_start[cell]; it < Gr.p_start[cell + 1]; ++it) {
+              const int p = Gr.p_items[it];
+              const T* xp = x + static_cast<std::size_t>(p) * d;
+              T dl[3], v[3];
+              const T q = gauss_geom(R, xp, dl, v);
+              if (!(q <= cut2)) continue;
+              const T Gv = std::exp(T(-0.5) * q);
+              const T* a0 = dfeat + static_cast<std::size_t>(p) * C * k;
+              T alpha = T(0), beta[3] = {T(0), T(0), T(0)}, gam[6], e[6];
+              for (int c = 0; c < k; ++c) alpha += wg[c] * a0[c];
+              for (int i = 0; i < G; ++i) {
+                const T* ai = a0 + (1 + i) * k;
+                for (int c = 0; c < k; ++c) beta[i] += wg[c] * ai[c];
+              }
+              vav(v, e);
+              for (int s = 0; s < S; ++s) {
+                const T* bs = a0 + (1 + G + s) * k;
+                gam[s] = T(0);
+                for (int c = 0; c < k; ++c) gam[s] += wg[c] * bs[c];
+                e[s] -= R.tr[s];
+              }
+              // weights
+              for (int c = 0; c < k; ++c) {
+                T t = a0[c];
+                for (int i = 0; i < G; ++i) t -= a0[(1 + i) * k + c] * v[i];
+                for (int s = 0; s < S; ++s) t += a0[(1 + G + s) * k + c] * e[s];
+                dw[c] += Gv * t;
+              }
+              // geometry
+              T Gam[3][3] = {}, E = alpha, r[3];
+              for (int i = 0; i < G; ++i) E -= beta[i] * v[i];
+              for (int s = 0; s < S; ++s) {
+                E += gam[s] * e[s];
+                for (int a = 0; a < d; ++a)
+                  for (int b = 0; b < d; ++b) Gam[a][b] += gam[s] * M.A[s][a][b];
+              }
+              for (int a = 0; a < d; ++a) {
+                T t = -(a < G ? beta[a] : T(0));
+                for (int b = 0; b < d; ++b) t += T(2) * Gam[a][b] * v[b];
+                r[a] = t;
+              }
+              for (int a = 0; a < d; ++a) {
+                T pr = T(0);
+                for (int b = 0; b < d; ++b) pr += R.P[a][b] * r[b];
+                dmu[a] -= Gv * (-E * v[a] + pr);
+                for (int b = 0; b < d; ++b) K[a][b] += Gv * (T(-0.5) * E * dl[a] * dl[b] + r[a] * dl[b] - Gam[a][b]);
+              }
+            }
+          }
+    }
+    // dU = U (K + K^T) (upper part)
+    T res[64 + 9];
+    int n = 0;
+    for (int a = 0; a < d; ++a) res[n++] = dmu[a];
+    T dU[3][3] = {};
+    for (int a = 0; a < d; ++a)
+      for (int b = a; b < d; ++b)
+        for (int j = 0; j < d; ++j) dU[a][b] += R.U[a][j] * (K[j][b] + K[b][j]);
+    for (int a = 0; a < d; ++a) res[n++] = -R.U[a][a] * dU[a][a];
+    for (int a = 0; a < d; ++a)
+      for (int b = a + 1; b < d; ++b)
+        if (GL.full) res[GL.u() + GL.upper(a, b)] = dU[a][b], ++n;
+    for (int c = 0; c < k; ++c) res[GL.w() + c] = dw[c];
+    for (int j = 0; j < GL.stride; ++j) out[j] = accumulate ? out[j] + res[j] : res[j];
+  }
+
+  /// Features phi(x) with channels, for np points x [np][d] of network b.
+  void features(int b, const T* prm, const T* x, int np, T* phi) const {
+    if (gauss) {
+      gauss_features(prm, gctx[b], x, np, phi);
+      return;
+    }
     Jets<T> J{phi, F, np};
     const int raw = net.raw_, nm = net.M_;
     for (int p = 0; p < np; ++p) {
@@ -331,9 +537,9 @@ struct BlockPass {
   }
 
   /// Forward through every layer; y [m x C*np] gets the outputs.
-  void forward_block(const T* prm, const T* x, int np, T* base, T* y) const {
+  void forward_block(int b, const T* prm, const T* x, int np, T* base, T* y) const {
     const Ptrs p = layout(base);
-    features(x, np, p.phi);
+    features(b, prm, x, np, p.phi);
     if (mod) {
       dense_forward(prm, net.u_, p.phi, p.zu, np);
       dense_forward(prm, net.v_, p.phi, p.zv, np);
@@ -353,10 +559,11 @@ struct BlockPass {
   /// Backward scratch per thread: dH [max(F,w)], dA, dZ, dU, dV [w], dphi [F].
   std::size_t scratch_size() const { return CPmax * (std::max(F, w) + 4 * w + F); }
 
-  /// Reverse pass of forward_block: dy [m x C*np] -> gp += dL/dparams (gp = ... when
-  /// first), dx = dL/dx.
+  /// Reverse pass of forward_block: dy [m x C*np] -> gp += dL/dparams of the dense
+  /// part (gp = ... when first), dx = dL/dx (when given), dfeat [np][C][k] = dL/dphi
+  /// (when given: Gaussian features, whose gradient is gathered afterwards).
   void backward_block(const T* prm, const T* x, int np, T* base, const T* dy, T* gp, bool first, T* scr,
-                      T* dx) const {
+                      T* dx, T* dfeat = nullptr) const {
     const Ptrs p = layout(base);
     const int cp = C * np;
     T* dH = scr;
@@ -370,6 +577,7 @@ struct BlockPass {
       std::fill(dV, dV + static_cast<std::size_t>(w) * cp, T(0));
     }
     const int L = net.spec_.depth;
+    const bool want_dphi = dx || dfeat;
     dense_backward(prm, net.out_, p.H[L - 1], dy, gp, first, dH, false, np);
     for (int l = L - 1; l >= 0; --l) {
       const T* dAct = dH;
@@ -380,29 +588,52 @@ struct BlockPass {
       }
       act_backward<Act, G, S, T>({p.Z[l], w, np}, {p.A[l], w, np}, {dAct, w, np}, {dZ, w, np}, M);
       const T* in = l > 0 ? p.H[l - 1] : p.phi;
-      T* din = l > 0 ? dH : (dx ? dphi : nullptr);
+      T* din = l > 0 ? dH : (want_dphi ? dphi : nullptr);
       dense_backward(prm, net.hidden_[l], in, dZ, gp, first, din, false, np);
     }
     if (mod) {
       act_backward<TanhAct, G, S, T>({p.zu, w, np}, {p.U, w, np}, {dU, w, np}, {dZ, w, np}, M);
-      dense_backward(prm, net.u_, p.phi, dZ, gp, first, dx ? dphi : nullptr, true, np);
+      dense_backward(prm, net.u_, p.phi, dZ, gp, first, want_dphi ? dphi : nullptr, true, np);
       act_backward<TanhAct, G, S, T>({p.zv, w, np}, {p.V, w, np}, {dV, w, np}, {dZ, w, np}, M);
-      dense_backward(prm, net.v_, p.phi, dZ, gp, first, dx ? dphi : nullptr, true, np);
+      dense_backward(prm, net.v_, p.phi, dZ, gp, first, want_dphi ? dphi : nullptr, true, np);
     }
     if (dx) features_backward(x, np, dphi, dx);
+    if (dfeat) {
+      Jets<const T> J{dphi, F, np};
+      const int raw = net.raw_, k = GL.k;  // the Gaussian rows raw .. raw+k-1
+      for (int pt = 0; pt < np; ++pt)
+        for (int c = 0; c < C; ++c)
+          std::copy(J.at(c, pt) + raw, J.at(c, pt) + raw + k, dfeat + (static_cast<std::size_t>(pt) * C + c) * k);
+    }
   }
 };
 
 /// Runs f(BlockPass<T, Act, G, S>&) for the network's activation and the channel shape.
 template <class T, class Fn>
-void with_block_pass(const Network<T>& net, const ChannelSpec& ch, Fn&& fn) {
+void with_block_pass(const Network<T>& net, const ChannelSpec& ch, const GaussCtx<T>* gctx, Fn&& fn) {
   dispatch_activation(net.spec().activation, [&](auto act) {
     using Act = decltype(act);
     dispatch_channels(ch.n_grad(), ch.n_second(), [&](auto g_c, auto s_c) {
-      BlockPass<T, Act, decltype(g_c)::value, decltype(s_c)::value> pass(net, ch);
+      BlockPass<T, Act, decltype(g_c)::value, decltype(s_c)::value> pass(net, ch, gctx);
       fn(pass);
     });
   });
+}
+
+/// Gradient of every Gaussian of every network (parallel over Gaussians; each one sums
+/// its pairs in a fixed order, so the result does not depend on the number of threads).
+template <class T, class Pass>
+void gauss_gather(const Pass& pass, const Mat<const T>& params, const Arr3<const T>& x,
+                  const std::vector<GaussCtx<T>>& ctx, const T* dfeat, const Mat<T>& grad, bool accumulate) {
+  const int B = static_cast<int>(params.extent(0)), N = static_cast<int>(x.extent(1));
+  const int Ng = pass.net.spec().features.n_gaussians;
+  const std::size_t off = pass.net.n_dense_params(), fstride = static_cast<std::size_t>(pass.C) * pass.GL.k;
+  Kokkos::parallel_for(
+      "kpde::Network::gauss_gather", Kokkos::RangePolicy<HostExec>(0, B * Ng), [&](const int bg) {
+        const int b = bg / Ng, g = bg % Ng;
+        pass.gauss_gather(&params(b, 0), ctx[b], N > 0 ? &x(b, 0, 0) : nullptr, dfeat + fstride * N * b, g,
+                          &grad(b, off + static_cast<std::size_t>(g) * pass.GL.stride), accumulate);
+      });
 }
 
 }  // namespace detail
@@ -417,6 +648,22 @@ void Network<T>::check_shapes(const Mat<const T>& params, const Arr3<const T>& x
   KPDE_REQUIRE(params.extent(1) == n_params_, InputError, std::string(what) + ": params must be [B][n_params]");
   KPDE_REQUIRE(static_cast<int>(x.extent(0)) == B && static_cast<int>(x.extent(2)) == spec_.input_dim, InputError,
                std::string(what) + ": points must be [B][N][input_dim]");
+}
+
+template <class T>
+std::vector<detail::GaussCtx<T>> Network<T>::gauss_contexts(const Mat<const T>& params, const Arr3<const T>& x,
+                                                            const ChannelSpec& channels) const {
+  std::vector<detail::GaussCtx<T>> ctx;
+  if (!gaussian()) return ctx;
+  const int B = static_cast<int>(params.extent(0)), N = static_cast<int>(x.extent(1)), d = spec_.input_dim;
+  const auto& fs = spec_.features;
+  const detail::GaussLayout L(d, fs.gauss_channels, fs.full_covariance);
+  ctx.resize(B);
+  // x is contiguous per network ([B][N][d] LayoutRight)
+  for (int b = 0; b < B; ++b)
+    detail::build_gauss_ctx(L, fs.n_gaussians, &params(b, n_dense_), fs.cutoff, channels, N > 0 ? &x(b, 0, 0) : nullptr,
+                            N, ctx[b]);
+  return ctx;
 }
 
 template <class T>
@@ -440,7 +687,8 @@ void Network<T>::forward(const Mat<const T>& params, const Arr3<const T>& x, con
   const std::size_t per_thread = CPmax * m + (ws ? 0 : store_sz);
   Kokkos::View<T*, HostSpace> scratch(Kokkos::view_alloc("kpde::fwd.scratch", Kokkos::WithoutInitializing),
                                       per_thread * token.size());
-  detail::with_block_pass(*this, channels, [&](const auto& pass) {
+  const auto gctx = gauss_contexts(params, x, channels);
+  detail::with_block_pass(*this, channels, gctx.data(), [&](const auto& pass) {
     Kokkos::parallel_for(
         "kpde::Network::forward", Kokkos::RangePolicy<HostExec>(0, B * n_blocks), [&](const int task) {
           const int b = task / n_blocks, k = task % n_blocks;
@@ -448,11 +696,36 @@ void Network<T>::forward(const Mat<const T>& params, const Arr3<const T>& x, con
           const int id = token.acquire();
           T* y = scratch.data() + per_thread * id;
           T* base = ws ? ws->store.data() + store_sz * static_cast<std::size_t>(task) : y + CPmax * m;
-          pass.forward_block(&params(b, 0), &x(b, p0, 0), np, base, y);
+          pass.forward_block(b, &params(b, 0), &x(b, p0, 0), np, base, y);
           for (int c = 0; c < C; ++c)
             for (int p = 0; p < np; ++p)
               for (int j = 0; j < m; ++j) out(b, p0 + p, c, j) = y[j + static_cast<std::size_t>(m) * (c * np + p)];
           token.release(id);
+        });
+  });
+}
+
+template <class T>
+void Network<T>::features(const Vec<const T>& params, const Mat<const T>& x, const ChannelSpec& channels,
+                          const Arr3<T>& out) const {
+  const Mat<const T> P = as_batch(params);
+  const Arr3<const T> X = as_batch(x);
+  check_shapes(P, X, channels, "features");
+  const int N = static_cast<int>(x.extent(0)), C = channels.n_channels(), BP = spec_.block_points, F = F_;
+  KPDE_REQUIRE(static_cast<int>(out.extent(0)) == N && static_cast<int>(out.extent(1)) == C &&
+                   static_cast<int>(out.extent(2)) == F,
+               InputError, "features: out must be [N][channels][n_features]");
+  const int n_blocks = (N + BP - 1) / BP;
+  const auto gctx = gauss_contexts(P, X, channels);
+  detail::with_block_pass(*this, channels, gctx.data(), [&](const auto& pass) {
+    Kokkos::parallel_for(
+        "kpde::Network::features", Kokkos::RangePolicy<HostExec>(0, n_blocks), [&](const int k) {
+          const int p0 = k * BP, np = std::min(BP, N - p0);
+          std::vector<T> phi(static_cast<std::size_t>(C) * np * F);
+          pass.features(0, &P(0, 0), &X(0, p0, 0), np, phi.data());
+          for (int p = 0; p < np; ++p)
+            for (int c = 0; c < C; ++c)
+              for (int f = 0; f < F; ++f) out(p0 + p, c, f) = phi[static_cast<std::size_t>(F) * (c * np + p) + f];
         });
   });
 }
@@ -475,7 +748,7 @@ typename Network<T>::TaskSplit Network<T>::split_tasks(int B, int N) const {
 template <class T>
 void Network<T>::reduce_partials(const Workspace<T>& ws, const TaskSplit& t, int B, const Mat<T>& grad,
                                  bool accumulate) const {
-  const std::size_t np = n_params_, n_sum = static_cast<std::size_t>(B) * np;
+  const std::size_t np = n_dense_, n_sum = static_cast<std::size_t>(B) * np;
   const int tpn = t.tasks_per_net;
   Kokkos::parallel_for(
       "kpde::Network::reduce_grad", Kokkos::RangePolicy<HostExec>(0, n_sum), [&](const std::size_t bi) {
@@ -502,14 +775,18 @@ void Network<T>::backward(const Mat<const T>& params, const Arr3<const T>& x, Wo
   KPDE_REQUIRE(static_cast<int>(grad.extent(0)) == B && grad.extent(1) == n_params_, InputError,
                "backward: grad must be [B][n_params]");
   const bool want_dx = dx.extent(0) > 0;
+  KPDE_REQUIRE(!(want_dx && gaussian()), InputError, "backward: input gradients (dx) are not available with gaussian features");
   KPDE_REQUIRE(!want_dx || (static_cast<int>(dx.extent(0)) == B && static_cast<int>(dx.extent(1)) == N &&
                             static_cast<int>(dx.extent(2)) == d),
                InputError, "backward: dx must be [B][N][input_dim]");
   const TaskSplit t = split_tasks(B, N);
-  const std::size_t np_ = n_params_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
+  const std::size_t np_ = n_dense_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
   ensure_size(ws.partial, np_ * t.n_tasks, "kpde::ws.partial");
+  const auto gctx = gauss_contexts(params, x, channels);
+  const std::size_t fstride = static_cast<std::size_t>(C) * spec_.features.gauss_channels;  // dfeat per point
+  if (gaussian()) ensure_size(ws.dfeat, fstride * N * B, "kpde::ws.dfeat");
   Kokkos::Experimental::UniqueToken<HostExec> token;
-  detail::with_block_pass(*this, channels, [&](const auto& pass) {
+  detail::with_block_pass(*this, channels, gctx.data(), [&](const auto& pass) {
     const std::size_t per_thread = CPmax * m + pass.scratch_size();
     ensure_size(ws.scratch, per_thread * token.size(), "kpde::ws.scratch");
     Kokkos::parallel_for(
@@ -528,10 +805,12 @@ void Network<T>::backward(const Mat<const T>& params, const Arr3<const T>& x, Wo
                 for (int j = 0; j < m; ++j)
                   dy[j + static_cast<std::size_t>(m) * (c * np + p)] = d_out(b, p0 + p, c, j);
             pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, k == tk * t.per_task, scr,
-                                want_dx ? &dx(b, p0, 0) : nullptr);
+                                want_dx ? &dx(b, p0, 0) : nullptr,
+                                gaussian() ? ws.dfeat.data() + fstride * (static_cast<std::size_t>(b) * N + p0) : nullptr);
           }
           token.release(id);
         });
+    if (gaussian()) detail::gauss_gather(pass, params, x, gctx, ws.dfeat.data(), grad, accumulate);
   });
   reduce_partials(ws, t, B, grad, accumulate);
 }
@@ -546,12 +825,15 @@ double Network<T>::forward_backward(const Mat<const T>& params, const Arr3<const
   KPDE_REQUIRE(static_cast<int>(grad.extent(0)) == B && grad.extent(1) == n_params_, InputError,
                "forward_backward: grad must be [B][n_params]");
   const TaskSplit t = split_tasks(B, N);
-  const std::size_t np_ = n_params_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
+  const std::size_t np_ = n_dense_, store_sz = block_store_size(C), CPmax = static_cast<std::size_t>(C) * P;
   ensure_size(ws.partial, np_ * t.n_tasks, "kpde::ws.partial");
   ws.valid = false;  // the block storage is per thread and not kept
   std::vector<double> task_loss(t.n_tasks, 0.0);
+  const auto gctx = gauss_contexts(params, x, channels);
+  const std::size_t fstride = static_cast<std::size_t>(C) * spec_.features.gauss_channels;  // dfeat per point
+  if (gaussian()) ensure_size(ws.dfeat, fstride * N * B, "kpde::ws.dfeat");
   Kokkos::Experimental::UniqueToken<HostExec> token;
-  detail::with_block_pass(*this, channels, [&](const auto& pass) {
+  detail::with_block_pass(*this, channels, gctx.data(), [&](const auto& pass) {
     const std::size_t per_thread = 2 * CPmax * m + store_sz + pass.scratch_size();
     ensure_size(ws.scratch, per_thread * token.size(), "kpde::ws.scratch");
     Kokkos::parallel_for(
@@ -567,13 +849,16 @@ double Network<T>::forward_backward(const Mat<const T>& params, const Arr3<const
           const int k_end = std::min(t.n_blocks, (tk + 1) * t.per_task);
           for (int k = tk * t.per_task; k < k_end; ++k) {
             const int p0 = k * P, np = std::min(P, N - p0);
-            pass.forward_block(&params(b, 0), &x(b, p0, 0), np, base, y);
+            pass.forward_block(b, &params(b, 0), &x(b, p0, 0), np, base, y);
             l += loss(b, p0, np, y, dy);
-            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, k == tk * t.per_task, scr, nullptr);
+            pass.backward_block(&params(b, 0), &x(b, p0, 0), np, base, dy, gp, k == tk * t.per_task, scr, nullptr,
+                                gaussian() ? ws.dfeat.data() + fstride * (static_cast<std::size_t>(b) * N + p0)
+                                           : nullptr);
           }
           task_loss[task] = l;
           token.release(id);
         });
+    if (gaussian()) detail::gauss_gather(pass, params, x, gctx, ws.dfeat.data(), grad, accumulate);
   });
   reduce_partials(ws, t, B, grad, accumulate);
   double total = 0;
