@@ -405,10 +405,12 @@ void PinnLoss<T>::evaluate(const Vec<const T>& params, const Mat<const double>& 
 template <class T>
 std::pair<std::size_t, std::size_t> PinnLoss<T>::output_layer() const {
   // Parameter layout (nn/network.hpp): hidden layers [0, H), W_o [m][w], b_o [m], then the
-  // modified-MLP gates.
+  // modified-MLP gates, then the Gaussian features (the feature network below has the
+  // same tail, so the copy of `rest` covers both).
   const nn::NetworkSpec& spec = net_.spec();
   const std::size_t w = spec.width, m = spec.output_dim, n = net_.n_params();
-  const std::size_t rest = spec.arch == nn::Arch::modified_mlp ? 2 * (w * net_.n_features() + w) : 0;
+  const std::size_t rest = (spec.arch == nn::Arch::modified_mlp ? 2 * (w * net_.n_features() + w) : 0) +
+                           net_.n_feature_params();  // then the Gaussian features
   return {n - rest - m * w - m, m * w + m};
 }
 

@@ -21,13 +21,14 @@ long TrainingSettings::total_steps() const {
 
 ModelSettings load_model(config::Node m, int input_dim) {
   ModelSettings s;
-  const std::string type = m.get_choice("type", "mlp", {"mlp", "modified_mlp"});
+  const std::string type = m.get_choice("type", "mlp", {"mlp", "modified_mlp", "gaussian_features"});
+  const bool gauss = type == "gaussian_features";
   nn::NetworkSpec& net = s.network;
-  net.arch = type == "mlp" ? nn::Arch::mlp : nn::Arch::modified_mlp;
+  net.arch = type == "modified_mlp" ? nn::Arch::modified_mlp : nn::Arch::mlp;
   net.input_dim = input_dim;
   net.output_dim = 1;
-  net.width = static_cast<int>(m.get_long_min("width", 64, 1));
-  net.depth = static_cast<int>(m.get_long_min("depth", 4, 1));
+  net.width = static_cast<int>(m.get_long_min("width", gauss ? 16 : 64, 1));
+  net.depth = static_cast<int>(m.get_long_min("depth", gauss ? 1 : 4, 1));
   const config::Node act = m.has("activation") ? m.at("activation") : m;
   try {
     net.activation = nn::parse_activation(m.get_string("activation", "tanh"));
@@ -42,7 +43,22 @@ ModelSettings load_model(config::Node m, int input_dim) {
   } catch (const InputError& e) {
     m.at("init").fail(e.what());
   }
-  if (auto f = m.find("features")) {
+  if (gauss) {
+    if (m.has("features")) m.at("features").fail("features: gaussian_features has its own features (gaussians:)");
+    nn::FeatureSpec& fs = net.features;
+    fs.kind = nn::FeatureKind::gaussian;
+    const config::Node g = m.section("gaussians");
+    fs.gauss_include_input = g.get_bool("include_input", false);
+    fs.n_gaussians = static_cast<int>(g.get_long_min("n", 1000, 1, 10000000));
+    fs.gauss_channels = static_cast<int>(g.get_long_min("channels", 4, 1, 64));
+    fs.sigma_init = g.get_double("sigma_init", 0.0);
+    if (!(fs.sigma_init >= 0)) g.at("sigma_init").fail("sigma_init: must be >= 0 (0: the mean spacing of the means)");
+    fs.weight_scale = g.get_double("weight_scale", 0.1);
+    if (!(fs.weight_scale >= 0)) g.at("weight_scale").fail("weight_scale: must be >= 0");
+    fs.cutoff = g.get_double_above("cutoff", 4.0, 0.0);
+    fs.full_covariance = g.get_choice("covariance", "diagonal", {"diagonal", "full"}) == "full";
+    s.init_from = m.get_string("init_from", "");
+  } else if (auto f = m.find("features")) {
     const std::string ft = f->get_choice("type", {"none", "fourier_fixed", "fourier_random"});
     nn::FeatureSpec& fs = net.features;
     if (ft == "fourier_fixed") {

@@ -15,12 +15,18 @@ namespace kpde::pinn {
 
 enum class Precision { float64, float32 };
 
-/// `model:` type mlp | modified_mlp (the network of nn::Network).
+/// `model:` type mlp | modified_mlp | gaussian_features (the network of nn::Network;
+/// gaussian_features: an mlp on trainable Gaussian features, default width 16, depth 1).
 struct ModelSettings {
   nn::NetworkSpec network;
   Precision precision = Precision::float64;
   nn::Init init = nn::Init::xavier_normal;
   std::uint64_t seed = 1;
+  /// gaussian_features: a checkpoint.h5 whose parameters replace the initial ones: of
+  /// the same model, or of its diagonal-covariance version when this one is full
+  /// (the off-diagonal entries then start at 0: fine-tuning a trained diagonal model).
+  /// With `balance: grad_norm` the term weights start from the checkpoint's too.
+  std::string init_from;
 };
 
 /// One optimisation stage.

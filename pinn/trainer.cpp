@@ -15,6 +15,14 @@ namespace kpde::pinn {
 
 namespace {
 
+/// The network spec with the problem's bounding box as the box of the initial
+/// Gaussian means (gaussian features).
+nn::NetworkSpec with_domain(nn::NetworkSpec s, const data::Problem& p) {
+  if (s.features.kind == nn::FeatureKind::gaussian && p.geometry)
+    for (int a = 0; a < s.input_dim; ++a) s.features.lo[a] = p.geometry->lo()[a], s.features.hi[a] = p.geometry->hi()[a];
+  return s;
+}
+
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -51,7 +59,7 @@ Trainer<T>::Trainer(const data::Problem& problem, const ModelSettings& model, co
       model_(model),
       training_(training),
       options_(std::move(options)),
-      net_(model.network),
+      net_(with_domain(model.network, problem)),
       loss_(problem, net_, training),
       params_("kpde::pinn::params", net_.n_params()),
       grad_("kpde::pinn::grad", net_.n_params()) {
@@ -61,6 +69,7 @@ Trainer<T>::Trainer(const data::Problem& problem, const ModelSettings& model, co
 template <class T>
 void Trainer<T>::initialise() {
   net_.init_params(params_, model_.seed, model_.init);
+  if (!model_.init_from.empty()) init_from(model_.init_from);
   loss_.sample(0);
   round_ = 0;
 }
@@ -422,6 +431,46 @@ void Trainer<T>::save_checkpoint(int stage, long step_in_stage, const optim::Ada
   }
   f.close();
   last_checkpoint_step_ = global_step_;
+}
+
+template <class T>
+void Trainer<T>::init_from(const std::string& path) {
+  const io::H5File f = io::H5File::open(path);
+  const auto bad = [&](const std::string& why) { throw InputError("model.init_from: " + path + ": " + why); };
+  if (!f.has_attribute("/", "kind") || f.string_attribute("/", "kind") != "kpde pinn checkpoint")
+    bad("not a kpde PINN checkpoint");
+  // With automatic balancing, the term weights continue from the checkpoint's.
+  if (training_.balance == "grad_norm")
+    for (int k = 0; k < kTerms; ++k) {
+      const std::string key = std::string("lambda_") + kTermNames[k];
+      if (f.has_attribute("/", key)) loss_.lambda[k] = f.number_attribute("/", key);
+    }
+  const std::size_t n = params_.extent(0);
+  const auto shape = f.shape("params");
+  if (shape.size() != 1) bad("its params are not a vector");
+  if (shape[0] == n) {
+    const auto p = f.read_checked("params", {n});
+    for (std::size_t i = 0; i < n; ++i) params_(i) = T(p[i]);
+    return;
+  }
+  // A diagonal-covariance checkpoint for this full-covariance model: same dense part,
+  // per Gaussian mu, log sigma, w; the off-diagonal entries of U start at 0.
+  const auto& fs = net_.spec().features;
+  const int d = net_.spec().input_dim, k = fs.gauss_channels;
+  const std::size_t dense = net_.n_dense_params(), nu = std::size_t(d) * (d - 1) / 2;
+  const std::size_t sd = 2 * d + k, sf = sd + nu, Ng = fs.n_gaussians;
+  if (!(fs.kind == nn::FeatureKind::gaussian && fs.full_covariance && shape[0] == dense + Ng * sd))
+    bad("it holds " + std::to_string(shape[0]) + " parameters; this model has " + std::to_string(n) +
+        " (the same model, or its diagonal-covariance version for covariance: full, is needed)");
+  const auto p = f.read_checked("params", {shape[0]});
+  for (std::size_t i = 0; i < dense; ++i) params_(i) = T(p[i]);
+  for (std::size_t g = 0; g < Ng; ++g) {
+    const double* q = &p[dense + g * sd];
+    const std::size_t o = dense + g * sf;
+    for (int j = 0; j < 2 * d; ++j) params_(o + j) = T(q[j]);
+    for (std::size_t j = 0; j < nu; ++j) params_(o + 2 * d + j) = T(0);
+    for (int c = 0; c < k; ++c) params_(o + 2 * d + nu + c) = T(q[2 * d + c]);
+  }
 }
 
 template <class T>

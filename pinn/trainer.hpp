@@ -67,6 +67,8 @@ class Trainer {
   long global_step() const { return global_step_; }
 
  private:
+  /// model.init_from: parameters from a checkpoint (see ModelSettings::init_from).
+  void init_from(const std::string& path);
   void save_checkpoint(int stage, long step_in_stage, const optim::Adam<T>* adam,
                        const optim::LbfgsState* lbfgs);
   void record(int stage, double loss, const LossTerms& t, double lr);

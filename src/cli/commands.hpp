@@ -3,6 +3,9 @@
 namespace kpde::cli {
 /// `kpde bench pinn-step [options]`: Adam steps of the Poisson PINN, timed.
 int bench_pinn_step(int argc, char** argv, int first);
+/// `kpde bench gaussians [--n N,N,...] [--points P] ...`: time per step of a Gaussian-
+/// feature PINN against the number of Gaussians.
+int bench_gaussians(int argc, char** argv, int first);
 /// `kpde bench reference [--n N[,N...]] [--solver S] [--rtol R] [--refine K]`: the PETSc
 /// finite-difference reference solver on 2-D Poisson, timed (wall, iterations, memory).
 int bench_reference(int argc, char** argv, int first);

@@ -24,6 +24,9 @@ const char* kUsage =
     "  bench pinn-step          time Adam steps of that PINN\n"
     "       [--precision float64|float32] [--threads N] [--width 64] [--depth 4]\n"
     "       [--interior 4096] [--boundary 512] [--steps K] [--block P]\n"
+    "  bench gaussians          time a step of a Gaussian-feature PINN against the number of Gaussians\n"
+    "       [--n 800,1600,...,16000] [--points 4096] [--steps 20] [--channels 4] [--width 16]\n"
+    "       [--cutoff 4] [--sigma S (default: 2/sqrt(N))] [--threads N]\n"
     "  bench reference          time the PETSc finite-difference solver on 2-D Poisson\n"
     "       [--n N[,N...]] [--solver auto|hypre|gamg|mumps|ilu] [--rtol 1e-8] [--refine K] [--repeat R]\n"
     "  bench burgers-reference  write the Cole-Hopf solution of the Burgers benchmark to HDF5\n"
@@ -49,9 +52,10 @@ int main(int argc, char** argv) {
       if (argc < 3) throw kpde::InputError("bench: name a benchmark (pinn-step, reference)");
       const std::string which = argv[2];
       if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
+      if (which == "gaussians") return kpde::cli::bench_gaussians(argc, argv, 3);
       if (which == "reference") return kpde::cli::bench_reference(argc, argv, 3);
       if (which == "burgers-reference") return kpde::cli::bench_burgers_reference(argc, argv, 3);
-      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step, reference or burgers-reference)");
+      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step, gaussians, reference or burgers-reference)");
     }
     if (cmd == "version" || cmd == "--version") {
       std::printf("kpde 0.1.0\n%s\n", runtime.describe().c_str());

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/args.hpp"
+#include "cli/gaussian_plot.hpp"
 #include "cli/report.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
@@ -134,6 +135,10 @@ int run(SolveJob& job) {
   if (p.dim <= 2) {
     data::write_solution_outputs(job.out, rep.fields, hist, metrics, job.doc.resolved_text(),
                                  "kpde solve: PINN solution of '" + p.name + "'");
+    // Gaussian-feature models: the trained Gaussians (2-D)
+    if (trainer.net().gaussian_features() && p.dim == 2)
+      write_gaussians_png(job.out + "/gaussians.png", trainer.net(), params, p.geometry->lo().data(),
+                          p.geometry->hi().data());
   } else {
     data::make_output_directory(job.out);
     io::write_json(job.out + "/metrics.json", metrics);

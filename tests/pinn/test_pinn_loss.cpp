@@ -37,7 +37,8 @@ struct Case {
 };
 
 std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10, int depth = 2, int n_interior = 20,
-                                int n_boundary = 24, nn::Arch arch = nn::Arch::mlp, bool hard_dirichlet = false) {
+                                int n_boundary = 24, nn::Arch arch = nn::Arch::mlp, bool hard_dirichlet = false,
+                                int gaussians = 0) {
   auto c = std::make_unique<Case>();
   config::Document doc = config::Document::load_string("problem:\n" + problem_yaml, "case.yaml");
   c->problem = data::load_problem(doc.root().at("problem"), doc);
@@ -48,6 +49,15 @@ std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10,
   spec.arch = arch;
   spec.activation = nn::Activation::tanh;
   spec.block_points = 8;  // several blocks, so block boundaries are exercised
+  if (gaussians > 0) {
+    // Gaussian features (no truncation at cutoff 50: the loss is smooth for the FD check)
+    spec.features.kind = nn::FeatureKind::gaussian;
+    spec.features.n_gaussians = gaussians;
+    spec.features.gauss_channels = 3;
+    spec.features.sigma_init = 0.5;
+    spec.features.weight_scale = 1.0;
+    spec.features.cutoff = 50;
+  }
   c->net = std::make_unique<nn::Network<double>>(spec);
   c->params = Vec<double>("params", c->net->n_params());
   c->net->init_params(c->params, 42);
@@ -281,6 +291,18 @@ TEST(PinnLossGradient, ModifiedMlp) {
   EXPECT_LT(gradient_error(*c), 1e-6);
 }
 
+// Gaussian features through the whole loss: Neumann/Robin/Dirichlet terms and a mixed
+// derivative (Hessian channels), every parameter including means, log sigmas, weights.
+TEST(PinnLossGradient, GaussianFeatures) {
+  auto c = make_case(kHoleProblem, 6, 1, 20, 40, nn::Arch::mlp, false, 7);
+  EXPECT_LT(gradient_error(*c), 1e-6);
+  auto h = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: 1, c_uxy: 0.3, c_u: x}\n  source: sin(x)\n" +
+                         kDirichletAll,
+                     6, 1, 20, 24, nn::Arch::mlp, false, 7);
+  EXPECT_EQ(h->loss->interior_channels().second, nn::SecondOrder::hessian);
+  EXPECT_LT(gradient_error(*h), 1e-6);
+}
+
 TEST(PinnLossTerms, WeightedTermGradientsSumToTheTotal) {
   auto c = make_case(kHoleProblem, 10, 2, 20, 40);
   const int n = c->n_params();
@@ -363,6 +385,11 @@ TEST(PinnLeastSquares, OutputLayerIsOptimal) {
 TEST(PinnLeastSquares, VariableCoefficientsAndModifiedMlp) {
   auto c = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: 1, c_uxy: 0.3, c_u: x}\n  source: sin(x)\n" + kDirichletAll,
                      8, 2, 60, 40, nn::Arch::modified_mlp);
+  check_least_squares(*c);
+}
+
+TEST(PinnLeastSquares, GaussianFeatures) {
+  auto c = make_case(kHoleProblem, 6, 1, 60, 60, nn::Arch::mlp, false, 9);
   check_least_squares(*c);
 }
 
