@@ -2,11 +2,13 @@
 // rules, the conditions per operator class, and f = L[u] checked against finite
 // differences of the stored solution (second-order convergence of the residual).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "data/dataset.hpp"
 #include "data/mms.hpp"
 #include "pde/expression.hpp"
 
@@ -149,16 +151,27 @@ TEST(Mms, ValidateRefusesImpossibleCombinations) {
   EXPECT_NO_THROW(s.validate());
 }
 
-// f = L[u] from exact jets: the 5-point residual L_h[u] - f of the stored grid
+// f = L[u] from exact jets: the 5-point residual L_h[u] - f of the stored grid (read
+// back from a dataset file)
 // converges at second order (spacing h against 2h: ratio about 1/4), which it could
 // not if f missed or mis-scaled a term (the ratio would tend to 1).
 TEST(Mms, SourceMatchesFiniteDifferencesOfTheSolution) {
   MmsSettings s = small(257);
   s.n_interior = 0;
   s.n_boundary = 0;
+  // through a dataset file (float64), as a trainer would read the samples
+  const std::string path = "/tmp/kpde_test_" + std::to_string(::getpid()) + "_fd.h5";
+  {
+    data::DatasetWriter w(path, data::mms_schema(s, true), 12, 1);
+    std::vector<data::SampleRecord> recs;
+    for (std::uint64_t i = 0; i < 12; ++i) recs.push_back(data::to_record(data::generate_mms_sample(s, 3, i)));
+    w.write(0, recs);
+    w.close();
+  }
+  const data::DatasetReader reader(path);
   int checked = 0;
   for (std::uint64_t i = 0; i < 12; ++i) {
-    const MmsSample m = data::generate_mms_sample(s, 3, i);
+    const MmsSample m = reader.mms_sample(static_cast<long>(i));
     const int n = m.n;
     const double h = 2.0 / (n - 1);
     const auto& c = m.coefficients;
@@ -187,6 +200,7 @@ TEST(Mms, SourceMatchesFiniteDifferencesOfTheSolution) {
     ++checked;
   }
   EXPECT_GE(checked, 8);
+  std::remove(path.c_str());
 }
 
 // Boundary data: Dirichlet points carry u, Neumann points n . grad u (checked by a
