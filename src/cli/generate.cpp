@@ -7,6 +7,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -231,10 +232,23 @@ int generate(int argc, char** argv, int first) {
   // the ranks make disjoint samples. Rank 0 writes round k on a second thread while
   // the ranks make round k + 1 (HDF5 is only ever called from one thread at a time).
   std::thread write_thread;
-  std::exception_ptr write_error;
-  auto join_writer = [&] {
-    if (write_thread.joinable()) write_thread.join();
-    if (write_error) std::rethrow_exception(write_error);
+  struct JoinOnExit {  // an exception must not destroy a running std::thread
+    std::thread& t;
+    ~JoinOnExit() {
+      if (t.joinable()) t.join();
+    }
+  } join_on_exit{write_thread};
+  // A write failure (disk full) is reported at the next collective check, so that no
+  // rank is left waiting in a collective while rank 0 stops.
+  std::string write_error;
+  std::atomic<bool> write_failed{false};
+  auto writer_failure = [&](bool wait) -> std::optional<std::string> {
+    if (rank != 0) return std::nullopt;
+    if (wait || write_failed.load()) {
+      if (write_thread.joinable()) write_thread.join();
+      if (write_failed.load()) return write_error;
+    }
+    return std::nullopt;
   };
   for (long base = 0; base < n; base += per_round) {
     const long lo = std::min(n, base + static_cast<long>(rank) * job.batch);
@@ -272,8 +286,8 @@ int generate(int argc, char** argv, int first) {
         }
       }
     }
-    std::optional<std::string> err;
-    bool input = true;
+    std::optional<std::string> err = writer_failure(false);
+    bool input = !err;
     for (long k = 0; k < count; ++k) {
       const auto sk = static_cast<std::size_t>(k);
       if (!errors[sk].empty() && !err) {
@@ -324,12 +338,13 @@ int generate(int argc, char** argv, int first) {
       }
     }
     if (rank == 0) {
-      join_writer();
-      write_thread = std::thread([&writer, &write_error, base, recs = std::move(records)]() {
+      if (write_thread.joinable()) write_thread.join();
+      write_thread = std::thread([&writer, &write_error, &write_failed, base, recs = std::move(records)]() {
         try {
           writer->write(base, recs);
-        } catch (...) {
-          write_error = std::current_exception();
+        } catch (const std::exception& e) {
+          write_error = e.what();
+          write_failed = true;
         }
       });
       const long done = std::min(n, base + per_round);
@@ -342,7 +357,7 @@ int generate(int argc, char** argv, int first) {
       }
     }
   }
-  if (rank == 0) join_writer();
+  collective_check(writer_failure(true), false, comm);
   // totals over ranks
   long local[9] = {stats.attempts,         stats.accepted,         stats.rejected_value,
                    stats.rejected_std,     stats.rejected_source,  stats.rejected_derivative,
