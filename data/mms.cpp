@@ -22,6 +22,7 @@ namespace {
 
 constexpr double kPi = 3.141592653589793238462643383;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kPre = 33;  // nodes per axis of the pre-check grid
 
 std::string num(double v) {
   char b[40];
@@ -407,9 +408,9 @@ MmsSample generate_mms_sample(const MmsSettings& s, std::uint64_t seed, std::uin
     // nodes surely in Omega (outside every hole's circumscribed circle) reject
     {
       std::vector<double> xy;
-      for (int i = 0; i < 33; ++i)
-        for (int j = 0; j < 33; ++j) {
-          const double x = -1 + 2.0 * j / 32, y = 1 - 2.0 * i / 32;
+      for (int i = 0; i < kPre; ++i)
+        for (int j = 0; j < kPre; ++j) {
+          const double x = -1 + 2.0 * j / (kPre - 1), y = 1 - 2.0 * i / (kPre - 1);
           bool in_hole = false;
           for (const auto& h : holes) in_hole |= std::hypot(x - h.cx, y - h.cy) <= h.size;
           if (!in_hole) xy.insert(xy.end(), {x, y});

@@ -136,7 +136,7 @@ GenerateJob load_job(const Args& args) {
   const bool darcy = job.kind == "darcy";
   const int grid = static_cast<int>(root.get_long_min("grid", darcy ? 64 : 224, 8, darcy ? 1025 : 4096));
   job.float64 = root.get_choice("precision", "float32", {"float32", "float64"}) == "float64";
-  job.compression = static_cast<int>(root.get_long_min("compression", 4, 0, 9));
+  job.compression = static_cast<int>(root.get_long_min("compression", 1, 0, 9));
   job.batch = static_cast<int>(root.get_long_min("batch", darcy ? 16 : 8, 1, 4096));
   if (darcy) {
     job.darcy.grid = grid;
