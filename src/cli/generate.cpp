@@ -35,7 +35,7 @@ struct GenerateJob {
   data::MmsSettings mms;
   data::DarcySettings darcy;
   bool float64 = false;
-  int compression = 4;
+  int compression = 1;
   int batch = 8;
 };
 
