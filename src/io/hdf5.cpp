@@ -132,6 +132,12 @@ void H5File::close() {
   }
 }
 
+void H5File::make_room(const std::string& n) {
+  const auto slash = n.find_last_of('/');
+  if (slash != std::string::npos) create_group(n.substr(0, slash));
+  if (exists(n)) H5Ldelete(id_, n.c_str(), H5P_DEFAULT);
+}
+
 std::string H5File::where(const std::string& name) const {
   return "HDF5 file '" + path_ + "', dataset '" + normalise(name) + "'";
 }
@@ -176,9 +182,7 @@ void H5File::write(const std::string& name, const std::vector<double>& data,
   if (count != data.size())
     throw Error(where(n) + ": shape " + shape_string(shape) + " does not match " +
                 std::to_string(data.size()) + " values");
-  const auto slash = n.find_last_of('/');
-  if (slash != std::string::npos) create_group(n.substr(0, slash));
-  if (exists(n)) H5Ldelete(id_, n.c_str(), H5P_DEFAULT);
+  make_room(n);
 
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
@@ -251,9 +255,7 @@ void H5File::create_dataset(const std::string& name, DType type, const Shape& sh
     throw Error(where(n) + ": rank " + std::to_string(shape.size()) + " not in 1-4");
   if (!chunk.empty() && chunk.size() != shape.size())
     throw Error(where(n) + ": chunk rank differs from the dataset's");
-  const auto slash = n.find_last_of('/');
-  if (slash != std::string::npos) create_group(n.substr(0, slash));
-  if (exists(n)) H5Ldelete(id_, n.c_str(), H5P_DEFAULT);
+  make_room(n);
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
@@ -323,9 +325,7 @@ std::vector<float> H5File::read_rows_float(const std::string& name, std::size_t 
 
 void H5File::create_strings(const std::string& name, std::size_t count) {
   const std::string n = normalise(name);
-  const auto slash = n.find_last_of('/');
-  if (slash != std::string::npos) create_group(n.substr(0, slash));
-  if (exists(n)) H5Ldelete(id_, n.c_str(), H5P_DEFAULT);
+  make_room(n);
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);

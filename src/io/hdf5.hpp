@@ -114,6 +114,8 @@ class H5File {
   H5File() = default;
   void release() noexcept;
   std::string where(const std::string& name) const;
+  /// Creates the parent groups of dataset path `n` and removes an existing link `n`.
+  void make_room(const std::string& n);
   std::int64_t id_ = -1;  // hid_t
   std::string path_;
   std::unique_ptr<AtomicFile> atomic_;
