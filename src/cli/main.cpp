@@ -18,6 +18,8 @@ const char* kUsage =
     "       [--stop-after-steps K]   (stop with a checkpoint after K steps; continue with --resume DIR)\n"
     "  reference CONFIG         solve the config's (linear, 2-D) PDE with PETSc finite differences\n"
     "       [--out DIR] [--n N] [--set key.path=value ...]\n"
+    "  generate CONFIG          random training samples (manufactured solutions, Darcy) into one HDF5 file\n"
+    "       --out FILE.h5 -n N [--seed S] [--grid G] [--set key.path=value ...] [--quiet]   (docs/datasets.md)\n"
     "  demo                     train the Poisson PINN (-lap u = f on [-1,1]^2) and print its error\n"
     "       [--steps N] [--lbfgs N] [--width W] [--depth D] [--interior N] [--boundary N]\n"
     "       [--precision float64|float32] [--threads N] [--seed S]\n"
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     if (cmd == "demo") return kpde::cli::demo(argc, argv, 2);
     if (cmd == "solve") return kpde::cli::solve(argc, argv, 2);
     if (cmd == "reference") return kpde::cli::reference(argc, argv, 2);
+    if (cmd == "generate") return kpde::cli::generate(argc, argv, 2);
     if (cmd == "bench") {
       if (argc < 3) throw kpde::InputError("bench: name a benchmark (pinn-step, reference)");
       const std::string which = argv[2];

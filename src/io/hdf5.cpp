@@ -132,6 +132,12 @@ void H5File::close() {
   }
 }
 
+void H5File::make_room(const std::string& n) {
+  const auto slash = n.find_last_of('/');
+  if (slash != std::string::npos) create_group(n.substr(0, slash));
+  if (exists(n)) H5Ldelete(id_, n.c_str(), H5P_DEFAULT);
+}
+
 std::string H5File::where(const std::string& name) const {
   return "HDF5 file '" + path_ + "', dataset '" + normalise(name) + "'";
 }
@@ -176,9 +182,7 @@ void H5File::write(const std::string& name, const std::vector<double>& data,
   if (count != data.size())
     throw Error(where(n) + ": shape " + shape_string(shape) + " does not match " +
                 std::to_string(data.size()) + " values");
-  const auto slash = n.find_last_of('/');
-  if (slash != std::string::npos) create_group(n.substr(0, slash));
-  if (exists(n)) H5Ldelete(id_, n.c_str(), H5P_DEFAULT);
+  make_room(n);
 
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
@@ -200,6 +204,205 @@ void H5File::write(const std::string& name, const std::vector<double>& data,
   if (count > 0 &&
       H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
     throw Error("cannot write " + where(n));
+}
+
+namespace {
+
+hid_t file_type(H5File::DType t) {
+  switch (t) {
+    case H5File::DType::float64: return H5T_IEEE_F64LE;
+    case H5File::DType::float32: return H5T_IEEE_F32LE;
+    case H5File::DType::int32: return H5T_STD_I32LE;
+    case H5File::DType::uint8: return H5T_STD_U8LE;
+  }
+  return H5T_IEEE_F64LE;
+}
+
+/// The file and memory dataspaces of rows [first, first + count) along axis 0 of an
+/// open dataset; *row_size gets the values per row. Returns false when out of range.
+bool row_spaces(hid_t dset, std::size_t first, std::size_t count, hid_t* file_space,
+                hid_t* mem_space, std::size_t* row_size) {
+  const hid_t space = H5Dget_space(dset);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 1) {
+    H5Sclose(space);
+    return false;
+  }
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  if (first > dims[0] || count > dims[0] - first) {
+    H5Sclose(space);
+    return false;
+  }
+  std::vector<hsize_t> start(dims.size(), 0), cnt(dims);
+  start[0] = first;
+  cnt[0] = count;
+  std::size_t row = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) row *= dims[i];
+  *row_size = row;
+  H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
+  *file_space = space;
+  *mem_space = H5Screate_simple(rank, cnt.data(), nullptr);
+  return true;
+}
+
+}  // namespace
+
+void H5File::create_dataset(const std::string& name, DType type, const Shape& shape,
+                            const Shape& chunk, int gzip_level) {
+  const std::string n = normalise(name);
+  if (shape.empty() || shape.size() > 4)
+    throw Error(where(n) + ": rank " + std::to_string(shape.size()) + " not in 1-4");
+  if (!chunk.empty() && chunk.size() != shape.size())
+    throw Error(where(n) + ": chunk rank differs from the dataset's");
+  make_room(n);
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  std::size_t count = 1;
+  for (auto d : shape) count *= d;
+  if (!chunk.empty() && count > 0) {
+    std::vector<hsize_t> c(chunk.size());
+    for (std::size_t i = 0; i < chunk.size(); ++i)
+      c[i] = std::max<hsize_t>(1, std::min<hsize_t>(chunk[i], std::max<hsize_t>(dims[i], 1)));
+    H5Pset_chunk(dcpl.get(), static_cast<int>(c.size()), c.data());
+    if (gzip_level > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+      H5Pset_shuffle(dcpl.get());
+      H5Pset_deflate(dcpl.get(), static_cast<unsigned>(std::min(gzip_level, 9)));
+    }
+  }
+  Handle dset(H5Dcreate2(id_, n.c_str(), file_type(type), space.get(), H5P_DEFAULT, dcpl.get(),
+                         H5P_DEFAULT),
+              H5Dclose);
+  if (!dset.ok()) throw Error("cannot create " + where(n));
+}
+
+void H5File::write_rows(const std::string& name, std::size_t first, std::size_t count,
+                        const double* data) {
+  const std::string n = normalise(name);
+  Handle dset(H5Dopen2(id_, n.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw Error(where(n) + " does not exist");
+  hid_t fs = -1, ms = -1;
+  std::size_t row = 0;
+  if (!row_spaces(dset.get(), first, count, &fs, &ms, &row))
+    throw Error(where(n) + ": rows " + std::to_string(first) + ".." + std::to_string(first + count) +
+                " are out of range");
+  Handle file_space(fs, H5Sclose), mem_space(ms, H5Sclose);
+  if (count > 0 && row > 0 &&
+      H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
+    throw Error("cannot write " + where(n));
+}
+
+namespace {
+template <class T>
+std::vector<T> read_rows_as(hid_t file, const std::string& n, const std::string& where, std::size_t first,
+                            std::size_t count, hid_t mem_type) {
+  if (H5Lexists(file, n.c_str(), H5P_DEFAULT) <= 0) throw InputError(where + " does not exist");
+  Handle dset(H5Dopen2(file, n.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw InputError(where + " is not a dataset");
+  hid_t fs = -1, ms = -1;
+  std::size_t row = 0;
+  if (!row_spaces(dset.get(), first, count, &fs, &ms, &row))
+    throw InputError(where + ": rows " + std::to_string(first) + ".." + std::to_string(first + count) +
+                     " are out of range");
+  Handle file_space(fs, H5Sclose), mem_space(ms, H5Sclose);
+  std::vector<T> out(count * row);
+  if (!out.empty() && H5Dread(dset.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, out.data()) < 0)
+    throw InputError("cannot read " + where + " as numbers");
+  return out;
+}
+}  // namespace
+
+std::vector<double> H5File::read_rows(const std::string& name, std::size_t first, std::size_t count) const {
+  const std::string n = normalise(name);
+  return read_rows_as<double>(id_, n, where(n), first, count, H5T_NATIVE_DOUBLE);
+}
+
+std::vector<float> H5File::read_rows_float(const std::string& name, std::size_t first, std::size_t count) const {
+  const std::string n = normalise(name);
+  return read_rows_as<float>(id_, n, where(n), first, count, H5T_NATIVE_FLOAT);
+}
+
+void H5File::create_strings(const std::string& name, std::size_t count) {
+  const std::string n = normalise(name);
+  make_room(n);
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  hsize_t dims[1] = {count};
+  Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (count > 0) {
+    hsize_t chunk[1] = {std::min<hsize_t>(count, 256)};
+    H5Pset_chunk(dcpl.get(), 1, chunk);
+    if (count > 64 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) H5Pset_deflate(dcpl.get(), 4);
+  }
+  Handle dset(H5Dcreate2(id_, n.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+              H5Dclose);
+  if (!dset.ok()) throw Error("cannot create " + where(n));
+}
+
+void H5File::write_string_rows(const std::string& name, std::size_t first,
+                               const std::vector<std::string>& values) {
+  const std::string n = normalise(name);
+  Handle dset(H5Dopen2(id_, n.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw Error(where(n) + " does not exist");
+  hid_t fs = -1, ms = -1;
+  std::size_t row = 0;
+  if (!row_spaces(dset.get(), first, values.size(), &fs, &ms, &row))
+    throw Error(where(n) + ": entries out of range");
+  Handle file_space(fs, H5Sclose), mem_space(ms, H5Sclose);
+  std::vector<const char*> ptrs(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  if (!values.empty() &&
+      H5Dwrite(dset.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, ptrs.data()) < 0)
+    throw Error("cannot write " + where(n));
+}
+
+void H5File::write_strings(const std::string& name, const std::vector<std::string>& values) {
+  create_strings(name, values.size());
+  write_string_rows(name, 0, values);
+}
+
+std::vector<std::string> H5File::read_strings(const std::string& name, std::size_t first,
+                                              std::size_t count) const {
+  const std::string n = normalise(name);
+  if (!exists(n)) throw InputError(where(n) + " does not exist");
+  Handle dset(H5Dopen2(id_, n.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw InputError(where(n) + " is not a dataset");
+  Handle ftype(H5Dget_type(dset.get()), H5Tclose);
+  if (H5Tget_class(ftype.get()) != H5T_STRING) throw InputError(where(n) + " does not hold strings");
+  hid_t fs = -1, ms = -1;
+  std::size_t row = 0;
+  if (!row_spaces(dset.get(), first, count, &fs, &ms, &row))
+    throw InputError(where(n) + ": entries " + std::to_string(first) + ".." + std::to_string(first + count) +
+                     " are out of range");
+  Handle file_space(fs, H5Sclose), mem_space(ms, H5Sclose);
+  std::vector<std::string> out(count);
+  if (count == 0) return out;
+  if (H5Tis_variable_str(ftype.get()) > 0) {
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.get(), H5T_VARIABLE);
+    H5Tset_cset(type.get(), H5Tget_cset(ftype.get()));  // no ASCII <-> UTF-8 conversion path
+    std::vector<char*> ptrs(count, nullptr);
+    if (H5Dread(dset.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, ptrs.data()) < 0)
+      throw InputError("cannot read " + where(n) + " as strings");
+    for (std::size_t i = 0; i < count; ++i) out[i] = ptrs[i] ? ptrs[i] : "";
+    H5Dvlen_reclaim(type.get(), mem_space.get(), H5P_DEFAULT, ptrs.data());
+  } else {
+    const std::size_t size = H5Tget_size(ftype.get());
+    std::string buf(size * count, '\0');
+    if (H5Dread(dset.get(), ftype.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, buf.data()) < 0)
+      throw InputError("cannot read " + where(n) + " as strings");
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string s = buf.substr(i * size, size);
+      out[i] = s.substr(0, std::min(s.find('\0'), s.size()));
+    }
+  }
+  return out;
 }
 
 Shape H5File::shape(const std::string& name) const {

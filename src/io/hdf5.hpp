@@ -51,6 +51,36 @@ class H5File {
   /// elements the dataset is chunked and gzip-compressed at `gzip_level` (0 = never).
   void write(const std::string& name, const std::vector<double>& data, const Shape& shape,
              int gzip_level = 4, std::size_t chunk_threshold = 65536);
+  /// Element type of a dataset made by create_dataset().
+  enum class DType { float64, float32, int32, uint8 };
+  /// Creates dataset `name` (parent groups too) of `shape` (rank 1-4) and element type
+  /// `type`, filled with zeros, to be written in slabs along axis 0 by write_rows().
+  /// chunk: chunk shape (same rank; empty: contiguous, no compression); gzip_level
+  /// 1-9 compresses chunked data (0: none). Replaces an existing dataset.
+  void create_dataset(const std::string& name, DType type, const Shape& shape,
+                      const Shape& chunk = {}, int gzip_level = 0);
+  /// Writes rows [first, first + count) along axis 0 of a dataset made by
+  /// create_dataset(): `data` holds count * (product of the other extents) values,
+  /// row-major, converted to the dataset's type by HDF5. Throws kpde::Error when the
+  /// rows are out of range.
+  void write_rows(const std::string& name, std::size_t first, std::size_t count, const double* data);
+  /// Reads rows [first, first + count) along axis 0 of dataset `name` (any numeric
+  /// type) as doubles. Throws InputError when the dataset is missing or the rows are
+  /// out of range.
+  std::vector<double> read_rows(const std::string& name, std::size_t first, std::size_t count) const;
+  /// As read_rows, converted to float by HDF5.
+  std::vector<float> read_rows_float(const std::string& name, std::size_t first, std::size_t count) const;
+  /// Writes a 1-D dataset of variable-length UTF-8 strings (chunked and compressed
+  /// above 64 entries).
+  void write_strings(const std::string& name, const std::vector<std::string>& values);
+  /// Creates a 1-D variable-length string dataset of n entries (all empty) for
+  /// write_string_rows().
+  void create_strings(const std::string& name, std::size_t n);
+  /// Writes entries [first, first + values.size()) of a string dataset.
+  void write_string_rows(const std::string& name, std::size_t first, const std::vector<std::string>& values);
+  /// Reads entries [first, first + count) of a 1-D string dataset (variable or fixed
+  /// length). Throws InputError when missing, not strings, or out of range.
+  std::vector<std::string> read_strings(const std::string& name, std::size_t first, std::size_t count) const;
   /// Reads dataset `name` as doubles; its shape is stored in `*shape` when given.
   /// Throws InputError naming file and dataset when it is missing.
   std::vector<double> read(const std::string& name, Shape* shape = nullptr) const;
@@ -84,6 +114,8 @@ class H5File {
   H5File() = default;
   void release() noexcept;
   std::string where(const std::string& name) const;
+  /// Creates the parent groups of dataset path `n` and removes an existing link `n`.
+  void make_room(const std::string& n);
   std::int64_t id_ = -1;  // hid_t
   std::string path_;
   std::unique_ptr<AtomicFile> atomic_;

@@ -1016,6 +1016,116 @@ Expression::Jet Expression::eval_jet(const double* vars, const std::vector<int>&
   return out;
 }
 
+void Expression::eval_jet2_many(std::size_t n_points, const double* points, std::size_t point_stride, int active0,
+                                int active1, double* out) const {
+  KPDE_ASSERT(active0 != active1 && active0 >= 0 && active1 >= 0 && active0 < n_variables() && active1 < n_variables(),
+              "eval_jet2_many: two distinct variables");
+  constexpr int kBlock = 64;
+  // slot s of the stack: 6 arrays of kBlock (v, g0, g1, h00, h01, h11) and a flag
+  // (whether the slot depends on an active variable; the same for every point)
+  const std::size_t slot = 6 * kBlock;
+  std::vector<double> stack(static_cast<std::size_t>(max_stack_) * slot);
+  std::vector<char> act(static_cast<std::size_t>(max_stack_), 0);
+  for (std::size_t p0 = 0; p0 < n_points; p0 += kBlock) {
+    const int m = static_cast<int>(std::min<std::size_t>(kBlock, n_points - p0));
+    int top = -1;
+    for (const Instr& in : program_) {
+      if (in.op == op_const || in.op == op_var) {
+        ++top;
+        double* r = stack.data() + static_cast<std::size_t>(top) * slot;
+        if (in.op == op_const) {
+          for (int k = 0; k < m; ++k) r[k] = in.c;
+          act[static_cast<std::size_t>(top)] = 0;
+        } else {
+          const double* src = points + p0 * point_stride + static_cast<std::size_t>(in.var);
+          for (int k = 0; k < m; ++k) r[k] = src[static_cast<std::size_t>(k) * point_stride];
+          const bool a0 = in.var == active0, a1 = in.var == active1;
+          act[static_cast<std::size_t>(top)] = a0 || a1;
+          if (a0 || a1) {
+            std::fill(r + kBlock, r + 6 * kBlock, 0.0);
+            std::fill(r + (a0 ? 1 : 2) * kBlock, r + (a0 ? 1 : 2) * kBlock + m, 1.0);
+          }
+        }
+        continue;
+      }
+      if (is_unary(in.op)) {
+        double* a = stack.data() + static_cast<std::size_t>(top) * slot;
+        const bool aa = act[static_cast<std::size_t>(top)] != 0;
+        for (int k = 0; k < m; ++k) {
+          const double v = unary_value(in.op, a[k], in.c);
+          if (aa) {
+            double f1, f2;
+            unary_derivatives(in.op, a[k], v, in.c, f1, f2);
+            const double g0 = a[kBlock + k], g1 = a[2 * kBlock + k];
+            a[3 * kBlock + k] = f1 * a[3 * kBlock + k] + f2 * g0 * g0;
+            a[4 * kBlock + k] = f1 * a[4 * kBlock + k] + f2 * g0 * g1;
+            a[5 * kBlock + k] = f1 * a[5 * kBlock + k] + f2 * g1 * g1;
+            a[kBlock + k] = f1 * g0;
+            a[2 * kBlock + k] = f1 * g1;
+          }
+          a[k] = v;
+        }
+        continue;
+      }
+      double* a = stack.data() + static_cast<std::size_t>(top - 1) * slot;
+      const double* b = a + slot;
+      const bool aa = act[static_cast<std::size_t>(top - 1)] != 0, ba = act[static_cast<std::size_t>(top)] != 0;
+      --top;
+      if (in.op == op_add || in.op == op_sub) {
+        const double sign = in.op == op_add ? 1.0 : -1.0;
+        for (int k = 0; k < m; ++k) a[k] = in.op == op_add ? a[k] + b[k] : a[k] - b[k];
+        if (ba)
+          for (int c = 1; c < 6; ++c)
+            for (int k = 0; k < m; ++k)
+              a[c * kBlock + k] = (aa ? a[c * kBlock + k] : 0.0) + sign * b[c * kBlock + k];
+        act[static_cast<std::size_t>(top)] = aa || ba;
+        continue;
+      }
+      if (in.op == op_min || in.op == op_max) {
+        for (int k = 0; k < m; ++k) {
+          if (pick_second(in.op, a[k], b[k])) {
+            for (int c = 1; c < 6; ++c) a[c * kBlock + k] = ba ? b[c * kBlock + k] : 0.0;
+          } else if (!aa) {
+            for (int c = 1; c < 6; ++c) a[c * kBlock + k] = 0.0;
+          }
+          a[k] = binary_value(in.op, a[k], b[k]);
+        }
+        act[static_cast<std::size_t>(top)] = aa || ba;
+        continue;
+      }
+      // mul, div, pow, atan2
+      for (int k = 0; k < m; ++k) {
+        const double v = binary_value(in.op, a[k], b[k]);
+        if (aa || ba) {
+          const Partials p = binary_partials(in.op, a[k], b[k], v);
+          const double ag0 = aa ? a[kBlock + k] : 0.0, ag1 = aa ? a[2 * kBlock + k] : 0.0;
+          const double bg0 = ba ? b[kBlock + k] : 0.0, bg1 = ba ? b[2 * kBlock + k] : 0.0;
+          const double ah00 = aa ? a[3 * kBlock + k] : 0.0, ah01 = aa ? a[4 * kBlock + k] : 0.0,
+                       ah11 = aa ? a[5 * kBlock + k] : 0.0;
+          const double bh00 = ba ? b[3 * kBlock + k] : 0.0, bh01 = ba ? b[4 * kBlock + k] : 0.0,
+                       bh11 = ba ? b[5 * kBlock + k] : 0.0;
+          const double fa = aa ? p.fa : 0.0, fb = ba ? p.fb : 0.0;
+          const double faa = aa ? p.faa : 0.0, fbb = ba ? p.fbb : 0.0, fab = aa && ba ? p.fab : 0.0;
+          a[3 * kBlock + k] = fa * ah00 + fb * bh00 + faa * ag0 * ag0 + fab * (ag0 * bg0 + bg0 * ag0) + fbb * bg0 * bg0;
+          a[4 * kBlock + k] = fa * ah01 + fb * bh01 + faa * ag0 * ag1 + fab * (ag0 * bg1 + bg0 * ag1) + fbb * bg0 * bg1;
+          a[5 * kBlock + k] = fa * ah11 + fb * bh11 + faa * ag1 * ag1 + fab * (ag1 * bg1 + bg1 * ag1) + fbb * bg1 * bg1;
+          a[kBlock + k] = fa * ag0 + fb * bg0;
+          a[2 * kBlock + k] = fa * ag1 + fb * bg1;
+        }
+        a[k] = v;
+      }
+      act[static_cast<std::size_t>(top)] = aa || ba;
+    }
+    const double* r = stack.data();
+    const bool ra = act[0] != 0;
+    for (int k = 0; k < m; ++k) {
+      double* o = out + 6 * (p0 + static_cast<std::size_t>(k));
+      o[0] = r[k];
+      for (int c = 1; c < 6; ++c) o[c] = ra ? r[c * kBlock + k] : 0.0;
+    }
+  }
+}
+
 void Expression::eval_jet(const double* vars, const int* active, int n_active, Jet& out) const {
   KPDE_ASSERT(n_active >= 0 && n_active <= kMaxJetVariables, "eval_jet: at most 8 active variables");
 #ifndef NDEBUG

@@ -116,6 +116,14 @@ class Expression {
   void eval_many(std::size_t n_points, const double* points, std::size_t point_stride,
                  double* out) const;
 
+  /// Second-order jets with respect to two variables at many points, blocked like
+  /// eval_many (the dispatch is paid once per 64 points): variable i of point p is
+  /// points[p * point_stride + i]; out[6 p + k] = f, df/dw0, df/dw1, d2f/dw0^2,
+  /// d2f/dw0dw1, d2f/dw1^2 with w0 = v[active0], w1 = v[active1] (distinct). Same
+  /// values as eval_jet to rounding (the order of operations per point is the same;
+  /// only the compiler's contraction may differ).
+  void eval_jet2_many(std::size_t n_points, const double* points, std::size_t point_stride, int active0,
+                      int active1, double* out) const;
   /// Value, gradient and Hessian of f with respect to the variables whose indices
   /// are listed in `active` (distinct, in [0, n_variables()), at most 8; the order
   /// of `active` is the order of grad and hess). Variables not listed are held

@@ -1,0 +1,394 @@
+#include "data/dataset.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+
+namespace kpde::data {
+
+namespace {
+
+using DType = io::H5File::DType;
+
+const char* type_name(DType t) {
+  switch (t) {
+    case DType::float64: return "float64";
+    case DType::float32: return "float32";
+    case DType::int32: return "int32";
+    case DType::uint8: return "uint8";
+  }
+  return "?";
+}
+
+constexpr const char* kLayout =
+    "pixel (i, j) of an [n x n] grid at x = x_lo + (x_hi - x_lo) j/(n-1), y = y_hi - (y_hi - y_lo) i/(n-1): "
+    "row 0 at y = y_hi (HyPINO's convention), column 0 at x = x_lo";
+
+/// Numeric fields of an MMS sample in schema order (pointers into the sample).
+std::vector<const std::vector<double>*> mms_arrays(const MmsSample& s) {
+  return {&s.domain_mask,     &s.dirichlet_mask,   &s.neumann_mask,      &s.dirichlet_values, &s.neumann_values,
+          &s.source,          &s.normals,          &s.u,                 &s.u_x,              &s.u_y,
+          &s.u_xx,            &s.u_yy,             &s.u_xy,              &s.interior_points,  &s.interior_source,
+          &s.interior_solution, &s.boundary_points, &s.boundary_normals, &s.boundary_kind,    &s.boundary_values};
+}
+std::vector<std::vector<double>*> mms_arrays(MmsSample& s) {
+  std::vector<std::vector<double>*> out;
+  for (auto* p : mms_arrays(static_cast<const MmsSample&>(s))) out.push_back(const_cast<std::vector<double>*>(p));
+  return out;
+}
+constexpr int kMmsScalars = 5;  // coefficients, operator_class, has_solution, source_constant, attempts
+
+}  // namespace
+
+std::size_t DatasetSchema::sample_size(std::size_t k) const {
+  std::size_t s = 1;
+  for (auto d : fields[k].shape) s *= d;
+  return s;
+}
+
+std::string DatasetSchema::text() const {
+  std::ostringstream o;
+  for (const auto& f : fields) {
+    o << f.name << "  " << type_name(f.type) << "  [N";
+    for (auto d : f.shape) o << " x " << d;
+    o << "]  " << f.description << "\n";
+  }
+  for (const auto& s : strings) o << s.name << "  string  [N]  " << s.description << "\n";
+  return o.str();
+}
+
+DatasetSchema mms_schema(const MmsSettings& s, bool float64) {
+  const DType ft = float64 ? DType::float64 : DType::float32;
+  const std::size_t n = static_cast<std::size_t>(s.grid), P = static_cast<std::size_t>(s.n_interior),
+                    Q = static_cast<std::size_t>(s.n_boundary);
+  DatasetSchema d;
+  d.kind = "mms";
+  d.grid = s.grid;
+  d.fields = {
+      {"coefficients", DType::float64, {6}, "operator coefficients (c_u, c_ux, c_uy, c_uxx, c_uyy, c_uxy) of L[u] = f"},
+      {"operator_class", DType::int32, {}, "0 elliptic, 1 parabolic, 2 hyperbolic, 3 first order (y is time unless elliptic)"},
+      {"has_solution", DType::uint8, {}, "1: manufactured (solution fields hold u), 0: physics-only (solution fields NaN)"},
+      {"source_constant", DType::float64, {}, "physics-only: the constant source f; NaN for manufactured samples"},
+      {"attempts", DType::int32, {}, "draws the generator needed for this sample (1 = first draw accepted)"},
+      {"domain_mask", DType::uint8, {n, n}, "1 at grid nodes in the closure of the domain"},
+      {"dirichlet_mask", DType::uint8, {n, n}, "1 at boundary-band nodes of parts with a Dirichlet condition"},
+      {"neumann_mask", DType::uint8, {n, n}, "1 at boundary-band nodes of parts with a Neumann condition"},
+      {"dirichlet_values", ft, {n, n}, "u (or g) at Dirichlet-mask nodes, 0 elsewhere"},
+      {"neumann_values", ft, {n, n}, "n . grad u (or g) at Neumann-mask nodes (n the outward normal there), 0 elsewhere"},
+      {"source", ft, {n, n}, "f = L[u] at domain nodes (exact jets), 0 outside"},
+      {"normals", ft, {n, n, 2}, "outward unit normal (n_x, n_y) of the closest boundary part at conditioned band nodes, 0 elsewhere"},
+      {"solution", ft, {n, n}, "u at domain nodes, 0 outside, NaN if unknown"},
+      {"u_x", ft, {n, n}, "du/dx (as solution)"},
+      {"u_y", ft, {n, n}, "du/dy (as solution)"},
+      {"u_xx", ft, {n, n}, "d2u/dx2 (as solution)"},
+      {"u_yy", ft, {n, n}, "d2u/dy2 (as solution)"},
+      {"u_xy", ft, {n, n}, "d2u/dxdy (as solution)"},
+      {"interior_points", DType::float64, {P, 2}, "training points (x, y), uniform in the open domain"},
+      {"interior_source", DType::float64, {P}, "f at interior_points"},
+      {"interior_solution", DType::float64, {P}, "u at interior_points (NaN if unknown)"},
+      {"boundary_points", DType::float64, {Q, 2}, "training points on the conditioned boundary parts (Dirichlet ones first)"},
+      {"boundary_normals", DType::float64, {Q, 2}, "outward unit normals at boundary_points"},
+      {"boundary_kind", DType::uint8, {Q}, "0: Dirichlet point (value u), 1: Neumann point (value n . grad u)"},
+      {"boundary_values", DType::float64, {Q}, "the condition's data at boundary_points"},
+  };
+  d.strings = {
+      {"solution_expression", "u(x, y) as a kpde expression (docs/expressions.md); empty if unknown"},
+      {"boundary_function", "the function whose traces are the boundary data (= solution_expression if known)"},
+      {"operator", "L[u] as text, e.g. 1.2*u_xx + 0.7*u_yy"},
+      {"geometry", "the domain: the box [-1,1]^2 minus the holes, with their parameters"},
+      {"conditions", "the condition kinds per boundary part"},
+  };
+  return d;
+}
+
+DatasetSchema darcy_schema(const DarcySettings& s, bool float64) {
+  const DType ft = float64 ? DType::float64 : DType::float32;
+  const std::size_t n = static_cast<std::size_t>(s.grid);
+  DatasetSchema d;
+  d.kind = "darcy";
+  d.grid = s.grid;
+  d.x_lo = 0, d.x_hi = 1, d.y_lo = 0, d.y_hi = 1;
+  d.fields = {
+      {"field", ft, {n, n}, "the Gaussian random field g at the nodes"},
+      {"permeability", ft, {n, n}, "a = a_plus where g > 0, a_minus elsewhere"},
+      {"solution", ft, {n, n}, "u solving -div(a grad u) = source, u = 0 on the boundary (reference solver)"},
+      {"iterations", DType::int32, {}, "Krylov iterations of the reference solve"},
+  };
+  return d;
+}
+
+SampleRecord to_record(const MmsSample& s) {
+  SampleRecord r;
+  r.values.push_back(std::vector<double>(s.coefficients.begin(), s.coefficients.end()));
+  r.values.push_back({static_cast<double>(static_cast<int>(s.op_class))});
+  r.values.push_back({s.has_solution ? 1.0 : 0.0});
+  r.values.push_back({s.source_constant});
+  r.values.push_back({static_cast<double>(s.attempts)});
+  for (const auto* a : mms_arrays(s)) r.values.push_back(*a);
+  r.texts = {s.solution, s.boundary_function, s.operator_text, s.geometry, s.conditions};
+  return r;
+}
+
+SampleRecord to_record(const DarcySample& s) {
+  SampleRecord r;
+  r.values = {s.field, s.permeability, s.solution, {static_cast<double>(s.iterations)}};
+  return r;
+}
+
+std::vector<char> pack(const SampleRecord& r) {
+  std::vector<char> out;
+  auto put = [&out](const void* p, std::size_t n) {
+    const char* c = static_cast<const char*>(p);
+    out.insert(out.end(), c, c + n);
+  };
+  const std::uint64_t nv = r.values.size(), nt = r.texts.size();
+  put(&nv, 8);
+  for (const auto& v : r.values) {
+    const std::uint64_t len = v.size();
+    put(&len, 8);
+    put(v.data(), 8 * v.size());
+  }
+  put(&nt, 8);
+  for (const auto& t : r.texts) {
+    const std::uint64_t len = t.size();
+    put(&len, 8);
+    put(t.data(), t.size());
+  }
+  return out;
+}
+
+SampleRecord unpack(const char* bytes, std::size_t size) {
+  std::size_t pos = 0;
+  auto get = [&](void* p, std::size_t n) {
+    if (pos + n > size) throw Error("unpack: truncated sample record");
+    std::memcpy(p, bytes + pos, n);
+    pos += n;
+  };
+  SampleRecord r;
+  std::uint64_t nv = 0, nt = 0, len = 0;
+  get(&nv, 8);
+  r.values.resize(nv);
+  for (auto& v : r.values) {
+    get(&len, 8);
+    v.resize(len);
+    get(v.data(), 8 * len);
+  }
+  get(&nt, 8);
+  r.texts.resize(nt);
+  for (auto& t : r.texts) {
+    get(&len, 8);
+    t.resize(len);
+    get(t.data(), len);
+  }
+  return r;
+}
+
+DatasetWriter::DatasetWriter(const std::string& path, const DatasetSchema& schema, long n_samples, int gzip_level)
+    : file_(io::H5File::create(path)), schema_(schema), n_(n_samples) {
+  for (const auto& f : schema_.fields) {
+    io::Shape shape{static_cast<std::size_t>(n_samples)};
+    shape.insert(shape.end(), f.shape.begin(), f.shape.end());
+    io::Shape chunk(shape);
+    chunk[0] = f.shape.empty() ? std::min<std::size_t>(shape[0], 4096) : 1;
+    bool empty = false;
+    for (auto d : shape) empty |= d == 0;
+    file_.create_dataset(f.name, f.type, shape, empty ? io::Shape{} : chunk, gzip_level);
+    file_.set_attribute(f.name, "description", f.description);
+    std::ostringstream s;
+    s << "[N";
+    for (auto d : f.shape) s << " x " << d;
+    s << "]";
+    file_.set_attribute(f.name, "shape", s.str());
+  }
+  for (const auto& sf : schema_.strings) {
+    file_.create_strings(sf.name, static_cast<std::size_t>(n_samples));
+    file_.set_attribute(sf.name, "description", sf.description);
+  }
+  file_.set_attribute("/", "format", "kpde-dataset");
+  file_.set_attribute("/", "format_version", 1.0);
+  file_.set_attribute("/", "kind", schema_.kind);
+  file_.set_attribute("/", "n_samples", static_cast<double>(n_samples));
+  file_.set_attribute("/", "grid", static_cast<double>(schema_.grid));
+  file_.set_attribute("/", "x_lo", schema_.x_lo);
+  file_.set_attribute("/", "x_hi", schema_.x_hi);
+  file_.set_attribute("/", "y_lo", schema_.y_lo);
+  file_.set_attribute("/", "y_hi", schema_.y_hi);
+  file_.set_attribute("/", "layout", kLayout);
+  file_.set_attribute("/", "schema", schema_.text());
+}
+
+void DatasetWriter::write(long first, const std::vector<SampleRecord>& records) {
+  if (records.empty()) return;
+  if (first < 0 || first + static_cast<long>(records.size()) > n_) throw Error("DatasetWriter: samples out of range");
+  const std::size_t count = records.size();
+  for (std::size_t k = 0; k < schema_.fields.size(); ++k) {
+    const std::size_t size = schema_.sample_size(k);
+    std::vector<double> buf(count * size);
+    for (std::size_t r = 0; r < count; ++r) {
+      if (records[r].values.size() != schema_.fields.size() || records[r].values[k].size() != size)
+        throw Error("DatasetWriter: field '" + schema_.fields[k].name + "' of sample " + std::to_string(first + static_cast<long>(r)) +
+                    " has the wrong size");
+      std::copy(records[r].values[k].begin(), records[r].values[k].end(), buf.begin() + static_cast<long>(r * size));
+    }
+    file_.write_rows(schema_.fields[k].name, static_cast<std::size_t>(first), count, buf.data());
+  }
+  for (std::size_t k = 0; k < schema_.strings.size(); ++k) {
+    std::vector<std::string> t(count);
+    for (std::size_t r = 0; r < count; ++r) t[r] = records[r].texts.at(k);
+    file_.write_string_rows(schema_.strings[k].name, static_cast<std::size_t>(first), t);
+  }
+}
+
+void DatasetWriter::close() { file_.close(); }
+
+// ---- reader
+
+DatasetReader::DatasetReader(const std::string& path) : file_(io::H5File::open(path)) {
+  const std::string where = "dataset file '" + path + "'";
+  if (!file_.has_attribute("/", "format") || file_.string_attribute("/", "format") != "kpde-dataset")
+    throw InputError(where + " is not a kpde dataset (no attribute format = kpde-dataset; make one with kpde generate)");
+  const double version = file_.number_attribute("/", "format_version");
+  if (version != 1) throw InputError(where + ": format_version " + std::to_string(version) + " is not supported (expected 1)");
+  kind_ = file_.string_attribute("/", "kind");
+  const double n = file_.number_attribute("/", "n_samples"), g = file_.number_attribute("/", "grid");
+  if (!(n >= 0 && n < 1e12 && n == static_cast<double>(static_cast<long>(n))) || !(g >= 2 && g <= 65536))
+    throw InputError(where + ": bad n_samples or grid attribute");
+  n_ = static_cast<long>(n);
+  grid_ = static_cast<int>(g);
+  DatasetSchema expected;
+  if (kind_ == "mms") {
+    MmsSettings s;
+    s.grid = grid_;
+    s.n_interior = file_.exists("interior_points") ? static_cast<int>(file_.shape("interior_points").at(1)) : 0;
+    s.n_boundary = file_.exists("boundary_points") ? static_cast<int>(file_.shape("boundary_points").at(1)) : 0;
+    expected = mms_schema(s, false);
+  } else if (kind_ == "darcy") {
+    DarcySettings s;
+    s.grid = grid_;
+    expected = darcy_schema(s, false);
+  } else {
+    throw InputError(where + ": unknown kind '" + kind_ + "' (expected mms or darcy)");
+  }
+  for (const auto& f : expected.fields) {
+    io::Shape shape{static_cast<std::size_t>(n_)};
+    shape.insert(shape.end(), f.shape.begin(), f.shape.end());
+    if (!file_.exists(f.name)) throw InputError(where + ": dataset '" + f.name + "' is missing");
+    const io::Shape actual = file_.shape(f.name);
+    if (actual != shape)
+      throw InputError(where + ": dataset '" + f.name + "' has shape " + io::shape_string(actual) + ", expected " +
+                       io::shape_string(shape));
+  }
+  for (const auto& s : expected.strings)
+    if (!file_.exists(s.name)) throw InputError(where + ": dataset '" + s.name + "' is missing");
+}
+
+bool DatasetReader::has(const std::string& name) const { return file_.exists(name); }
+
+io::Shape DatasetReader::sample_shape(const std::string& name) const {
+  io::Shape s = file_.shape(name);
+  s.erase(s.begin());
+  return s;
+}
+
+void DatasetReader::check_index(long first, long count) const {
+  if (first < 0 || count < 0 || first + count > n_)
+    throw InputError("dataset file '" + path() + "': samples " + std::to_string(first) + ".." +
+                     std::to_string(first + count - 1) + " are out of range (it has " + std::to_string(n_) + ")");
+}
+
+std::vector<double> DatasetReader::read(const std::string& name, long first, long count) const {
+  check_index(first, count);
+  return file_.read_rows(name, static_cast<std::size_t>(first), static_cast<std::size_t>(count));
+}
+
+std::vector<float> DatasetReader::read_float(const std::string& name, long first, long count) const {
+  check_index(first, count);
+  return file_.read_rows_float(name, static_cast<std::size_t>(first), static_cast<std::size_t>(count));
+}
+
+std::vector<double> DatasetReader::batch(const std::string& name, const std::vector<long>& indices) const {
+  std::size_t size = 1;
+  for (auto d : sample_shape(name)) size *= d;
+  std::vector<double> out(indices.size() * size);
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    const std::vector<double> one = read(name, indices[k], 1);
+    std::copy(one.begin(), one.end(), out.begin() + static_cast<long>(k * size));
+  }
+  return out;
+}
+
+std::vector<std::string> DatasetReader::strings(const std::string& name, long first, long count) const {
+  check_index(first, count);
+  return file_.read_strings(name, static_cast<std::size_t>(first), static_cast<std::size_t>(count));
+}
+
+MmsSample DatasetReader::mms_sample(long index) const {
+  if (kind_ != "mms") throw InputError("dataset file '" + path() + "' holds " + kind_ + " samples, not mms");
+  MmsSample s;
+  s.n = grid_;
+  const auto c = read("coefficients", index);
+  std::copy(c.begin(), c.end(), s.coefficients.begin());
+  s.op_class = static_cast<OperatorClass>(static_cast<int>(read("operator_class", index)[0]));
+  s.has_solution = read("has_solution", index)[0] != 0;
+  s.source_constant = read("source_constant", index)[0];
+  s.attempts = static_cast<int>(read("attempts", index)[0]);
+  MmsSettings dummy;
+  dummy.grid = grid_;
+  dummy.n_interior = static_cast<int>(file_.shape("interior_points").at(1));
+  dummy.n_boundary = static_cast<int>(file_.shape("boundary_points").at(1));
+  const DatasetSchema schema = mms_schema(dummy, false);
+  const auto arrays = mms_arrays(s);
+  for (std::size_t k = 0; k < arrays.size(); ++k) *arrays[k] = read(schema.fields[k + kMmsScalars].name, index);
+  s.solution = strings("solution_expression", index)[0];
+  s.boundary_function = strings("boundary_function", index)[0];
+  s.operator_text = strings("operator", index)[0];
+  s.geometry = strings("geometry", index)[0];
+  s.conditions = strings("conditions", index)[0];
+  return s;
+}
+
+DarcySample DatasetReader::darcy_sample(long index) const {
+  if (kind_ != "darcy") throw InputError("dataset file '" + path() + "' holds " + kind_ + " samples, not darcy");
+  DarcySample s;
+  s.n = grid_;
+  s.field = read("field", index);
+  s.permeability = read("permeability", index);
+  s.solution = read("solution", index);
+  s.iterations = static_cast<int>(read("iterations", index)[0]);
+  return s;
+}
+
+// ---- batches
+
+BatchSampler::BatchSampler(long n, long batch_size, std::uint64_t seed, bool drop_last)
+    : n_(n), batch_(batch_size), seed_(seed), drop_last_(drop_last) {
+  if (n < 1 || batch_size < 1) throw InputError("BatchSampler: need n >= 1 and batch_size >= 1");
+  if (drop_last && batch_size > n) throw InputError("BatchSampler: batch_size exceeds the number of samples");
+}
+
+void BatchSampler::shuffle() {
+  ++epoch_;
+  order_.resize(static_cast<std::size_t>(n_));
+  std::iota(order_.begin(), order_.end(), 0L);
+  Rng rng(mix_seed(seed_, static_cast<std::uint64_t>(epoch_), 0xba7cULL));
+  for (std::size_t i = order_.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(rng.uniform() * static_cast<double>(i));
+    std::swap(order_[i - 1], order_[std::min(j, i - 1)]);
+  }
+  pos_ = 0;
+}
+
+std::vector<long> BatchSampler::next() {
+  const std::size_t need = static_cast<std::size_t>(batch_);
+  if (epoch_ < 0 || pos_ >= order_.size() || (drop_last_ && order_.size() - pos_ < need)) shuffle();
+  const std::size_t end = std::min(order_.size(), pos_ + need);
+  std::vector<long> out(order_.begin() + static_cast<long>(pos_), order_.begin() + static_cast<long>(end));
+  pos_ = end;
+  return out;
+}
+
+}  // namespace kpde::data

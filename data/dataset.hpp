@@ -1,0 +1,153 @@
+#pragma once
+/// Training datasets in HDF5 (`kpde generate`; the schema is in docs/datasets.md and in
+/// every file's attributes): one HDF5 dataset per field with a leading sample axis,
+/// [N, ...], chunked one sample per chunk and gzip-compressed (with the shuffle filter),
+/// plus 1-D variable-length string datasets (the expressions of each sample).
+///
+/// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms" or
+/// "darcy"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the pixel convention),
+/// seed, config (the resolved generate config), schema (one line per field: name,
+/// type, per-sample shape, meaning). Every dataset carries `description` and `shape`
+/// attributes. The writer goes through io::H5File::create, so the file appears under
+/// its final name only when complete.
+///
+/// DatasetReader gives random access (one sample, a range, or a gathered batch of
+/// indices) and BatchSampler shuffled mini-batches; the trainers of the neural
+/// operators and the hypernetwork read through them.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/darcy.hpp"
+#include "data/mms.hpp"
+#include "io/hdf5.hpp"
+
+namespace kpde::data {
+
+/// One numeric field: per-sample shape (empty: one scalar per sample).
+struct FieldSpec {
+  std::string name;
+  io::H5File::DType type = io::H5File::DType::float32;
+  io::Shape shape;
+  std::string description;
+};
+
+/// One string field (one string per sample).
+struct StringSpec {
+  std::string name;
+  std::string description;
+};
+
+/// What a dataset file holds.
+struct DatasetSchema {
+  std::string kind;  ///< "mms" or "darcy"
+  int grid = 0;
+  double x_lo = -1, x_hi = 1, y_lo = -1, y_hi = 1;
+  std::vector<FieldSpec> fields;
+  std::vector<StringSpec> strings;
+  /// Values per sample of field `k`.
+  std::size_t sample_size(std::size_t k) const;
+  /// One line per field: "name  type  [N x ...]  description".
+  std::string text() const;
+};
+
+/// The schema of `kpde generate` with kind mms. float64: grids and points in float64
+/// (else float32; masks are uint8, coefficients float64 always).
+DatasetSchema mms_schema(const MmsSettings& s, bool float64);
+/// The schema of kind darcy.
+DatasetSchema darcy_schema(const DarcySettings& s, bool float64);
+
+/// A sample as flat arrays in schema order (values[k] for fields[k], texts[k] for
+/// strings[k]).
+struct SampleRecord {
+  std::vector<std::vector<double>> values;
+  std::vector<std::string> texts;
+};
+SampleRecord to_record(const MmsSample& sample);
+SampleRecord to_record(const DarcySample& sample);
+/// Byte serialisation of a record (for sending between MPI ranks) and back.
+std::vector<char> pack(const SampleRecord& record);
+SampleRecord unpack(const char* bytes, std::size_t size);
+
+/// Writes a dataset file of n_samples samples; records may come in any order of
+/// ranges. Nothing appears under `path` until close().
+class DatasetWriter {
+ public:
+  /// Creates the datasets (zero-filled, chunked, compressed at gzip_level 0-9) and the
+  /// schema attributes. Throws InputError when the directory is not writable.
+  DatasetWriter(const std::string& path, const DatasetSchema& schema, long n_samples, int gzip_level);
+  /// Writes samples first .. first + records.size() - 1. Throws kpde::Error when a
+  /// record does not match the schema.
+  void write(long first, const std::vector<SampleRecord>& records);
+  /// The file, e.g. for more attributes.
+  io::H5File& file() { return file_; }
+  /// Completes the file and renames it to its final name.
+  void close();
+
+ private:
+  io::H5File file_;
+  DatasetSchema schema_;
+  long n_;
+};
+
+/// Read access to a dataset file written by DatasetWriter.
+class DatasetReader {
+ public:
+  /// Opens and checks `path`: format attribute, version, kind, and that every field of
+  /// the kind's schema exists with shape [n_samples, ...]. Throws InputError naming
+  /// the file and what is wrong.
+  explicit DatasetReader(const std::string& path);
+  long n_samples() const { return n_; }
+  int grid() const { return grid_; }
+  const std::string& kind() const { return kind_; }
+  const std::string& path() const { return file_.path(); }
+  const io::H5File& file() const { return file_; }
+  /// Whether field `name` (numeric or string) exists.
+  bool has(const std::string& name) const;
+  /// Per-sample shape of numeric field `name`.
+  io::Shape sample_shape(const std::string& name) const;
+  /// Samples first .. first + count - 1 of field `name`, [count][sample shape]
+  /// row-major, as double (uint8 masks and float32 fields are converted).
+  std::vector<double> read(const std::string& name, long first, long count = 1) const;
+  /// As read(), as float.
+  std::vector<float> read_float(const std::string& name, long first, long count = 1) const;
+  /// The samples `indices` (any order, repeats allowed) of field `name`, gathered into
+  /// [indices.size()][sample shape]. Throws InputError on an index out of range.
+  std::vector<double> batch(const std::string& name, const std::vector<long>& indices) const;
+  /// Entries first .. first + count - 1 of string field `name`.
+  std::vector<std::string> strings(const std::string& name, long first, long count = 1) const;
+  /// Sample `index` of an mms dataset as the generator made it (within the stored
+  /// precision). Throws InputError for another kind.
+  MmsSample mms_sample(long index) const;
+  /// Sample `index` of a darcy dataset.
+  DarcySample darcy_sample(long index) const;
+
+ private:
+  void check_index(long first, long count) const;
+  io::H5File file_;
+  std::string kind_;
+  long n_ = 0;
+  int grid_ = 0;
+};
+
+/// Shuffled mini-batches of [0, n): epoch e visits a permutation drawn from
+/// Rng(mix_seed(seed, e)); the last batch of an epoch is shorter unless drop_last.
+class BatchSampler {
+ public:
+  BatchSampler(long n, long batch_size, std::uint64_t seed, bool drop_last = false);
+  /// The next batch (starting a new epoch when the current one is used up).
+  std::vector<long> next();
+  long epoch() const { return epoch_; }
+
+ private:
+  void shuffle();
+  long n_, batch_;
+  std::uint64_t seed_;
+  bool drop_last_;
+  long epoch_ = -1;
+  std::size_t pos_ = 0;
+  std::vector<long> order_;
+};
+
+}  // namespace kpde::data
