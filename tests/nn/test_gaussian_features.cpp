@@ -13,12 +13,15 @@
 #include <cmath>
 #include <sstream>
 
+#include "nn_test_helpers.hpp"
 #include "core/rng.hpp"
 #include "nn/gaussian_features.hpp"
 #include "nn/network.hpp"
 
 using namespace kpde;
 using namespace kpde::nn;
+using kpde::nn::testing::all_channel_kinds;
+using kpde::nn::testing::rel_err;
 
 namespace {
 
@@ -46,17 +49,6 @@ NetworkSpec gspec(const GCase& c, int n_gauss = 7, double cutoff = 50.0) {
   s.features.cutoff = cutoff;
   s.block_points = 3;  // several blocks
   return s;
-}
-
-std::vector<ChannelSpec> channel_kinds(int d) {
-  return {ChannelSpec::value(d), ChannelSpec::with_gradient(d), ChannelSpec::diagonal(d), ChannelSpec::hessian(d),
-          ChannelSpec::laplacian(d, {0.7, -1.3, 2.1})};
-}
-
-double rel_err(const std::vector<double>& a, const std::vector<double>& b) {
-  double e = 0, s = 0;
-  for (size_t i = 0; i < a.size(); ++i) e = std::max(e, std::abs(a[i] - b[i])), s = std::max(s, std::abs(b[i]));
-  return s > 0 ? e / s : e;
 }
 
 struct GFixture {
@@ -147,7 +139,7 @@ TEST_P(GaussFD, FeatureAndOutputJets) {
   GFixture f(gspec(c));
   const int d = c.dim;
   const auto grad_spec = ChannelSpec::with_gradient(d);
-  for (const auto& ch : channel_kinds(d)) {
+  for (const auto& ch : all_channel_kinds(d)) {
     const auto phi = f.feats(f.x, ch);
     const auto phi0 = f.feats(f.x, ChannelSpec::value(d));
     for (int p = 0; p < f.N; ++p)
@@ -163,7 +155,7 @@ TEST_P(GaussFD, ParameterGradients) {
   const GCase c = GetParam();
   GFixture f(gspec(c));
   const int d = c.dim, n = f.net.n_params();
-  for (const auto& ch : channel_kinds(d)) {
+  for (const auto& ch : all_channel_kinds(d)) {
     const int C = ch.n_channels();
     Arr3<double> W("W", f.N, C, 1);
     Rng rng(99);
