@@ -165,6 +165,7 @@ SampleRecord unpack(const char* bytes, std::size_t size) {
   std::size_t pos = 0;
   auto get = [&](void* p, std::size_t n) {
     if (pos + n > size) throw Error("unpack: truncated sample record");
+    if (n == 0) return;  // p may be the null data() of an empty vector
     std::memcpy(p, bytes + pos, n);
     pos += n;
   };
