@@ -65,16 +65,6 @@ struct PointJet {
   double u, ux, uy, uxx, uyy, uxy, f;
 };
 
-PointJet point_jet(const pde::Expression& e, double x, double y, const std::array<double, 6>& c) {
-  static const int active[2] = {0, 1};
-  pde::Expression::Jet j;
-  const double v[2] = {x, y};
-  e.eval_jet(v, active, 2, j);
-  PointJet p{j.value, j.grad[0], j.grad[1], j.hess[0][0], j.hess[1][1], j.hess[0][1], 0};
-  p.f = c[0] * p.u + c[1] * p.ux + c[2] * p.uy + c[3] * p.uxx + c[4] * p.uyy + c[5] * p.uxy;
-  return p;
-}
-
 /// PointJets at points xy ([m][2]), blocked (Expression::eval_jet2_many), in parallel
 /// over chunks of points on the host threads.
 std::vector<PointJet> point_jets(const pde::Expression& e, const std::vector<double>& xy,
@@ -586,12 +576,13 @@ MmsSample generate_mms_sample(const MmsSettings& s, std::uint64_t seed, std::uin
         if (count == 0) continue;
         const mesh::BoundarySamples b = mesh::sample_boundary(geom, count, pseed + 1 + static_cast<std::uint64_t>(kind),
                                                               kind == 0 ? dparts : nparts);
+        const std::vector<double> xy(b.x.data(), b.x.data() + 2 * static_cast<std::size_t>(count));
+        const std::vector<PointJet> pjs = point_jets(g, xy, c);
         for (int p = 0; p < count; ++p) {
-          const double x = b.x(p, 0), y = b.x(p, 1);
-          const PointJet pj = point_jet(g, x, y, c);
+          const PointJet& pj = pjs[static_cast<std::size_t>(p)];
           if (check(pj, s, false) != ok) bad = check(pj, s, false);
-          out.boundary_points.push_back(x);
-          out.boundary_points.push_back(y);
+          out.boundary_points.push_back(xy[2 * static_cast<std::size_t>(p)]);
+          out.boundary_points.push_back(xy[2 * static_cast<std::size_t>(p) + 1]);
           out.boundary_normals.push_back(b.normal(p, 0));
           out.boundary_normals.push_back(b.normal(p, 1));
           out.boundary_kind.push_back(kind);
@@ -611,14 +602,16 @@ MmsSample generate_mms_sample(const MmsSettings& s, std::uint64_t seed, std::uin
     out.attempts = attempt;
     out.last_rejection = reject_name(last);
     if (stats) {
-      stats->attempts += attempt;
-      stats->accepted += 1;
-      stats->rejected_value += counts[r_value];
-      stats->rejected_std += counts[r_std];
-      stats->rejected_source += counts[r_source];
-      stats->rejected_derivative += counts[r_derivative];
-      stats->rejected_nonfinite += counts[r_nonfinite];
-      stats->rejected_geometry += counts[r_geometry];
+      MmsStats mine;
+      mine.attempts = attempt;
+      mine.accepted = 1;
+      mine.rejected_value = counts[r_value];
+      mine.rejected_std = counts[r_std];
+      mine.rejected_source = counts[r_source];
+      mine.rejected_derivative = counts[r_derivative];
+      mine.rejected_nonfinite = counts[r_nonfinite];
+      mine.rejected_geometry = counts[r_geometry];
+      *stats += mine;
     }
     return out;
   }

@@ -135,6 +135,13 @@ struct MmsStats {
   long attempts = 0, accepted = 0;
   long rejected_value = 0, rejected_std = 0, rejected_source = 0, rejected_derivative = 0,
        rejected_nonfinite = 0, rejected_geometry = 0;
+  MmsStats& operator+=(const MmsStats& o) {
+    attempts += o.attempts, accepted += o.accepted, rejected_value += o.rejected_value;
+    rejected_std += o.rejected_std, rejected_source += o.rejected_source;
+    rejected_derivative += o.rejected_derivative, rejected_nonfinite += o.rejected_nonfinite;
+    rejected_geometry += o.rejected_geometry;
+    return *this;
+  }
 };
 
 /// The sample `index` of the stream `seed` (see the file comment); stats (optional)

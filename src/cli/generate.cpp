@@ -253,56 +253,26 @@ int generate(int argc, char** argv, int first) {
   for (long base = 0; base < n; base += per_round) {
     const long lo = std::min(n, base + static_cast<long>(rank) * job.batch);
     const long hi = std::min(n, lo + job.batch);
-    const long count = hi - lo;
-    std::vector<data::SampleRecord> records(static_cast<std::size_t>(count));
-    std::vector<std::string> errors(static_cast<std::size_t>(count));
-    std::vector<char> error_is_input(static_cast<std::size_t>(count), 1);
-    std::vector<data::MmsStats> sample_stats(static_cast<std::size_t>(count));
-    std::vector<long> iterations(static_cast<std::size_t>(count), 0);
-    if (darcy) {  // PETSc solves stay on this thread
-      for (long k = 0; k < count; ++k) {
-        try {
-          const data::DarcySample s = data::generate_darcy_sample(job.darcy, seed, static_cast<std::uint64_t>(lo + k));
-          iterations[static_cast<std::size_t>(k)] = s.iterations;
-          records[static_cast<std::size_t>(k)] = data::to_record(s);
-        } catch (const InputError& e) {
-          errors[static_cast<std::size_t>(k)] = e.what();
-        } catch (const std::exception& e) {
-          errors[static_cast<std::size_t>(k)] = e.what();
-          error_is_input[static_cast<std::size_t>(k)] = 0;
-        }
-      }
-    } else {
-      for (long k = 0; k < count; ++k) {
-        const auto sk = static_cast<std::size_t>(k);
-        try {
-          records[sk] = data::to_record(
-              data::generate_mms_sample(job.mms, seed, static_cast<std::uint64_t>(lo + k), &sample_stats[sk]));
-        } catch (const InputError& e) {
-          errors[sk] = e.what();
-        } catch (const std::exception& e) {
-          errors[sk] = e.what();
-          error_is_input[sk] = 0;
-        }
-      }
-    }
+    std::vector<data::SampleRecord> records;
     std::optional<std::string> err = writer_failure(false);
     bool input = !err;
-    for (long k = 0; k < count; ++k) {
-      const auto sk = static_cast<std::size_t>(k);
-      if (!errors[sk].empty() && !err) {
-        err = errors[sk];
-        input = error_is_input[sk] != 0;
+    // samples one after the other (PETSc solves and the host kernels stay on this thread);
+    // the first failure stops the round and is reported collectively below
+    for (long i = lo; i < hi && !err; ++i) {
+      try {
+        if (darcy) {
+          const data::DarcySample d = data::generate_darcy_sample(job.darcy, seed, static_cast<std::uint64_t>(i));
+          darcy_iterations += d.iterations;
+          records.push_back(data::to_record(d));
+        } else {
+          records.push_back(data::to_record(data::generate_mms_sample(job.mms, seed, static_cast<std::uint64_t>(i), &stats)));
+        }
+      } catch (const InputError& e) {
+        err = e.what();
+      } catch (const std::exception& e) {
+        err = e.what();
+        input = false;
       }
-      stats.attempts += sample_stats[sk].attempts;
-      stats.accepted += sample_stats[sk].accepted;
-      stats.rejected_value += sample_stats[sk].rejected_value;
-      stats.rejected_std += sample_stats[sk].rejected_std;
-      stats.rejected_source += sample_stats[sk].rejected_source;
-      stats.rejected_derivative += sample_stats[sk].rejected_derivative;
-      stats.rejected_nonfinite += sample_stats[sk].rejected_nonfinite;
-      stats.rejected_geometry += sample_stats[sk].rejected_geometry;
-      darcy_iterations += iterations[sk];
     }
     collective_check(err, input, comm);
     if (size > 1) {
