@@ -75,6 +75,44 @@ PinnLoss<T>::PinnLoss(const data::Problem& problem, const nn::Network<T>& net, c
   ch_d_ = nn::ChannelSpec::value(dim_);
   ch_n_ = nn::ChannelSpec::with_gradient(dim_);
   if (settings.hard_dirichlet) setup_hard();
+  if (settings.residual_modes > 0) {
+    n_modes_ = 1;
+    for (int a = 0; a < dim_; ++a) n_modes_ *= settings.residual_modes;
+  }
+}
+
+template <class T>
+double PinnLoss<T>::mode_coefficients(const Mat<const T>& params, std::vector<double>& s) const {
+  const int n = n_interior(), C = ch_int_.n_channels(), M = n_modes_;
+  const Interior& in = int_;
+  Arr4<T> out("kpde::pinn::out_modes", 1, n, C, 1);
+  net_.forward(params, nn::as_batch(Mat<const T>(in.x)), ch_int_, out);
+  std::vector<double> r(n);
+  Kokkos::parallel_for(
+      "kpde::pinn::residual_modes", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
+        double dr[16], uc[16];
+        if (hard_) {
+          hard_forward(in, p, &out(0, p, 0, 0), 1, true, uc);
+          r[p] = residual(in, p, uc, 1, dr);
+        } else {
+          r[p] = residual(in, p, &out(0, p, 0, 0), 1, dr);
+        }
+      });
+  std::vector<double> c(M, 0.0);  // a fixed summation order: the same c on every run
+  for (int p = 0; p < n; ++p) {
+    const double* ph = in.modes.data() + static_cast<std::size_t>(p) * M;
+    for (int m = 0; m < M; ++m) c[m] += r[p] * ph[m];
+  }
+  double c2 = 0;
+  for (int m = 0; m < M; ++m) c[m] /= n, c2 += c[m] * c[m];
+  s.assign(n, 0.0);
+  for (int p = 0; p < n; ++p) {
+    const double* ph = in.modes.data() + static_cast<std::size_t>(p) * M;
+    double v = 0;
+    for (int m = 0; m < M; ++m) v += c[m] * ph[m];
+    s[p] = v;
+  }
+  return c2;
 }
 
 template <class T>
@@ -130,6 +168,25 @@ typename PinnLoss<T>::Interior PinnLoss<T>::make_interior(const Mat<const double
     problem_.terms[k].coefficient.values(x, in.coef.back().data());
   }
   if (problem_.nonlinear) in.xd.assign(x.data(), x.data() + static_cast<std::size_t>(n) * dim_);
+  if (n_modes_ > 0) {
+    // phi_m(x) = prod_a psi_{m_a}(t_a) on the bounding box, m = sum_a m_a n^a
+    const int nm = settings_.residual_modes, M = n_modes_;
+    const mesh::Point& lo = problem_.geometry->lo();
+    const mesh::Point& hi = problem_.geometry->hi();
+    in.modes.assign(static_cast<std::size_t>(n) * M, 1.0);
+    std::vector<double> psi(static_cast<std::size_t>(dim_) * nm);
+    for (int p = 0; p < n; ++p) {
+      for (int a = 0; a < dim_; ++a) {
+        const double t = (x(p, a) - lo[a]) / (hi[a] - lo[a]);
+        for (int k = 0; k < nm; ++k) psi[a * nm + k] = k == 0 ? 1.0 : std::sqrt(2.0) * std::cos(k * M_PI * t);
+      }
+      double* ph = in.modes.data() + static_cast<std::size_t>(p) * M;
+      for (int m = 0; m < M; ++m) {
+        int r = m;
+        for (int a = 0; a < dim_; ++a, r /= nm) ph[m] *= psi[a * nm + r % nm];
+      }
+    }
+  }
   if (hard_) {
     const int d = dim_, S = ch_int_.n_second();
     in.hard.assign(static_cast<std::size_t>(n) * hard_stride_, 0.0);
@@ -286,7 +343,12 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
   if (n_interior() > 0) {
     const double scale = 1.0 / n_interior();
     const Interior& in = int_;
-    const nn::BlockLoss<T> f = [&, scale, C](int, int p0, int np, const T* y, T* dy) {
+    // residual modes: dL/dr_p = 2 scale (r_p + w s_p), s_p = sum_m c_m phi_m(x_p)
+    std::vector<double> ms;
+    const double w = settings_.modes_weight;
+    const double c2 = n_modes_ > 0 ? mode_coefficients(P, ms) : 0.0;
+    const double* msp = ms.empty() ? nullptr : ms.data();
+    const nn::BlockLoss<T> f = [&, scale, C, w, msp](int, int p0, int np, const T* y, T* dy) {
       double s = 0, dr[16], uc[16], dn[16];
       for (int i = 0; i < C * np; ++i) dy[i] = T(0);
       for (int p = 0; p < np; ++p) {
@@ -294,19 +356,22 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
           hard_forward(in, p0 + p, y + p, np, true, uc);
           const double r = residual(in, p0 + p, uc, 1, dr);
           s += r * r;
-          for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * r;
+          const double a = 2 * scale * (msp ? r + w * msp[p0 + p] : r);
+          for (int c = 0; c < C; ++c) dr[c] *= a;
           hard_backward(in, p0 + p, dr, dn);
           for (int c = 0; c < C; ++c) dy[c * np + p] = T(dn[c]);
           continue;
         }
         const double r = residual(in, p0 + p, y + p, np, dr);
         s += r * r;
+        const double a = 2 * scale * (msp ? r + w * msp[p0 + p] : r);
         for (int c = 0; c < C; ++c)
-          if (dr[c] != 0) dy[c * np + p] = T(2 * scale * r * dr[c]);
+          if (dr[c] != 0) dy[c * np + p] = T(a * dr[c]);
       }
       return s * scale;
     };
     t.residual = net_.forward_backward(P, nn::as_batch(Mat<const T>(in.x)), ch_int_, f, ws_int_, nn::as_batch(tg[0]), false);
+    t.residual += w * c2;
   } else {
     Kokkos::deep_copy(tg[0], T(0));
   }
@@ -434,7 +499,7 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
   for (std::size_t i = 0; i < rest; ++i) fp(H + std::size_t(w) * w + w + i) = params(H + std::size_t(m) * w + m + i);
 
   const int ni = n_interior(), nd = n_dirichlet(), nn_ = n_neumann();
-  const int rows = ni + nd + nn_ + w + 1;
+  const int rows = ni + nd + nn_ + w + 1 + (ni > 0 ? n_modes_ : 0);
   Eigen::MatrixXd A = Eigen::MatrixXd::Zero(rows, w + 1);
   Eigen::VectorXd rhs = Eigen::VectorXd::Zero(rows);
   const auto features = [&](const Mat<T>& x, const nn::ChannelSpec& ch) {
@@ -474,6 +539,19 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
         if (c == 0) A(row, w) += s * dr[c];
       }
       rhs(row) = s * int_.f[p];
+    }
+    // residual modes: rows sqrt(l_r w) c_m = sqrt(l_r w) (1/N) sum_p phi_m(x_p) r_p,
+    // from the point rows above (each is sqrt(l_r / N) times r_p's row)
+    const int M = n_modes_;
+    if (M > 0) {
+      const double cm = s > 0 ? std::sqrt(lambda[0] * settings_.modes_weight) / (ni * s) : 0.0;
+      for (int m = 0; m < M; ++m, ++row) {
+        for (int p = 0; p < ni; ++p) {
+          const double ph = cm * int_.modes[static_cast<std::size_t>(p) * M + m];
+          A.row(row) += ph * A.row(row - m - ni + p);
+          rhs(row) += ph * rhs(row - m - ni + p);
+        }
+      }
     }
   }
   if (nd > 0) {

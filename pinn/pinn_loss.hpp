@@ -8,6 +8,19 @@
 ///   the nonlinear residual expression), w_q the weight of the point's condition, l_*
 ///   the term weights (config weights times the automatic balancing factors).
 ///
+/// Low modes of the residual (TrainingSettings::residual_modes = n > 0): the residual
+/// term becomes
+///   (1/N_r) sum_p r_p^2 + w sum_m c_m^2,   c_m = (1/N_r) sum_p r_p phi_m(x_p),
+///   phi_m(x) = prod_a psi_{m_a}((x_a - lo_a) / (hi_a - lo_a)), m in {0..n-1}^d,
+///   psi_0 = 1, psi_k(t) = sqrt(2) cos(k pi t)   ([lo, hi] the bounding box of Omega),
+/// so a residual that is one smooth mode counts (1 + w) times. Why: for u + lap u = f
+/// at high frequency an error e = cos(pi x/2) cos(pi y/2) leaves the residual
+/// (1 - pi^2/2) e, while the oscillating part of u is scaled by 1 - 200 pi^2: the plain
+/// mean square barely sees the smooth error, and the optimiser leaves it. The exact
+/// solution still has zero loss. Costs one extra forward pass of the interior points
+/// (the c_m of the current parameters enter every point's adjoint,
+///   dL/dr_p = (2/N_r) (r_p + w sum_m c_m phi_m(x_p))).
+///
 /// The interior pass carries only the channels the operator needs (nn::ChannelSpec):
 /// for constant coefficients and no mixed derivative the second-order terms collapse
 /// into one channel sum_i c_ii u_ii (ChannelSpec::laplacian); variable coefficients
@@ -100,6 +113,7 @@ class PinnLoss {
     std::vector<std::vector<double>> coef;  // per linear term with a variable coefficient: [N]
     std::vector<double> xd;                 // [N][d] coordinates (nonlinear residuals)
     std::vector<double> hard;               // [N][hard_stride_]: g and phi jets (hard Dirichlet)
+    std::vector<double> modes;              // [N][n_modes_]: phi_m(x_p) (residual modes)
   };
   struct Boundary {
     Mat<T> x;                               // [M][d]
@@ -146,6 +160,11 @@ class PinnLoss {
   std::shared_ptr<const pde::Expression> phi_;   // distance-like factor, 0 on constrained sides
   const data::Field* hard_g_ = nullptr;          // the Dirichlet data, extended inside
   int hard_stride_ = 0;
+  int n_modes_ = 0;                              // n^d residual modes (0: off)
+  /// Residual modes: r at every interior point (a forward pass), the coefficients
+  /// c_m = (1/N) sum_p r_p phi_m(x_p) and s_p = sum_m c_m phi_m(x_p) into s.
+  /// Returns sum_m c_m^2.
+  double mode_coefficients(const Mat<const T>& params, std::vector<double>& s) const;
 };
 
 extern template class PinnLoss<float>;

@@ -132,6 +132,11 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
   s.balance_every = w.get_long_min("balance_every", 100, 1);
   s.balance_alpha = w.get_double("balance_alpha", 0.9);
   if (!(s.balance_alpha >= 0 && s.balance_alpha < 1)) w.at("balance_alpha").fail("must be in [0, 1)");
+  s.residual_modes = static_cast<int>(w.get_long_min("modes", 0, 0, 16));
+  s.modes_weight = w.get_double("modes_weight", s.residual_modes > 0 ? 1e4 : 0.0);
+  if (!(s.modes_weight >= 0)) w.at("modes_weight").fail("modes_weight: must be >= 0");
+  if (s.modes_weight > 0 && s.residual_modes == 0)
+    w.at("modes_weight").fail("modes_weight: needs modes: n (cosine modes per axis, 1..16)");
 
   if (auto a = t.find("adaptive")) {
     s.adaptive_every = a->require_long("every", 1);
@@ -177,6 +182,7 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
         st.at("output_layer").fail("output_layer: least_squares needs a linear operator; this problem's operator is a "
                                    "nonlinear residual");
       if (g.varpro) g.ridge = st.get_double("ridge", 1e-12);
+      g.resample_every = st.get_long_min("resample_every", 0, 0);
       try {
         g.lbfgs.validate();
       } catch (const InputError& e) {

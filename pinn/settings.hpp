@@ -40,6 +40,10 @@ struct StageSettings {
   /// lbfgs: optimise the hidden layers only, the output layer being the least-squares
   /// optimum at every evaluation (variable projection; linear operators).
   bool varpro = false;
+  /// lbfgs: iterations per set of collocation points (0: one set for the whole stage).
+  /// At each multiple, fresh interior points are drawn and L-BFGS restarts from the
+  /// current iterate with an empty history (its curvature pairs belong to the old sum).
+  long resample_every = 0;
   std::string name() const;       ///< "adam", "lbfgs", "least_squares"
 };
 
@@ -64,6 +68,11 @@ struct TrainingSettings {
   /// Exact Dirichlet data: u = g + phi N with phi = 0 on the constrained sides of a box
   /// domain whose conditions are all Dirichlet with one common value g (pinn_loss.hpp).
   bool hard_dirichlet = false;
+  /// Low modes of the residual (`weights: {modes: n, modes_weight: w}`): the residual
+  /// term becomes mean_p r_p^2 + w sum_m c_m^2, c_m = mean_p r_p phi_m(x_p), over the
+  /// n^d cosine products phi_m of the bounding box (pinn_loss.hpp). 0: off.
+  int residual_modes = 0;
+  double modes_weight = 0;
   std::uint64_t seed = 0;         ///< collocation points
   long total_steps() const;
 };

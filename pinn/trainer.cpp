@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include "io/hdf5.hpp"
@@ -297,13 +298,18 @@ TrainResult Trainer<T>::run() {
       };
       optim::LbfgsState state;
       if (s == stage_ && lbfgs_state_.valid) state = lbfgs_state_;
+      // The stage runs as calls of lbfgs_minimize that end at checkpoint and resampling
+      // boundaries (multiples of `chunk` and `rs` iterations); one state carries over.
       const long chunk = training_.checkpoint_every > 0 ? training_.checkpoint_every : st.steps;
+      const long rs = st.resample_every;
       optim::LbfgsOptions opt = st.lbfgs;
       opt.max_evaluations = static_cast<int>(std::min<long>(25L * st.steps + 1, 2000000000L));
       optim::LbfgsResult res;
       for (;;) {
         const long done = state.valid ? state.iterations : 0;
-        opt.max_iterations = static_cast<int>(std::min(st.steps, (done / chunk + 1) * chunk));
+        long next = std::min(st.steps, (done / chunk + 1) * chunk);
+        if (rs > 0) next = std::min(next, (done / rs + 1) * rs);
+        opt.max_iterations = static_cast<int>(next);
         res = optim::lbfgs_minimize(obj, x, opt, cb, &state);
         for (std::size_t i = 0; i < n; ++i) params_(i) = T(x(i));
         if (st.varpro) loss_.solve_output_layer(params_, st.ridge);
@@ -314,7 +320,21 @@ TrainResult Trainer<T>::run() {
           break;
         }
         if (res.reason != optim::LbfgsStop::max_iterations || res.iterations >= st.steps) break;
-        save_checkpoint(s, res.iterations, nullptr, &state);
+        if (rs > 0 && res.iterations % rs == 0) {
+          // fresh points: f and g at the current iterate change, the pairs no longer
+          // describe this sum; f_history gets +inf so the patience rule waits again
+          loss_.sample(++round_);
+          Vec<double> xs("kpde::pinn::lbfgs_xs", n), gs("kpde::pinn::lbfgs_gs", n);
+          for (std::size_t i = 0; i < n; ++i) xs(i) = state.x[i];
+          state.f = obj(Vec<const double>(xs), gs);
+          evals.clear();
+          state.g.assign(gs.data(), gs.data() + n);
+          state.s.clear(), state.y.clear(), state.rho.clear();
+          state.gamma = 1;
+          std::fill(state.f_history.begin(), state.f_history.end(), std::numeric_limits<double>::infinity());
+          state.f_history.back() = state.f;
+        }
+        if (res.iterations % chunk == 0) save_checkpoint(s, res.iterations, nullptr, &state);
       }
       if (result.stopped) break;
       if (res.reason == optim::LbfgsStop::non_finite && !std::isfinite(res.f)) diverged("L-BFGS: " + res.message);

@@ -1,14 +1,16 @@
 # A run stopped after 17 steps (inside Adam), resumed and stopped again after 45 steps
-# (inside L-BFGS), then resumed to the end, must end at the same loss as one
+# (inside L-BFGS, which draws fresh points every 4 iterations: at 4, 8, 12 before the
+# stop, 16, 20, ... after it), then resumed to the end, must end at the same loss as one
 # uninterrupted run, to 1e-10 relative (in practice bit for bit).
 set(args --quiet --set training.interior.n=256 --set training.boundary.n=64 --set model.width=16
     --set model.depth=2 --set output.n=21 --set training.checkpoint_every=10
     --set "training.stages[0].steps=30" --set "training.stages[1].steps=30"
     --set training.interior.resample_every=7 --set training.weights.balance=grad_norm
-    --set training.weights.balance_every=5 --set "training.adaptive={every: 11, candidates: 512}")
+    --set training.weights.balance_every=5 --set "training.adaptive={every: 11, candidates: 512}"
+    --set "training.stages[1].resample_every=4")
 file(REMOVE_RECURSE ${OUT})
 function(run)
-  execute_process(COMMAND ${KPDE} solve ${CONFIG} ${ARGN} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  execute_process(COMMAND ${KPDE} solve ${CONFIG} ${args} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "kpde solve ${ARGN} failed (exit ${rc}):\n${o}\n${e}")
   endif()
@@ -33,6 +35,13 @@ endif()
 # the whole optimiser state in the checkpoint), so the test asks for equality of the
 # 17-digit values, which implies it.
 message(STATUS "uninterrupted final_loss=${la}, resumed final_loss=${lb}")
+# The L-BFGS resampling must take effect: without it the same run ends elsewhere.
+run(--out ${OUT}/fixed --set "training.stages[1].resample_every=0")
+file(READ ${OUT}/fixed/metrics.json c)
+string(JSON lc GET "${c}" final_loss)
+if(la STREQUAL lc)
+  message(FATAL_ERROR "resample_every on the L-BFGS stage changed nothing (final_loss ${la})")
+endif()
 if(NOT la STREQUAL lb)
   message(FATAL_ERROR "resumed run ends at ${lb}, uninterrupted at ${la}")
 endif()

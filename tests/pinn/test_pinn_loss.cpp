@@ -7,7 +7,9 @@
 //  - evaluate()'s residual against a residual computed here from finite differences of
 //    the network's value (no derivative channel involved), and the loss terms against
 //    means computed here from evaluate() and the boundary samples;
-//  - the least-squares output layer: zero output-layer gradient afterwards, no increase.
+//  - the least-squares output layer: zero output-layer gradient afterwards, no increase;
+//  - the low-mode residual term: its value against c_m computed here from evaluate()'s
+//    residual and cosines written out again, its gradient, least squares with it.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -38,7 +40,7 @@ struct Case {
 
 std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10, int depth = 2, int n_interior = 20,
                                 int n_boundary = 24, nn::Arch arch = nn::Arch::mlp, bool hard_dirichlet = false,
-                                int gaussians = 0) {
+                                int gaussians = 0, int modes = 0, double modes_weight = 0) {
   auto c = std::make_unique<Case>();
   config::Document doc = config::Document::load_string("problem:\n" + problem_yaml, "case.yaml");
   c->problem = data::load_problem(doc.root().at("problem"), doc);
@@ -70,6 +72,8 @@ std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10,
   s.method = mesh::InteriorMethod::sobol;
   s.seed = 3;
   s.hard_dirichlet = hard_dirichlet;
+  s.residual_modes = modes;
+  s.modes_weight = modes_weight;
   c->loss = std::make_unique<PinnLoss<double>>(c->problem, *c->net, s);
   c->loss->sample(0);
   return c;
@@ -450,4 +454,82 @@ TEST(PinnHardDirichlet, RefusedOutsideItsScope) {
                                    "    - {parts: [bottom, top], type: dirichlet, value: 1}\n",
                          10, 2, 20, 24, nn::Arch::mlp, true),
                InputError);
+}
+
+// Low modes of the residual (training.weights.modes): the residual term is
+// mean r^2 + w sum_m c_m^2 with c_m = mean_p r_p phi_m(x_p).
+namespace {
+
+/// The residual term recomputed here: r from evaluate(), phi_m written out again
+/// (psi_0 = 1, psi_k = sqrt(2) cos(k pi t) on the bounding box [-1, 1]^2).
+double residual_term_by_hand(const Case& c, int n, double w) {
+  std::vector<double> r;
+  c.loss->evaluate(c.params, c.loss->interior(), nullptr, &r);
+  const Mat<double>& x = c.loss->interior();
+  const int N = static_cast<int>(r.size());
+  double ms = 0;
+  for (double v : r) ms += v * v;
+  ms /= N;
+  double c2 = 0;
+  for (int mx = 0; mx < n; ++mx)
+    for (int my = 0; my < n; ++my) {
+      double cm = 0;
+      for (int p = 0; p < N; ++p) {
+        const double tx = (x(p, 0) + 1) / 2, ty = (x(p, 1) + 1) / 2;
+        const double px = mx == 0 ? 1 : std::sqrt(2.0) * std::cos(mx * M_PI * tx);
+        const double py = my == 0 ? 1 : std::sqrt(2.0) * std::cos(my * M_PI * ty);
+        cm += r[p] * px * py;
+      }
+      cm /= N;
+      c2 += cm * cm;
+    }
+  return ms + w * c2;
+}
+
+}  // namespace
+
+TEST(PinnResidualModes, TermIsTheMeanSquarePlusTheWeightedProjections) {
+  const std::string prob = kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: exp(y), c_uy: x, c_u: cos(x*y)}\n"
+                                     "  source: x - y\n" + kDirichletAll;
+  for (const double w : {0.0, 1.0, 250.0}) {
+    auto c = make_case(prob, 10, 2, 40, 24, nn::Arch::mlp, false, 0, 3, w);
+    Vec<double> g("g", c->n_params());
+    LossTerms t;
+    c->loss->loss_and_grad(c->params, g, &t);
+    const double ref = residual_term_by_hand(*c, 3, w);
+    EXPECT_NEAR(t.residual, ref, 1e-12 * ref) << "w = " << w;
+    if (w > 0) {  // the projections are not zero, so the weight shows
+      auto plain = make_case(prob, 10, 2, 40, 24);
+      LossTerms tp;
+      plain->loss->loss_and_grad(plain->params, g, &tp);
+      EXPECT_GT(t.residual, tp.residual * (1 + 1e-6)) << "w = " << w;
+    }
+  }
+}
+
+TEST(PinnResidualModes, GradientForEveryChannelKind) {
+  // collapsed Laplacian, diagonal channels, Hessian channels, Gaussian features, hard Dirichlet
+  auto a = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -2.5, c_ux: 0.5, c_u: 1.5}\n  source: sin(pi*x)*y\n" +
+                         kDirichletAll,
+                     10, 2, 20, 24, nn::Arch::mlp, false, 0, 3, 40.0);
+  EXPECT_LT(gradient_error(*a), 1e-6);
+  EXPECT_LT(gradient_error(*a, 0), 1e-6);
+  auto b = make_case(kSquare + "  operator: {c_uxx: 1+y, c_uyy: 1, c_uxy: 0.7, c_ux: -0.3}\n  source: x*y\n" +
+                         kDirichletAll,
+                     8, 2, 20, 24, nn::Arch::mlp, false, 0, 2, 40.0);
+  EXPECT_LT(gradient_error(*b), 1e-6);
+  auto g = make_case(kHoleProblem, 6, 1, 20, 40, nn::Arch::mlp, false, 7, 4, 40.0);
+  EXPECT_LT(gradient_error(*g), 1e-6);
+  auto h = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: exp(y), c_uy: x, c_u: cos(x*y)}\n  source: x\n" + kHardBc,
+                     10, 2, 20, 24, nn::Arch::mlp, true, 0, 3, 40.0);
+  EXPECT_LT(gradient_error(*h), 1e-6);
+}
+
+TEST(PinnResidualModes, LeastSquaresOutputLayer) {
+  auto c = make_case(kHoleProblem, 10, 2, 60, 60, nn::Arch::mlp, false, 0, 3, 100.0);
+  c->loss->lambda = {1.0, 3.0, 0.5};
+  check_least_squares(*c);
+  auto h = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: 1, c_uxy: 0.3, c_u: x}\n  source: sin(x)\n" + kHardBc,
+                     8, 2, 60, 40, nn::Arch::mlp, true, 0, 2, 100.0);
+  check_least_squares(*h);
 }
