@@ -76,43 +76,69 @@ PinnLoss<T>::PinnLoss(const data::Problem& problem, const nn::Network<T>& net, c
   ch_n_ = nn::ChannelSpec::with_gradient(dim_);
   if (settings.hard_dirichlet) setup_hard();
   if (settings.residual_modes > 0) {
+    const int nm = settings.residual_modes;
     n_modes_ = 1;
-    for (int a = 0; a < dim_; ++a) n_modes_ *= settings.residual_modes;
+    for (int a = 0; a < dim_; ++a) n_modes_ *= nm;
+    mode_w_.resize(n_modes_);
+    for (int m = 0; m < n_modes_; ++m) {  // 1 / (1 + |k|^2)^2, m = sum_a k_a n^a
+      double k2 = 0;
+      for (int a = 0, r = m; a < dim_; ++a, r /= nm) k2 += double(r % nm) * (r % nm);
+      mode_w_[m] = 1.0 / ((1 + k2) * (1 + k2));
+    }
   }
 }
 
 template <class T>
-double PinnLoss<T>::mode_coefficients(const Mat<const T>& params, std::vector<double>& s) const {
+double PinnLoss<T>::residual_with_modes(const Mat<const T>& params, const Mat<T>& grad) {
+  // Not fused: c_m needs every r_p before any adjoint. forward (keeping the blocks in
+  // ws_int_), r_p and dr_p/du_c, c_m, the adjoints, backward.
   const int n = n_interior(), C = ch_int_.n_channels(), M = n_modes_;
+  const double scale = 1.0 / n, w = settings_.modes_weight;
   const Interior& in = int_;
-  Arr4<T> out("kpde::pinn::out_modes", 1, n, C, 1);
-  net_.forward(params, nn::as_batch(Mat<const T>(in.x)), ch_int_, out);
-  std::vector<double> r(n);
+  const auto X = nn::as_batch(Mat<const T>(in.x));
+  Arr4<T> out(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::pinn::out_modes"), 1, n, C, 1);
+  net_.forward(params, X, ch_int_, out, &ws_int_);
+  std::vector<double> r(n), dr(static_cast<std::size_t>(n) * C);
   Kokkos::parallel_for(
       "kpde::pinn::residual_modes", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
-        double dr[16], uc[16];
+        double uc[16];
+        double* drp = dr.data() + static_cast<std::size_t>(p) * C;
         if (hard_) {
           hard_forward(in, p, &out(0, p, 0, 0), 1, true, uc);
-          r[p] = residual(in, p, uc, 1, dr);
+          r[p] = residual(in, p, uc, 1, drp);
         } else {
-          r[p] = residual(in, p, &out(0, p, 0, 0), 1, dr);
+          r[p] = residual(in, p, &out(0, p, 0, 0), 1, drp);
         }
       });
-  std::vector<double> c(M, 0.0);  // a fixed summation order: the same c on every run
+  // c_m = (1/n) sum_p r_p phi_m(x_p), in a fixed order (the same c on every run)
+  std::vector<double> c(M, 0.0);
+  double ms = 0;
   for (int p = 0; p < n; ++p) {
     const double* ph = in.modes.data() + static_cast<std::size_t>(p) * M;
     for (int m = 0; m < M; ++m) c[m] += r[p] * ph[m];
+    ms += r[p] * r[p];
   }
   double c2 = 0;
-  for (int m = 0; m < M; ++m) c[m] /= n, c2 += c[m] * c[m];
-  s.assign(n, 0.0);
-  for (int p = 0; p < n; ++p) {
-    const double* ph = in.modes.data() + static_cast<std::size_t>(p) * M;
-    double v = 0;
-    for (int m = 0; m < M; ++m) v += c[m] * ph[m];
-    s[p] = v;
-  }
-  return c2;
+  for (int m = 0; m < M; ++m) c[m] *= scale, c2 += mode_w_[m] * c[m] * c[m];
+  // dL/du_c(p) = 2 scale (r_p + w sum_m w_m c_m phi_m(x_p)) dr_p/du_c
+  Arr4<T> dout(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::pinn::dout_modes"), 1, n, C, 1);
+  Kokkos::parallel_for(
+      "kpde::pinn::residual_modes_adjoint", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
+        const double* ph = in.modes.data() + static_cast<std::size_t>(p) * M;
+        double sp = 0, da[16], dn[16];
+        for (int m = 0; m < M; ++m) sp += mode_w_[m] * c[m] * ph[m];
+        const double a = 2 * scale * (r[p] + w * sp);
+        const double* drp = dr.data() + static_cast<std::size_t>(p) * C;
+        for (int k = 0; k < C; ++k) da[k] = a * drp[k];
+        if (hard_) {
+          hard_backward(in, p, da, dn);
+          for (int k = 0; k < C; ++k) dout(0, p, k, 0) = T(dn[k]);
+        } else {
+          for (int k = 0; k < C; ++k) dout(0, p, k, 0) = T(da[k]);
+        }
+      });
+  net_.backward(params, X, ws_int_, dout, grad, false);
+  return ms * scale + w * c2;
 }
 
 template <class T>
@@ -343,12 +369,7 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
   if (n_interior() > 0) {
     const double scale = 1.0 / n_interior();
     const Interior& in = int_;
-    // residual modes: dL/dr_p = 2 scale (r_p + w s_p), s_p = sum_m c_m phi_m(x_p)
-    std::vector<double> ms;
-    const double w = settings_.modes_weight;
-    const double c2 = n_modes_ > 0 ? mode_coefficients(P, ms) : 0.0;
-    const double* msp = ms.empty() ? nullptr : ms.data();
-    const nn::BlockLoss<T> f = [&, scale, C, w, msp](int, int p0, int np, const T* y, T* dy) {
+    const nn::BlockLoss<T> f = [&, scale, C](int, int p0, int np, const T* y, T* dy) {
       double s = 0, dr[16], uc[16], dn[16];
       for (int i = 0; i < C * np; ++i) dy[i] = T(0);
       for (int p = 0; p < np; ++p) {
@@ -356,22 +377,22 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
           hard_forward(in, p0 + p, y + p, np, true, uc);
           const double r = residual(in, p0 + p, uc, 1, dr);
           s += r * r;
-          const double a = 2 * scale * (msp ? r + w * msp[p0 + p] : r);
-          for (int c = 0; c < C; ++c) dr[c] *= a;
+          for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * r;
           hard_backward(in, p0 + p, dr, dn);
           for (int c = 0; c < C; ++c) dy[c * np + p] = T(dn[c]);
           continue;
         }
         const double r = residual(in, p0 + p, y + p, np, dr);
         s += r * r;
-        const double a = 2 * scale * (msp ? r + w * msp[p0 + p] : r);
         for (int c = 0; c < C; ++c)
-          if (dr[c] != 0) dy[c * np + p] = T(a * dr[c]);
+          if (dr[c] != 0) dy[c * np + p] = T(2 * scale * r * dr[c]);
       }
       return s * scale;
     };
-    t.residual = net_.forward_backward(P, nn::as_batch(Mat<const T>(in.x)), ch_int_, f, ws_int_, nn::as_batch(tg[0]), false);
-    t.residual += w * c2;
+    if (n_modes_ > 0)
+      t.residual = residual_with_modes(P, nn::as_batch(tg[0]));
+    else
+      t.residual = net_.forward_backward(P, nn::as_batch(Mat<const T>(in.x)), ch_int_, f, ws_int_, nn::as_batch(tg[0]), false);
   } else {
     Kokkos::deep_copy(tg[0], T(0));
   }
@@ -540,14 +561,15 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
       }
       rhs(row) = s * int_.f[p];
     }
-    // residual modes: rows sqrt(l_r w) c_m = sqrt(l_r w) (1/N) sum_p phi_m(x_p) r_p,
+    // residual modes: rows sqrt(l_r w w_m) c_m = sqrt(l_r w w_m) (1/N) sum_p phi_m(x_p) r_p,
     // from the point rows above (each is sqrt(l_r / N) times r_p's row)
     const int M = n_modes_;
     if (M > 0) {
       const double cm = s > 0 ? std::sqrt(lambda[0] * settings_.modes_weight) / (ni * s) : 0.0;
       for (int m = 0; m < M; ++m, ++row) {
+        const double cw = cm * std::sqrt(mode_w_[m]);
         for (int p = 0; p < ni; ++p) {
-          const double ph = cm * int_.modes[static_cast<std::size_t>(p) * M + m];
+          const double ph = cw * int_.modes[static_cast<std::size_t>(p) * M + m];
           A.row(row) += ph * A.row(row - m - ni + p);
           rhs(row) += ph * rhs(row - m - ni + p);
         }

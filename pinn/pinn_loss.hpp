@@ -10,16 +10,19 @@
 ///
 /// Low modes of the residual (TrainingSettings::residual_modes = n > 0): the residual
 /// term becomes
-///   (1/N_r) sum_p r_p^2 + w sum_m c_m^2,   c_m = (1/N_r) sum_p r_p phi_m(x_p),
-///   phi_m(x) = prod_a psi_{m_a}((x_a - lo_a) / (hi_a - lo_a)), m in {0..n-1}^d,
+///   (1/N_r) sum_p r_p^2 + w sum_m w_m c_m^2,   c_m = (1/N_r) sum_p r_p phi_m(x_p),
+///   phi_m(x) = prod_a psi_{k_a}((x_a - lo_a) / (hi_a - lo_a)), k in {0..n-1}^d,
 ///   psi_0 = 1, psi_k(t) = sqrt(2) cos(k pi t)   ([lo, hi] the bounding box of Omega),
-/// so a residual that is one smooth mode counts (1 + w) times. Why: for u + lap u = f
+///   w_m = 1 / (1 + |k|^2)^2,
+/// so a residual that is one smooth mode counts (1 + w w_m) times. Why: for u + lap u = f
 /// at high frequency an error e = cos(pi x/2) cos(pi y/2) leaves the residual
 /// (1 - pi^2/2) e, while the oscillating part of u is scaled by 1 - 200 pi^2: the plain
-/// mean square barely sees the smooth error, and the optimiser leaves it. The exact
-/// solution still has zero loss. Costs one extra forward pass of the interior points
-/// (the c_m of the current parameters enter every point's adjoint,
-///   dL/dr_p = (2/N_r) (r_p + w sum_m c_m phi_m(x_p))).
+/// mean square barely sees the smooth error, and the optimiser leaves it. w_m ~ |k|^-4
+/// undoes a second-order operator's |k|^2 on the low modes, so that their errors weigh
+/// alike (the mean square of L^-1 r is the squared error). The exact solution still has
+/// zero loss. The c_m of the current parameters enter every point's adjoint,
+///   dL/dr_p = (2/N_r) (r_p + w sum_m w_m c_m phi_m(x_p)),
+/// so this pass is a forward keeping its blocks, then a backward (not fused).
 ///
 /// The interior pass carries only the channels the operator needs (nn::ChannelSpec):
 /// for constant coefficients and no mixed derivative the second-order terms collapse
@@ -161,10 +164,11 @@ class PinnLoss {
   const data::Field* hard_g_ = nullptr;          // the Dirichlet data, extended inside
   int hard_stride_ = 0;
   int n_modes_ = 0;                              // n^d residual modes (0: off)
-  /// Residual modes: r at every interior point (a forward pass), the coefficients
-  /// c_m = (1/N) sum_p r_p phi_m(x_p) and s_p = sum_m c_m phi_m(x_p) into s.
-  /// Returns sum_m c_m^2.
-  double mode_coefficients(const Mat<const T>& params, std::vector<double>& s) const;
+  std::vector<double> mode_w_;                   // [n_modes_]: w_m = 1 / (1 + |k|^2)^2
+  /// The residual term with modes and its gradient (into grad [1][n_params]): one
+  /// forward pass keeping its blocks, then c_m = (1/N) sum_p r_p phi_m(x_p), the
+  /// adjoints, one backward pass.
+  double residual_with_modes(const Mat<const T>& params, const Mat<T>& grad);
 };
 
 extern template class PinnLoss<float>;

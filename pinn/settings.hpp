@@ -69,8 +69,9 @@ struct TrainingSettings {
   /// domain whose conditions are all Dirichlet with one common value g (pinn_loss.hpp).
   bool hard_dirichlet = false;
   /// Low modes of the residual (`weights: {modes: n, modes_weight: w}`): the residual
-  /// term becomes mean_p r_p^2 + w sum_m c_m^2, c_m = mean_p r_p phi_m(x_p), over the
-  /// n^d cosine products phi_m of the bounding box (pinn_loss.hpp). 0: off.
+  /// term becomes mean_p r_p^2 + w sum_m w_m c_m^2, c_m = mean_p r_p phi_m(x_p), over
+  /// the n^d cosine products phi_m of the bounding box, w_m = (1 + |k_m|^2)^-2
+  /// (pinn_loss.hpp). 0: off.
   int residual_modes = 0;
   double modes_weight = 0;
   std::uint64_t seed = 0;         ///< collocation points

@@ -457,11 +457,12 @@ TEST(PinnHardDirichlet, RefusedOutsideItsScope) {
 }
 
 // Low modes of the residual (training.weights.modes): the residual term is
-// mean r^2 + w sum_m c_m^2 with c_m = mean_p r_p phi_m(x_p).
+// mean r^2 + w sum_m w_m c_m^2 with c_m = mean_p r_p phi_m(x_p), w_m = (1 + |k|^2)^-2.
 namespace {
 
 /// The residual term recomputed here: r from evaluate(), phi_m written out again
-/// (psi_0 = 1, psi_k = sqrt(2) cos(k pi t) on the bounding box [-1, 1]^2).
+/// (psi_0 = 1, psi_k = sqrt(2) cos(k pi t) on the bounding box [-1, 1]^2), each c_m^2
+/// weighted by 1 / (1 + kx^2 + ky^2)^2.
 double residual_term_by_hand(const Case& c, int n, double w) {
   std::vector<double> r;
   c.loss->evaluate(c.params, c.loss->interior(), nullptr, &r);
@@ -481,7 +482,8 @@ double residual_term_by_hand(const Case& c, int n, double w) {
         cm += r[p] * px * py;
       }
       cm /= N;
-      c2 += cm * cm;
+      const double k2 = mx * mx + my * my;
+      c2 += cm * cm / ((1 + k2) * (1 + k2));
     }
   return ms + w * c2;
 }
