@@ -75,6 +75,7 @@ PinnLoss<T>::PinnLoss(const data::Problem& problem, const nn::Network<T>& net, c
   ch_d_ = nn::ChannelSpec::value(dim_);
   ch_n_ = nn::ChannelSpec::with_gradient(dim_);
   if (settings.hard_dirichlet) setup_hard();
+  modes_weight_ = settings.residual_modes > 0 ? settings.modes_weight : 0.0;
   if (settings.residual_modes > 0) {
     const int nm = settings.residual_modes;
     n_modes_ = 1;
@@ -89,11 +90,18 @@ PinnLoss<T>::PinnLoss(const data::Problem& problem, const nn::Network<T>& net, c
 }
 
 template <class T>
+void PinnLoss<T>::set_modes_weight(double w) {
+  KPDE_REQUIRE(w >= 0 && std::isfinite(w), InputError, "modes_weight: must be a finite number >= 0");
+  KPDE_REQUIRE(w == 0 || n_modes_ > 0, InputError, "modes_weight: needs training.weights.modes (cosine modes per axis)");
+  modes_weight_ = w;
+}
+
+template <class T>
 double PinnLoss<T>::residual_with_modes(const Mat<const T>& params, const Mat<T>& grad) {
   // Not fused: c_m needs every r_p before any adjoint. forward (keeping the blocks in
   // ws_int_), r_p and dr_p/du_c, c_m, the adjoints, backward.
   const int n = n_interior(), C = ch_int_.n_channels(), M = n_modes_;
-  const double scale = 1.0 / n, w = settings_.modes_weight;
+  const double scale = 1.0 / n, w = modes_weight_;
   const Interior& in = int_;
   const auto X = nn::as_batch(Mat<const T>(in.x));
   Arr4<T> out(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::pinn::out_modes"), 1, n, C, 1);
@@ -389,7 +397,7 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
       }
       return s * scale;
     };
-    if (n_modes_ > 0)
+    if (modes_on())
       t.residual = residual_with_modes(P, nn::as_batch(tg[0]));
     else
       t.residual = net_.forward_backward(P, nn::as_batch(Mat<const T>(in.x)), ch_int_, f, ws_int_, nn::as_batch(tg[0]), false);
@@ -520,7 +528,7 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
   for (std::size_t i = 0; i < rest; ++i) fp(H + std::size_t(w) * w + w + i) = params(H + std::size_t(m) * w + m + i);
 
   const int ni = n_interior(), nd = n_dirichlet(), nn_ = n_neumann();
-  const int rows = ni + nd + nn_ + w + 1 + (ni > 0 ? n_modes_ : 0);
+  const int rows = ni + nd + nn_ + w + 1 + (ni > 0 && modes_on() ? n_modes_ : 0);
   Eigen::MatrixXd A = Eigen::MatrixXd::Zero(rows, w + 1);
   Eigen::VectorXd rhs = Eigen::VectorXd::Zero(rows);
   const auto features = [&](const Mat<T>& x, const nn::ChannelSpec& ch) {
@@ -564,8 +572,8 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
     // residual modes: rows sqrt(l_r w w_m) c_m = sqrt(l_r w w_m) (1/N) sum_p phi_m(x_p) r_p,
     // from the point rows above (each is sqrt(l_r / N) times r_p's row)
     const int M = n_modes_;
-    if (M > 0) {
-      const double cm = s > 0 ? std::sqrt(lambda[0] * settings_.modes_weight) / (ni * s) : 0.0;
+    if (modes_on()) {
+      const double cm = s > 0 ? std::sqrt(lambda[0] * modes_weight_) / (ni * s) : 0.0;
       for (int m = 0; m < M; ++m, ++row) {
         const double cw = cm * std::sqrt(mode_w_[m]);
         for (int p = 0; p < ni; ++p) {

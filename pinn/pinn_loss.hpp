@@ -104,6 +104,12 @@ class PinnLoss {
   /// Offset and length of the output layer's weights and bias in the parameter buffer.
   std::pair<std::size_t, std::size_t> output_layer() const;
 
+  /// Weight w of the residual modes from now on (TrainingSettings::modes_weight at
+  /// construction; a stage may set its own). 0 turns the modes off; a positive weight
+  /// needs TrainingSettings::residual_modes > 0 (kpde::InputError).
+  void set_modes_weight(double w);
+  double modes_weight() const { return modes_weight_; }
+
   /// Channels of the interior pass.
   const nn::ChannelSpec& interior_channels() const { return ch_int_; }
   /// GEMM flops of one loss_and_grad.
@@ -164,6 +170,8 @@ class PinnLoss {
   const data::Field* hard_g_ = nullptr;          // the Dirichlet data, extended inside
   int hard_stride_ = 0;
   int n_modes_ = 0;                              // n^d residual modes (0: off)
+  double modes_weight_ = 0;                      // w (0: off)
+  bool modes_on() const { return n_modes_ > 0 && modes_weight_ > 0; }
   std::vector<double> mode_w_;                   // [n_modes_]: w_m = 1 / (1 + |k|^2)^2
   /// The residual term with modes and its gradient (into grad [1][n_params]): one
   /// forward pass keeping its blocks, then c_m = (1/N) sum_p r_p phi_m(x_p), the

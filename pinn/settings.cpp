@@ -197,6 +197,12 @@ TrainingSettings load_training(config::Node t, bool linear_operator) {
       g.ridge = st.get_double("ridge", 1e-12);
       if (!(g.ridge >= 0)) st.at("ridge").fail("must be >= 0");
     }
+    if (st.has("modes_weight")) {
+      g.modes_weight = st.get_double("modes_weight", 0.0);
+      if (!(g.modes_weight >= 0)) st.at("modes_weight").fail("modes_weight: must be >= 0");
+      if (g.modes_weight > 0 && s.residual_modes == 0)
+        st.at("modes_weight").fail("modes_weight: needs training.weights.modes (cosine modes per axis, 1..16)");
+    }
     s.stages.push_back(g);
   }
   return s;

@@ -44,6 +44,10 @@ struct StageSettings {
   /// At each multiple, fresh interior points are drawn and L-BFGS restarts from the
   /// current iterate with an empty history (its curvature pairs belong to the old sum).
   long resample_every = 0;
+  /// Weight of the residual modes during this stage (< 0: training.weights.modes_weight;
+  /// 0: off). Early in training the low modes of the residual are mostly the aliasing
+  /// of its oscillating part on the sample points, so they are better weighed late.
+  double modes_weight = -1;
   std::string name() const;       ///< "adam", "lbfgs", "least_squares"
 };
 

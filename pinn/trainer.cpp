@@ -217,6 +217,7 @@ TrainResult Trainer<T>::run() {
   for (int s = stage_; s < static_cast<int>(stages.size()); ++s) {
     const StageSettings& st = stages[s];
     const long first = s == stage_ ? step_in_stage_ : 0;
+    loss_.set_modes_weight(st.modes_weight >= 0 ? st.modes_weight : training_.modes_weight);
     if (st.kind == StageSettings::Kind::adam) {
       optim::Adam<T> adam(params_.extent(0), st.adam);
       if (s == stage_ && have_adam_state_) {

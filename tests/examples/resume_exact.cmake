@@ -1,13 +1,15 @@
 # A run stopped after 17 steps (inside Adam), resumed and stopped again after 45 steps
 # (inside L-BFGS, which draws fresh points every 4 iterations: at 4, 8, 12 before the
-# stop, 16, 20, ... after it), then resumed to the end, must end at the same loss as one
-# uninterrupted run, to 1e-10 relative (in practice bit for bit).
+# stop, 16, 20, ... after it, and weighs the residual's low modes, which Adam does not),
+# then resumed to the end, must end at the same loss as one uninterrupted run, to 1e-10
+# relative (in practice bit for bit).
 set(args --quiet --set training.interior.n=256 --set training.boundary.n=64 --set model.width=16
     --set model.depth=2 --set output.n=21 --set training.checkpoint_every=10
     --set "training.stages[0].steps=30" --set "training.stages[1].steps=30"
     --set training.interior.resample_every=7 --set training.weights.balance=grad_norm
     --set training.weights.balance_every=5 --set "training.adaptive={every: 11, candidates: 512}"
-    --set "training.stages[1].resample_every=4")
+    --set "training.stages[1].resample_every=4" --set training.weights.modes=3
+    --set training.weights.modes_weight=50 --set "training.stages[0].modes_weight=0")
 file(REMOVE_RECURSE ${OUT})
 function(run)
   execute_process(COMMAND ${KPDE} solve ${CONFIG} ${args} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)

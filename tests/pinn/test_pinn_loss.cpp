@@ -535,3 +535,23 @@ TEST(PinnResidualModes, LeastSquaresOutputLayer) {
                      8, 2, 60, 40, nn::Arch::mlp, true, 0, 2, 100.0);
   check_least_squares(*h);
 }
+
+TEST(PinnResidualModes, StageWeightSwitchesTheTerm) {
+  const std::string prob = kSquare + "  operator: {c_uxx: 1, c_uyy: 1, c_u: 1}\n  source: x*y\n" + kDirichletAll;
+  auto c = make_case(prob, 10, 2, 40, 24, nn::Arch::mlp, false, 0, 3, 250.0);
+  auto plain = make_case(prob, 10, 2, 40, 24);
+  Vec<double> g("g", c->n_params()), gp("gp", c->n_params());
+  LossTerms t, tp;
+  plain->loss->loss_and_grad(plain->params, gp, &tp);
+  c->loss->set_modes_weight(0);  // off: exactly the plain loss and gradient
+  c->loss->loss_and_grad(c->params, g, &t);
+  EXPECT_EQ(t.residual, tp.residual);
+  for (int i = 0; i < c->n_params(); ++i) EXPECT_EQ(g(i), gp(i)) << i;
+  c->loss->set_modes_weight(7.5);
+  c->loss->loss_and_grad(c->params, g, &t);
+  const double ref = residual_term_by_hand(*c, 3, 7.5);
+  EXPECT_NEAR(t.residual, ref, 1e-12 * ref);
+  EXPECT_GT(t.residual, tp.residual * (1 + 1e-6));
+  EXPECT_THROW(plain->loss->set_modes_weight(1.0), InputError);  // no modes configured
+  EXPECT_THROW(c->loss->set_modes_weight(-1.0), InputError);
+}
