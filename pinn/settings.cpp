@@ -56,6 +56,7 @@ ModelSettings load_model(config::Node m, int input_dim) {
     fs.weight_scale = g.get_double("weight_scale", 0.1);
     if (!(fs.weight_scale >= 0)) g.at("weight_scale").fail("weight_scale: must be >= 0");
     fs.cutoff = g.get_double_above("cutoff", 4.0, 0.0);
+    fs.taper = g.get_bool("taper", false);
     fs.full_covariance = g.get_choice("covariance", "diagonal", {"diagonal", "full"}) == "full";
     s.init_from = m.get_string("init_from", "");
   } else if (auto f = m.find("features")) {

@@ -21,7 +21,7 @@
 ///   second-order channel s: sum_ij A^s_ij G_ij = G (v^T A^s v - tr(A^s P)).
 ///
 /// Cutoff: a Gaussian counts at x only where q_g(x) <= cutoff^2 (relative truncation
-/// exp(-cutoff^2 / 2)). That ellipsoid lies inside the axis box mu_a +- cutoff
+/// exp(-cutoff^2 / 2); with the taper, the profile goes smoothly to 0 there, GaussProfile). That ellipsoid lies inside the axis box mu_a +- cutoff
 /// sqrt(Sigma_aa). The spatial index (GaussGrid) is a uniform grid over the bounding
 /// box of one call's points; each Gaussian is listed in every cell its box overlaps;
 /// a point visits only the list of its own cell. The same (point, Gaussian) pairs are
@@ -35,6 +35,38 @@
 #include "nn/channels.hpp"
 
 namespace kpde::nn::detail {
+
+/// The radial profile g(q) of a Gaussian (q = |U (x - mu)|^2 <= cutoff^2) and the
+/// factors of its derivatives in x and in the parameters:
+///   value g, h1 = 2 g'(q), h2 = 4 g''(q), h3 = 8 g'''(q), so that
+///   d g/dx_i = h1 v_i,  d2 g/dx_i dx_j = h2 v_i v_j + h1 P_ij     (v = P (x - mu)).
+/// Plain Gaussian g = exp(-q/2): h1 = -g, h2 = g, h3 = -g.
+/// Tapered (FeatureSpec::taper), with E = exp(-q/2), e = exp(-c^2/2), t = q - c^2:
+///   g = E - e (1 - t/2 + t^2/8 - t^3/48)     (E minus its cubic Taylor polynomial at c^2)
+///   h1 = -E + e (1 - t/2 + t^2/8),  h2 = E - e (1 - t/2),  h3 = -E + e;
+/// all four vanish at t = 0, and g > 0 inside (the Taylor remainder e t^4/384 exp(..)).
+template <class T>
+struct GaussProfile {
+  bool taper = false;
+  T c2 = T(0), e = T(0);
+  GaussProfile() = default;
+  GaussProfile(bool taper_, double cutoff)
+      : taper(taper_), c2(static_cast<T>(cutoff * cutoff)), e(static_cast<T>(std::exp(-0.5 * cutoff * cutoff))) {}
+  void operator()(T q, T& g, T& h1, T& h2, T& h3) const {
+    const T E = std::exp(T(-0.5) * q);
+    if (!taper) {
+      g = E, h1 = -E, h2 = E, h3 = -E;
+      return;
+    }
+    const T t = q - c2;
+    const T p1 = T(1) - t / T(2);
+    const T p2 = p1 + t * t / T(8);
+    g = E - e * (p2 - t * t * t / T(48));
+    h1 = -E + e * p2;
+    h2 = E - e * p1;
+    h3 = -E + e;
+  }
+};
 
 /// Parameter layout of one Gaussian (offsets inside its stride).
 struct GaussLayout {

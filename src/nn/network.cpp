@@ -241,6 +241,7 @@ struct BlockPass {
   bool gauss;
   GaussLayout GL;
   T cut2;
+  GaussProfile<T> profile;
   const GaussCtx<T>* gctx;
 
   BlockPass(const Net& n, const ChannelSpec& ch, const GaussCtx<T>* gc)
@@ -258,6 +259,7 @@ struct BlockPass {
         gauss(n.gaussian()),
         GL(n.spec_.input_dim, n.spec_.features.gauss_channels, n.spec_.features.full_covariance),
         cut2(static_cast<T>(n.spec_.features.cutoff * n.spec_.features.cutoff)),
+        profile(n.spec_.features.taper, n.spec_.features.cutoff),
         gctx(gc) {
     wAw.assign(static_cast<std::size_t>(n.M_) * (S > 0 ? S : 1), T(0));
     for (int f = 0; f < n.M_; ++f)
@@ -343,9 +345,10 @@ struct BlockPass {
   }
 
   /// Gaussian feature jets of np points (network with context ctx, parameters prm):
-  ///   phi_c = sum_g w_gc G_g, phi_c,i = -sum_g w_gc G_g v_i,
-  ///   phi_c,s = sum_g w_gc G_g (v^T A^s v - tr(A^s P_g)), over the Gaussians listed in
-  ///   the point's cell with q_g <= cutoff^2.
+  ///   phi_c = sum_g w_gc g_g, phi_c,i = sum_g w_gc h1_g v_i,
+  ///   phi_c,s = sum_g w_gc (h2_g v^T A^s v + h1_g tr(A^s P_g)), over the Gaussians
+  ///   listed in the point's cell with q_g <= cutoff^2 (g, h1, h2: GaussProfile; for the
+  ///   plain Gaussian G, -G, G).
   void gauss_features(const T* prm, const GaussCtx<T>& ctx, const T* x, int np, T* phi) const {
     Jets<T> J{phi, F, np};
     const T* gp = prm + net.n_dense_;
@@ -364,13 +367,14 @@ struct BlockPass {
         T dl[3], v[3];
         const T q = gauss_geom(R, xp, dl, v);
         if (!(q <= cut2)) continue;
-        const T Gv = std::exp(T(-0.5) * q);
+        T Gv, h1, h2, h3;
+        profile(q, Gv, h1, h2, h3);
         const T* wg = gp + static_cast<std::size_t>(g) * GL.stride + GL.w();
         T* J0 = J.at(0, p) + raw;
         for (int c = 0; c < k; ++c) J0[c] += wg[c] * Gv;
         for (int i = 0; i < G; ++i) {
           T* Ji = J.at(1 + i, p) + raw;
-          const T gi = -Gv * v[i];
+          const T gi = h1 * v[i];
           for (int c = 0; c < k; ++c) Ji[c] += wg[c] * gi;
         }
         if (S > 0) {
@@ -378,7 +382,7 @@ struct BlockPass {
           vav(v, e);
           for (int s = 0; s < S; ++s) {
             T* Js = J.at(1 + G + s, p) + raw;
-            const T es = Gv * (e[s] - R.tr[s]);
+            const T es = h2 * e[s] + h1 * R.tr[s];
             for (int c = 0; c < k; ++c) Js[c] += wg[c] * es;
           }
         }
@@ -388,13 +392,18 @@ struct BlockPass {
 
   /// Gradient of Gaussian g from the feature adjoints dfeat [N][C][k] of all points x of
   /// the network, visiting the points of the cells of g's box (the pairs of the forward
-  /// pass). Per pair, with a_c, a_ic, b_sc the adjoints of phi_c, phi_c,i, phi_c,s:
+  /// pass). Per pair, with a_c, a_ic, b_sc the adjoints of phi_c, phi_c,i, phi_c,s and
+  /// the profile factors g, h1, h2, h3 of GaussProfile (the pair adds g, h1 v_i and
+  /// h2 v^T A^s v + h1 tr(A^s P) per unit weight), using dq = -2 v.dmu + delta^T dP delta,
+  /// dv = dP delta - P dmu, dg = h1/2 dq, dh1 = h2/2 dq, dh2 = h3/2 dq:
   ///   alpha = w.a, beta_i = w.a_i, gamma_s = w.b_s, Gamma = sum_s gamma_s A^s,
-  ///   E = alpha - beta.v + sum_s gamma_s (v^T A^s v - tr(A^s P)),  r = 2 Gamma v - beta,
-  ///   dw_c   += G (a_c - sum_i a_ic v_i + sum_s b_sc (v^T A^s v - tr(A^s P)))
-  ///   dmu    -= G (-E v + P r)
-  ///   K      += G (-E/2 delta delta^T + r delta^T - Gamma)      (= dL/dP, P general)
-  /// then dU = U (K + K^T), ds_a = -U_aa dU_aa, du_ab = dU_ab.
+  ///   E' = (alpha h1 + h2 (beta.v + tr(Gamma P)) + h3 v^T Gamma v) / 2,
+  ///   rho = h1 beta + 2 h2 Gamma v,
+  ///   dw_c   += g a_c + h1 sum_i a_ic v_i + sum_s b_sc (h2 v^T A^s v + h1 tr(A^s P))
+  ///   dmu    += -2 E' v - P rho
+  ///   K      += E' delta delta^T + rho delta^T + h1 Gamma     (= dL/dP, P general)
+  /// then dU = U (K + K^T), ds_a = -U_aa dU_aa, du_ab = dU_ab. (Plain Gaussian: h1 = -g,
+  /// h2 = g, h3 = -g.)
   /// out: the gradient of g ([stride]); written, or added to when accumulate.
   void gauss_gather(const T* prm, const GaussCtx<T>& ctx, const T* x, const T* dfeat, int g, T* out,
                     bool accumulate) const {
@@ -416,7 +425,8 @@ struct BlockPass {
               T dl[3], v[3];
               const T q = gauss_geom(R, xp, dl, v);
               if (!(q <= cut2)) continue;
-              const T Gv = std::exp(T(-0.5) * q);
+              T Gv, h1, h2, h3;
+              profile(q, Gv, h1, h2, h3);
               const T* a0 = dfeat + static_cast<std::size_t>(p) * C * k;
               T alpha = T(0), beta[3] = {T(0), T(0), T(0)}, gam[6], e[6];
               for (int c = 0; c < k; ++c) alpha += wg[c] * a0[c];
@@ -429,33 +439,34 @@ struct BlockPass {
                 const T* bs = a0 + (1 + G + s) * k;
                 gam[s] = T(0);
                 for (int c = 0; c < k; ++c) gam[s] += wg[c] * bs[c];
-                e[s] -= R.tr[s];
               }
-              // weights
+              // weights: the pair's jets per unit weight are g, h1 v_i, h2 e_s + h1 tr_s
               for (int c = 0; c < k; ++c) {
-                T t = a0[c];
-                for (int i = 0; i < G; ++i) t -= a0[(1 + i) * k + c] * v[i];
-                for (int s = 0; s < S; ++s) t += a0[(1 + G + s) * k + c] * e[s];
-                dw[c] += Gv * t;
+                T t = Gv * a0[c];
+                for (int i = 0; i < G; ++i) t += h1 * a0[(1 + i) * k + c] * v[i];
+                for (int s = 0; s < S; ++s) t += a0[(1 + G + s) * k + c] * (h2 * e[s] + h1 * R.tr[s]);
+                dw[c] += t;
               }
               // geometry
-              T Gam[3][3] = {}, E = alpha, r[3];
-              for (int i = 0; i < G; ++i) E -= beta[i] * v[i];
+              T Gam[3][3] = {}, bv = T(0), tgp = T(0), vgv = T(0), rho[3];
+              for (int i = 0; i < G; ++i) bv += beta[i] * v[i];
               for (int s = 0; s < S; ++s) {
-                E += gam[s] * e[s];
+                tgp += gam[s] * R.tr[s];
+                vgv += gam[s] * e[s];
                 for (int a = 0; a < d; ++a)
                   for (int b = 0; b < d; ++b) Gam[a][b] += gam[s] * M.A[s][a][b];
               }
+              const T Ep = T(0.5) * (alpha * h1 + h2 * (bv + tgp) + h3 * vgv);
               for (int a = 0; a < d; ++a) {
-                T t = -(a < G ? beta[a] : T(0));
-                for (int b = 0; b < d; ++b) t += T(2) * Gam[a][b] * v[b];
-                r[a] = t;
+                T t = h1 * (a < G ? beta[a] : T(0));
+                for (int b = 0; b < d; ++b) t += T(2) * h2 * Gam[a][b] * v[b];
+                rho[a] = t;
               }
               for (int a = 0; a < d; ++a) {
                 T pr = T(0);
-                for (int b = 0; b < d; ++b) pr += R.P[a][b] * r[b];
-                dmu[a] -= Gv * (-E * v[a] + pr);
-                for (int b = 0; b < d; ++b) K[a][b] += Gv * (T(-0.5) * E * dl[a] * dl[b] + r[a] * dl[b] - Gam[a][b]);
+                for (int b = 0; b < d; ++b) pr += R.P[a][b] * rho[b];
+                dmu[a] += T(-2) * Ep * v[a] - pr;
+                for (int b = 0; b < d; ++b) K[a][b] += Ep * dl[a] * dl[b] + rho[a] * dl[b] + h1 * Gam[a][b];
               }
             }
           }

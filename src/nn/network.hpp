@@ -67,6 +67,11 @@ struct FeatureSpec {
   double sigma_init = 0;           ///< initial sigma on every axis; 0: (hi_a - lo_a) / N^(1/d)
   double weight_scale = 0.1;       ///< initial weights ~ N(0, weight_scale^2)
   double cutoff = 4;               ///< a Gaussian is dropped where |U (x - mu)| > cutoff
+  /// Taper the Gaussians to zero at the cutoff: exp(-q/2) minus its cubic Taylor
+  /// polynomial in q at cutoff^2, so the profile and its first three q-derivatives are 0
+  /// there; the loss is then C^1 in the parameters however points cross the cutoff
+  /// (gaussian_features.hpp). Off: the hard cut (the loss jumps where a point crosses).
+  bool taper = false;
   std::array<double, 3> lo{-1, -1, -1}, hi{1, 1, 1};  ///< box of the initial means
 };
 

@@ -7,7 +7,10 @@
 //    output channels, through backward and through the fused forward_backward
 //  - the grid index with a cutoff equals a brute-force cut-off sum over all Gaussians
 //    (to round-off), and the untruncated sum to within the truncation bound
-// FD checks use a cutoff of 50 (nothing truncated: the cut-off sum is smooth).
+// FD checks use a cutoff of 50 (nothing truncated: the cut-off sum is smooth), or the
+// tapered profile at cutoff 1.5 (smooth enough at the cutoff: C^3).
+//  - the tapered profile: value and q-derivatives 0 at the cutoff, h1..h3 against
+//    central differences in q, positive inside
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -30,6 +33,7 @@ struct GCase {
   bool full;
   Arch arch;
   bool raw = false;  ///< raw inputs before the Gaussian channels
+  bool taper = false;  ///< tapered profile, cut off at 1.5 sigma (pairs inside and outside)
 };
 
 NetworkSpec gspec(const GCase& c, int n_gauss = 7, double cutoff = 50.0) {
@@ -46,7 +50,8 @@ NetworkSpec gspec(const GCase& c, int n_gauss = 7, double cutoff = 50.0) {
   s.features.gauss_include_input = c.raw;
   s.features.sigma_init = 0.6;
   s.features.weight_scale = 1.0;
-  s.features.cutoff = cutoff;
+  s.features.cutoff = c.taper ? 1.5 : cutoff;
+  s.features.taper = c.taper;
   s.block_points = 3;  // several blocks
   return s;
 }
@@ -88,7 +93,7 @@ struct GFixture {
 std::string gname(const GCase& c) {
   std::ostringstream s;
   s << "d" << c.dim << (c.full ? "_full" : "_diag") << (c.arch == Arch::mlp ? "_mlp" : "_modified")
-    << (c.raw ? "_raw" : "");
+    << (c.raw ? "_raw" : "") << (c.taper ? "_taper" : "");
   return s.str();
 }
 
@@ -219,6 +224,12 @@ std::vector<GCase> gcases() {
   cs.push_back({2, true, Arch::modified_mlp});
   cs.push_back({2, false, Arch::mlp, true});
   cs.push_back({3, true, Arch::modified_mlp, true});
+  // the tapered profile at cutoff 1.5: C^3 at the cutoff, so the FD checks hold with
+  // points on both sides of it
+  cs.push_back({1, false, Arch::mlp, false, true});
+  cs.push_back({2, false, Arch::mlp, true, true});
+  cs.push_back({2, true, Arch::modified_mlp, false, true});
+  cs.push_back({3, true, Arch::mlp, false, true});
   return cs;
 }
 
@@ -386,4 +397,38 @@ TEST(GaussianFeatures, InitAndValidation) {
   EXPECT_THROW(net.backward(as_batch(Vec<const double>(p)), as_batch(Mat<const double>(x)), ws,
                             as_batch(Arr3<const double>(dout)), as_batch(g), false, as_batch(dx)),
                InputError);
+}
+
+TEST(GaussianFeatures, TaperedProfile) {
+  const double c = 2.5;
+  const detail::GaussProfile<double> tp(true, c), plain(false, c);
+  double g, h1, h2, h3;
+  tp(c * c, g, h1, h2, h3);  // every derivative up to the third vanishes at the cutoff
+  EXPECT_NEAR(g, 0, 1e-17);
+  EXPECT_NEAR(h1, 0, 1e-17);
+  EXPECT_NEAR(h2, 0, 1e-17);
+  EXPECT_NEAR(h3, 0, 1e-17);
+  plain(1.3, g, h1, h2, h3);
+  EXPECT_DOUBLE_EQ(g, std::exp(-0.65));
+  EXPECT_DOUBLE_EQ(h1, -g);
+  EXPECT_DOUBLE_EQ(h2, g);
+  EXPECT_DOUBLE_EQ(h3, -g);
+  // h1, h2, h3 = 2, 4, 8 times the first three q-derivatives, against central differences
+  const double dq = 1e-5;
+  for (double q : {0.0, 0.7, 2.0, 4.5, 6.0, 6.2}) {
+    double gp, p1, p2, p3, gm, m1, m2, m3;
+    tp(q, g, h1, h2, h3);
+    tp(q + dq, gp, p1, p2, p3);
+    tp(q - dq, gm, m1, m2, m3);
+    EXPECT_NEAR(h1, 2 * (gp - gm) / (2 * dq), 1e-8) << q;
+    EXPECT_NEAR(h2, 2 * (p1 - m1) / (2 * dq), 1e-8) << q;
+    EXPECT_NEAR(h3, 2 * (p2 - m2) / (2 * dq), 1e-8) << q;
+    EXPECT_GT(g, 0.0) << q;
+    EXPECT_LT(g, std::exp(-q / 2)) << q;  // E minus a positive polynomial inside
+  }
+  // the peak: 1 - e (1 + c^2/2 + c^4/8 + c^6/48), 0.38 at c = 2.5, 0.958 at c = 4
+  tp(0.0, g, h1, h2, h3);
+  EXPECT_NEAR(g, 1 - std::exp(-3.125) * (1 + 3.125 + 39.0625 / 8 + 244.140625 / 48), 1e-14);
+  detail::GaussProfile<double>(true, 4.0)(0.0, g, h1, h2, h3);
+  EXPECT_NEAR(g, 0.958, 1e-3);
 }
