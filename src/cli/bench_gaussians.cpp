@@ -49,7 +49,8 @@ std::vector<long> parse_list(const std::string& s) {
 
 int bench_gaussians(int argc, char** argv, int first) {
   Args a(argc, argv, first, "bench gaussians",
-         {"--n", "--points", "--steps", "--warmup", "--channels", "--width", "--cutoff", "--sigma", "--threads"}, {});
+         {"--n", "--points", "--steps", "--warmup", "--channels", "--width", "--cutoff", "--sigma", "--threads"},
+         {"--taper"});
   const auto ns = parse_list(a.str("--n", "800,1600,3200,6400,12800,16000"));
   const int np = static_cast<int>(a.integer("--points", 4096, 1));
   const int steps = static_cast<int>(a.integer("--steps", 20, 1));
@@ -58,6 +59,7 @@ int bench_gaussians(int argc, char** argv, int first) {
   const int width = static_cast<int>(a.integer("--width", 16, 1));
   const double cutoff = a.real("--cutoff", 4.0);
   const double sigma = a.real("--sigma", 0.0);
+  const bool taper = a.has("--taper");
 
   // Sobol points of [-1,1]^2 and the source of u = sin(pi x) sin(4 pi y).
   Mat<double> x("kpde::bench::x", np, 2);
@@ -73,9 +75,9 @@ int bench_gaussians(int argc, char** argv, int first) {
     }
   }
   const nn::ChannelSpec ch = nn::ChannelSpec::laplacian(2);
-  std::printf("kpde bench gaussians threads=%d points=%d channels=%d width=%d cutoff=%g sigma=%s steps=%d\n",
-              Runtime::n_threads(), np, k, width, cutoff, sigma > 0 ? std::to_string(sigma).c_str() : "2/sqrt(N)",
-              steps);
+  std::printf("kpde bench gaussians threads=%d points=%d channels=%d width=%d cutoff=%g%s sigma=%s steps=%d\n",
+              Runtime::n_threads(), np, k, width, cutoff, taper ? " (taper)" : "",
+              sigma > 0 ? std::to_string(sigma).c_str() : "2/sqrt(N)", steps);
   std::printf("%8s %12s %14s %10s %16s %20s\n", "N", "ms_per_step", "x_vs_first", "N_ratio", "pairs_per_point",
               "candidates_per_point");
   double first_ms = 0;
@@ -89,6 +91,7 @@ int bench_gaussians(int argc, char** argv, int first) {
     spec.features.n_gaussians = static_cast<int>(N);
     spec.features.gauss_channels = k;
     spec.features.cutoff = cutoff;
+    spec.features.taper = taper;
     spec.features.sigma_init = sigma;
     nn::Network<double> net(spec);
     Vec<double> params("params", net.n_params()), grad("grad", net.n_params());
