@@ -315,12 +315,10 @@ TrainResult Trainer<T>::run() {
         for (std::size_t i = 0; i < n; ++i) params_(i) = T(x(i));
         if (st.varpro) loss_.solve_output_layer(params_, st.ridge);
         loss = res.f;
-        if (res.reason == optim::LbfgsStop::stopped_by_callback && res.iterations < st.steps) {
-          save_checkpoint(s, res.iterations, nullptr, &state);
-          result.stopped = true;
-          break;
-        }
-        if (res.reason != optim::LbfgsStop::max_iterations || res.iterations >= st.steps) break;
+        const bool stop = res.reason == optim::LbfgsStop::stopped_by_callback && res.iterations < st.steps;
+        if (!stop && (res.reason != optim::LbfgsStop::max_iterations || res.iterations >= st.steps)) break;
+        // at a resampling boundary the fresh points come before any checkpoint, also
+        // when stopping there, so that a resumed run continues as an uninterrupted one
         if (rs > 0 && res.iterations % rs == 0) {
           // fresh points: f and g at the current iterate change, the pairs no longer
           // describe this sum; f_history gets +inf so the patience rule waits again
@@ -334,6 +332,11 @@ TrainResult Trainer<T>::run() {
           state.gamma = 1;
           std::fill(state.f_history.begin(), state.f_history.end(), std::numeric_limits<double>::infinity());
           state.f_history.back() = state.f;
+        }
+        if (stop) {
+          save_checkpoint(s, res.iterations, nullptr, &state);
+          result.stopped = true;
+          break;
         }
         if (res.iterations % chunk == 0) save_checkpoint(s, res.iterations, nullptr, &state);
       }

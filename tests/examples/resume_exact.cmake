@@ -1,6 +1,6 @@
-# A run stopped after 17 steps (inside Adam), resumed and stopped again after 45 steps
-# (inside L-BFGS, which draws fresh points every 4 iterations: at 4, 8, 12 before the
-# stop, 16, 20, ... after it, and weighs the residual's low modes, which Adam does not),
+# A run stopped after 17 steps (inside Adam), resumed and stopped again after 46 steps
+# (inside L-BFGS, at its iteration 16, where it draws fresh points: it does so every 4
+# iterations, and weighs the residual's low modes, which Adam does not),
 # then resumed to the end, must end at the same loss as one uninterrupted run, to 1e-10
 # relative (in practice bit for bit).
 set(args --quiet --set training.interior.n=256 --set training.boundary.n=64 --set model.width=16
@@ -22,7 +22,7 @@ run(--out ${OUT}/parts --stop-after-steps 17)
 if(EXISTS ${OUT}/parts/metrics.json)
   message(FATAL_ERROR "a stopped run wrote metrics.json")
 endif()
-run(--resume ${OUT}/parts --stop-after-steps 45)
+run(--resume ${OUT}/parts --stop-after-steps 46)
 run(--resume ${OUT}/parts)
 file(READ ${OUT}/whole/metrics.json a)
 file(READ ${OUT}/parts/metrics.json b)
