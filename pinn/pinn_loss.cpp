@@ -109,14 +109,7 @@ double PinnLoss<T>::residual_with_modes(const Mat<const T>& params, const Mat<T>
   std::vector<double> r(n), dr(static_cast<std::size_t>(n) * C);
   Kokkos::parallel_for(
       "kpde::pinn::residual_modes", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
-        double uc[16];
-        double* drp = dr.data() + static_cast<std::size_t>(p) * C;
-        if (hard_) {
-          hard_forward(in, p, &out(0, p, 0, 0), 1, true, uc);
-          r[p] = residual(in, p, uc, 1, drp);
-        } else {
-          r[p] = residual(in, p, &out(0, p, 0, 0), 1, drp);
-        }
+        r[p] = net_residual(in, p, &out(0, p, 0, 0), 1, dr.data() + static_cast<std::size_t>(p) * C);
       });
   // c_m = (1/n) sum_p r_p phi_m(x_p), in a fixed order (the same c on every run)
   std::vector<double> c(M, 0.0);
@@ -311,6 +304,15 @@ double PinnLoss<T>::residual(const Interior& in, int p, const Y* y, int stride, 
 }
 
 template <class T>
+template <class Y>
+double PinnLoss<T>::net_residual(const Interior& in, int p, const Y* y, int stride, double* dr) const {
+  if (!hard_) return residual(in, p, y, stride, dr);
+  double uc[16];
+  hard_forward(in, p, y, stride, true, uc);
+  return residual(in, p, uc, 1, dr);
+}
+
+template <class T>
 void PinnLoss<T>::set_interior(const Mat<const double>& x) {
   x_int_ = Mat<double>("kpde::pinn::interior", x.extent(0), x.extent(1));
   Kokkos::deep_copy(x_int_, x);
@@ -378,20 +380,17 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
     const double scale = 1.0 / n_interior();
     const Interior& in = int_;
     const nn::BlockLoss<T> f = [&, scale, C](int, int p0, int np, const T* y, T* dy) {
-      double s = 0, dr[16], uc[16], dn[16];
+      double s = 0, dr[16], dn[16];
       for (int i = 0; i < C * np; ++i) dy[i] = T(0);
       for (int p = 0; p < np; ++p) {
-        if (hard_) {  // u = g + phi N: the residual acts on u's channels
-          hard_forward(in, p0 + p, y + p, np, true, uc);
-          const double r = residual(in, p0 + p, uc, 1, dr);
-          s += r * r;
+        const double r = net_residual(in, p0 + p, y + p, np, dr);
+        s += r * r;
+        if (hard_) {  // u = g + phi N: back from u's channels to N's
           for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * r;
           hard_backward(in, p0 + p, dr, dn);
           for (int c = 0; c < C; ++c) dy[c * np + p] = T(dn[c]);
           continue;
         }
-        const double r = residual(in, p0 + p, y + p, np, dr);
-        s += r * r;
         for (int c = 0; c < C; ++c)
           if (dr[c] != 0) dy[c * np + p] = T(2 * scale * r * dr[c]);
       }
@@ -485,13 +484,8 @@ void PinnLoss<T>::evaluate(const Vec<const T>& params, const Mat<const double>& 
     r->resize(n);
     Kokkos::parallel_for(
         "kpde::pinn::residual_eval", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
-          double dr[16], uc[16];
-          if (hard_) {
-            hard_forward(in, p, &out(p, 0, 0), 1, true, uc);
-            (*r)[p] = residual(in, p, uc, 1, dr);
-          } else {
-            (*r)[p] = residual(in, p, &out(p, 0, 0), 1, dr);
-          }
+          double dr[16];
+          (*r)[p] = net_residual(in, p, &out(p, 0, 0), 1, dr);
         });
   }
 }

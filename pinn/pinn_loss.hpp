@@ -141,6 +141,11 @@ class PinnLoss {
   /// r and dr/dy_c at interior point p, whose channel c is y[c * stride].
   template <class Y>
   double residual(const Interior& in, int p, const Y* y, int stride, double* dr) const;
+  /// r and dr/du_c at interior point p from the network's channels y[c * stride]: with
+  /// hard Dirichlet data u = g + phi N, u's channels come first (hard_forward); dr is
+  /// then with respect to u's channels (hard_backward takes it to N's).
+  template <class Y>
+  double net_residual(const Interior& in, int p, const Y* y, int stride, double* dr) const;
   /// Hard Dirichlet data (u = g + phi N): the channels of u at point p from the network
   /// channels N_c = y[c * stride] (without g when with_g is false: the linear part), and
   /// the adjoint dN = J^T du. Layout of Interior::hard per point: g, g_i (d), G_s (S),

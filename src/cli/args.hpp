@@ -3,6 +3,7 @@
 /// does not know is an InputError naming the argument (exit code 2).
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,29 @@ class Args {
     if (v < min_value)
       throw InputError(command_ + ": " + k + " must be >= " + std::to_string(min_value) + ", got " + it->second);
     return v;
+  }
+  /// A comma-separated list of integers >= min_value ("800,1600"); at least one.
+  std::vector<long> integer_list(const std::string& k, const std::string& def, long min_value) const {
+    auto it = values_.find(k);
+    const std::string text = it == values_.end() ? def : it->second;
+    std::vector<long> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      std::size_t pos = 0;
+      long v = 0;
+      try {
+        v = std::stol(item, &pos);
+      } catch (...) {
+        pos = 0;
+      }
+      if (item.empty() || pos != item.size() || v < min_value)
+        throw InputError(command_ + ": " + k + " expects integers >= " + std::to_string(min_value) +
+                         " separated by commas, got '" + text + "'");
+      out.push_back(v);
+    }
+    if (out.empty()) throw InputError(command_ + ": " + k + " needs at least one value");
+    return out;
   }
   double real(const std::string& k, double def) const {
     auto it = values_.find(k);

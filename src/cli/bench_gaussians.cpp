@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,31 +26,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<long> parse_list(const std::string& s) {
-  std::vector<long> v;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t pos = 0;
-    long n = 0;
-    try {
-      n = std::stol(item, &pos);
-    } catch (...) {
-      pos = 0;
-    }
-    if (pos != item.size() || n < 1) throw InputError("bench gaussians: --n expects positive integers, got '" + s + "'");
-    v.push_back(n);
-  }
-  return v;
-}
-
 }  // namespace
 
 int bench_gaussians(int argc, char** argv, int first) {
   Args a(argc, argv, first, "bench gaussians",
          {"--n", "--points", "--steps", "--warmup", "--channels", "--width", "--cutoff", "--sigma", "--threads"},
          {"--taper"});
-  const auto ns = parse_list(a.str("--n", "800,1600,3200,6400,12800,16000"));
+  const auto ns = a.integer_list("--n", "800,1600,3200,6400,12800,16000", 1);
   const int np = static_cast<int>(a.integer("--points", 4096, 1));
   const int steps = static_cast<int>(a.integer("--steps", 20, 1));
   const int warmup = static_cast<int>(a.integer("--warmup", 3, 0));

@@ -8,7 +8,7 @@
 
 #include <cmath>
 #include <cstdio>
-#include <sstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -29,32 +29,14 @@ double peak_rss_mb() {
   return u.ru_maxrss / 1024.0;  // KiB on Linux
 }
 
-std::vector<int> parse_sizes(const std::string& text) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t pos = 0;
-    int v = 0;
-    try {
-      v = std::stoi(item, &pos);
-    } catch (...) {
-      pos = 0;
-    }
-    if (item.empty() || pos != item.size() || v < 3)
-      throw InputError("bench reference: --n expects integers >= 3 separated by commas, got '" + text + "'");
-    out.push_back(v);
-  }
-  if (out.empty()) throw InputError("bench reference: --n needs at least one size");
-  return out;
-}
-
 }  // namespace
 
 int bench_reference(int argc, char** argv, int first) {
   Args a(argc, argv, first, "bench reference", {"--n", "--solver", "--rtol", "--refine", "--repeat", "--threads"},
          {"--verbose"});
-  const std::vector<int> sizes = parse_sizes(a.str("--n", "258"));
+  const std::vector<long> sizes = a.integer_list("--n", "258", 3);
+  for (const long n : sizes)
+    if (n > std::numeric_limits<int>::max()) throw InputError("bench reference: --n " + std::to_string(n) + " is too large");
   const double rtol = a.real("--rtol", 1e-8);
   if (!(rtol > 0 && rtol < 1)) throw InputError("bench reference: --rtol must be in (0, 1)");
   const int refine = static_cast<int>(a.integer("--refine", 1, 1));
@@ -75,7 +57,8 @@ int bench_reference(int argc, char** argv, int first) {
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
   if (rank == 0)
     std::printf("kpde bench reference: -lap u = f on [0,1]^2, Dirichlet, rtol=%.1e ranks=%d\n", rtol, size);
-  for (int n : sizes) {
+  for (const long nl : sizes) {
+    const int n = static_cast<int>(nl);
     data::FdOptions o;
     o.n = n;
     o.refine = refine;

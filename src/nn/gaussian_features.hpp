@@ -21,8 +21,8 @@
 ///   second-order channel s: sum_ij A^s_ij G_ij = G (v^T A^s v - tr(A^s P)).
 ///
 /// Cutoff: a Gaussian counts at x only where q_g(x) <= cutoff^2 (relative truncation
-/// exp(-cutoff^2 / 2); with the taper, the profile goes smoothly to 0 there, GaussProfile). That ellipsoid lies inside the axis box mu_a +- cutoff
-/// sqrt(Sigma_aa). The spatial index (GaussGrid) is a uniform grid over the bounding
+/// exp(-cutoff^2 / 2); with the taper the profile goes smoothly to 0 there, see
+/// GaussProfile). That ellipsoid lies inside the axis box mu_a +- cutoff sqrt(Sigma_aa). The spatial index (GaussGrid) is a uniform grid over the bounding
 /// box of one call's points; each Gaussian is listed in every cell its box overlaps;
 /// a point visits only the list of its own cell. The same (point, Gaussian) pairs are
 /// visited by the gradient pass, which runs per Gaussian over the points of the cells
