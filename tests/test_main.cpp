@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "data/dataset.hpp"
 
 int main(int argc, char** argv) {

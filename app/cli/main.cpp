@@ -6,7 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 
 namespace {
 

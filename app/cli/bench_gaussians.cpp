@@ -14,7 +14,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "mesh/sobol.hpp"
 #include "nn/gaussian_features.hpp"
 #include "nn/network.hpp"

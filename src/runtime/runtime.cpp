@@ -1,4 +1,4 @@
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 
 #include <mpi.h>
 #include <petscsys.h>

@@ -13,7 +13,7 @@
 #include "cli/report.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "data/problem.hpp"
 #include "data/reference/from_problem.hpp"
 #include "data/solution_output.hpp"

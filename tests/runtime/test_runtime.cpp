@@ -2,7 +2,7 @@
 #include <mpi.h>
 
 #include "core/error.hpp"
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "core/types.hpp"
 
 TEST(Runtime, KokkosAndMpiAreUp) {

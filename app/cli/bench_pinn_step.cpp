@@ -11,7 +11,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/poisson_pinn.hpp"
-#include "core/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "nn/gemm.hpp"
 #include "optim/adam.hpp"
 
