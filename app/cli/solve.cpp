@@ -10,12 +10,12 @@
 
 #include "cli/args.hpp"
 #include "cli/gaussian_plot.hpp"
-#include "cli/report.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
 #include "runtime/runtime.hpp"
 #include "data/problem.hpp"
 #include "data/reference/from_problem.hpp"
+#include "data/report.hpp"
 #include "data/solution_output.hpp"
 #include "io/atomic_file.hpp"
 #include "pinn/settings.hpp"
@@ -56,24 +56,16 @@ std::vector<std::pair<std::string, std::vector<double>>> history_series(const pi
 }
 
 /// The PETSc reference on the output grid, when the problem asks for one.
-std::unique_ptr<GridTruth> petsc_truth(const SolveJob& job) {
+std::unique_ptr<data::GridTruth> petsc_truth(const SolveJob& job) {
   if (job.problem.reference_solver != "petsc") return nullptr;
-  const data::FdProblem fd = data::to_fd_problem(job.problem, job.doc.file() + ": problem.reference");
-  data::FdOptions fo = job.fd_options;
-  fo.n = job.n;
-  const data::FdSolution sol = data::solve_reference(fd, fo);
-  auto t = std::make_unique<GridTruth>();
-  t->name = "reference";
-  t->description = "PETSc finite differences (" + sol.solver + ", " + std::to_string(sol.n_internal) + " x " +
-                   std::to_string(sol.n_internal) + " nodes) on the output grid";
-  t->values.assign(sol.u.data(), sol.u.data() + sol.u.size());
-  return t;
+  return std::make_unique<data::GridTruth>(
+      data::petsc_grid_truth(job.problem, job.fd_options, job.n, job.doc.file() + ": problem.reference"));
 }
 
 template <class T>
 int run(SolveJob& job) {
   const data::Problem& p = job.problem;
-  const std::unique_ptr<GridTruth> truth = petsc_truth(job);
+  const std::unique_ptr<data::GridTruth> truth = petsc_truth(job);
   pinn::TrainerOptions to;
   to.checkpoint_path = job.out + "/checkpoint.h5";
   to.quiet = job.quiet;
@@ -96,10 +88,10 @@ int run(SolveJob& job) {
     return 0;
   }
   const Vec<const T> params(trainer.params());
-  const PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>* r) {
+  const data::PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>* r) {
     trainer.loss().evaluate(params, x, u, r);
   };
-  Report rep = build_report(p, job.n, eval, true, truth.get());
+  data::Report rep = data::build_report(p, job.n, eval, true, truth.get());
   io::JsonValue& metrics = rep.metrics;
   metrics.set("method", "pinn");
   metrics.set("wall_s", res.wall_s);
@@ -116,21 +108,7 @@ int run(SolveJob& job) {
   for (const auto& s : res.messages) stages += (stages.empty() ? "" : " | ") + s;
   metrics.set("stages", stages);
   const pinn::History& h = trainer.history();
-  if (!h.monitor_rel_l2.empty()) {
-    // wall time at which the monitored error first reached each decade
-    io::JsonValue& tt = metrics["time_to_rel_l2"];
-    tt = io::JsonValue::object();
-    for (int d = 1; d <= 8; ++d) {
-      const double level = std::pow(10.0, -d);
-      for (std::size_t k = 0; k < h.monitor_rel_l2.size(); ++k)
-        if (h.monitor_rel_l2[k] <= level) {
-          char key[16];
-          std::snprintf(key, sizeof key, "1e-%d", d);
-          tt.set(key, h.monitor_wall_s[k]);
-          break;
-        }
-    }
-  }
+  if (!h.monitor_rel_l2.empty()) metrics["time_to_rel_l2"] = data::time_to_accuracy(h.monitor_wall_s, h.monitor_rel_l2);
   const auto hist = history_series(trainer.history());
   if (p.dim <= 2) {
     data::write_solution_outputs(job.out, rep.fields, hist, metrics, job.doc.resolved_text(),
@@ -207,11 +185,11 @@ int reference(int argc, char** argv, int first) {
   grid.x_lo = sol.grid.x_lo, grid.x_hi = sol.grid.x_hi, grid.y_lo = sol.grid.y_lo, grid.y_hi = sol.grid.y_hi;
   grid.top_row_first = false;
   // u at any point: bilinear interpolation of the grid solution (exact at its nodes)
-  const PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>*) {
+  const data::PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>*) {
     u->resize(x.extent(0));
     for (std::size_t k = 0; k < x.extent(0); ++k) (*u)[k] = grid(x(k, 0), x(k, 1));
   };
-  Report rep = build_report(p, job.n, eval, false);
+  data::Report rep = data::build_report(p, job.n, eval, false);
   io::JsonValue& metrics = rep.metrics;
   metrics.set("method", "petsc_fd");
   metrics.set("solver", sol.solver);

@@ -6,10 +6,11 @@
 #include <vector>
 
 #include "data/problem.hpp"
+#include "data/reference/reference_solver.hpp"
 #include "data/solution_output.hpp"
 #include "io/json.hpp"
 
-namespace kpde::cli {
+namespace kpde::data {
 
 /// Evaluates a solution at points x [n][dim]: u (n values) and, when r is not null and
 /// the method has one, the PDE residual R[u] - f.
@@ -23,9 +24,9 @@ struct GridTruth {
 };
 
 struct Report {
-  data::GridFields fields;
+  GridFields fields;
   io::JsonValue metrics = io::JsonValue::object();
-  data::ErrorMetrics summary{NAN, NAN, NAN, 0};  ///< the headline rel_l2 / mse / max_abs_err
+  ErrorMetrics summary{NAN, NAN, NAN, 0};  ///< the headline rel_l2 / mse / max_abs_err
 };
 
 /// Output grid (2-D: n x n nodes on the bounding box, row 0 at y_lo; 1-D: n nodes),
@@ -35,11 +36,20 @@ struct Report {
 /// Omega), residual_rms; and on a gridded reference's own grid the HyPINO paper's metric
 /// reference_mse_all_pixels = mean over all pixels of (u * mask - reference)^2.
 /// 3-D problems get metrics at 20000 Sobol points and no fields.
-Report build_report(const data::Problem& problem, int n, const PointEval& eval, bool with_residual,
+Report build_report(const Problem& problem, int n, const PointEval& eval, bool with_residual,
                     const GridTruth* truth = nullptr);
 
+/// The PETSc reference (data/reference) of a 2-D linear problem on the output grid of
+/// build_report (n x n nodes), as a GridTruth; `where` names the config key in errors.
+GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, int n, const std::string& where);
+
+/// Time to accuracy: for each decade 1e-1 .. 1e-8, the first wall time at which the
+/// monitored error (errors[k] at wall_s[k]) was at or below it, as {"1e-3": seconds}
+/// (decades never reached are absent).
+io::JsonValue time_to_accuracy(const std::vector<double>& wall_s, const std::vector<double>& errors);
+
 /// The output grid points [nx*ny][dim] (row-major over (i, j)) of build_report.
-Mat<double> output_points(const data::Problem& problem, int n, std::vector<double>* x, std::vector<double>* y,
+Mat<double> output_points(const Problem& problem, int n, std::vector<double>* x, std::vector<double>* y,
                           std::vector<double>* mask);
 
-}  // namespace kpde::cli
+}  // namespace kpde::data

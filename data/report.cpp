@@ -1,13 +1,15 @@
-#include "cli/report.hpp"
+#include "data/report.hpp"
 
 #include <cmath>
+#include <cstdio>
 
+#include "data/reference/from_problem.hpp"
 #include "mesh/raster.hpp"
 #include "mesh/sampling.hpp"
 
-namespace kpde::cli {
+namespace kpde::data {
 
-Mat<double> output_points(const data::Problem& p, int n, std::vector<double>* xs, std::vector<double>* ys,
+Mat<double> output_points(const Problem& p, int n, std::vector<double>* xs, std::vector<double>* ys,
                           std::vector<double>* mask) {
   const mesh::Geometry& geo = *p.geometry;
   const int nx = n, ny = p.dim == 2 ? n : 1;
@@ -23,7 +25,7 @@ Mat<double> output_points(const data::Problem& p, int n, std::vector<double>* xs
     *ys = {0.0};
     mask->assign(nx, 1.0);
   }
-  Mat<double> pts("kpde::cli::grid_points", std::size_t(nx) * ny, p.dim);
+  Mat<double> pts("kpde::data::grid_points", std::size_t(nx) * ny, p.dim);
   for (int i = 0; i < ny; ++i)
     for (int j = 0; j < nx; ++j) {
       pts(i * nx + j, 0) = (*xs)[j];
@@ -32,9 +34,37 @@ Mat<double> output_points(const data::Problem& p, int n, std::vector<double>* xs
   return pts;
 }
 
+GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, int n, const std::string& where) {
+  const FdProblem fd = to_fd_problem(problem, where);
+  FdOptions fo = options;
+  fo.n = n;
+  const FdSolution sol = solve_reference(fd, fo);
+  GridTruth t;
+  t.name = "reference";
+  t.description = "PETSc finite differences (" + sol.solver + ", " + std::to_string(sol.n_internal) + " x " +
+                  std::to_string(sol.n_internal) + " nodes) on the output grid";
+  t.values.assign(sol.u.data(), sol.u.data() + sol.u.size());
+  return t;
+}
+
+io::JsonValue time_to_accuracy(const std::vector<double>& wall_s, const std::vector<double>& errors) {
+  io::JsonValue tt = io::JsonValue::object();
+  for (int d = 1; d <= 8; ++d) {
+    const double level = std::pow(10.0, -d);
+    for (std::size_t k = 0; k < errors.size(); ++k)
+      if (errors[k] <= level) {
+        char key[16];
+        std::snprintf(key, sizeof key, "1e-%d", d);
+        tt.set(key, wall_s[k]);
+        break;
+      }
+  }
+  return tt;
+}
+
 namespace {
 
-void set_errors(io::JsonValue& m, const data::ErrorMetrics& e, const std::string& against) {
+void set_errors(io::JsonValue& m, const ErrorMetrics& e, const std::string& against) {
   m.set("rel_l2", e.rel_l2);
   m.set("mse", e.mse);
   m.set("max_abs_err", e.max_abs_err);
@@ -44,7 +74,7 @@ void set_errors(io::JsonValue& m, const data::ErrorMetrics& e, const std::string
 
 }  // namespace
 
-Report build_report(const data::Problem& p, int n, const PointEval& eval, bool with_residual, const GridTruth* given) {
+Report build_report(const Problem& p, int n, const PointEval& eval, bool with_residual, const GridTruth* given) {
   Report rep;
   io::JsonValue& metrics = rep.metrics;
   metrics.set("problem", p.name);
@@ -80,7 +110,7 @@ Report build_report(const data::Problem& p, int n, const PointEval& eval, bool w
         err[k] = mask[k] != 0 ? u[k] - truth[k] : 0;
       }
       if (!against.empty()) {
-        rep.summary = data::error_metrics(u, truth, mask);
+        rep.summary = error_metrics(u, truth, mask);
         set_errors(metrics, rep.summary, against);
       }
       rep.fields.fields.push_back({name, truth});
@@ -99,8 +129,8 @@ Report build_report(const data::Problem& p, int n, const PointEval& eval, bool w
   if (p.reference) {
     // On the reference's own grid: the HyPINO paper's metric, mean over all pixels of
     // (u * mask - reference)^2, and errors over the masked pixels.
-    const data::GridData& ref = *p.reference->solution;
-    Mat<double> pts("kpde::cli::reference_points", std::size_t(ref.nx) * ref.ny, 2);
+    const GridData& ref = *p.reference->solution;
+    Mat<double> pts("kpde::data::reference_points", std::size_t(ref.nx) * ref.ny, 2);
     const mesh::Grid grid{ref.nx, ref.x_lo, ref.x_hi, ref.y_lo, ref.y_hi, ref.top_row_first};
     for (int i = 0; i < ref.ny; ++i)
       for (int j = 0; j < ref.nx; ++j) {
@@ -122,7 +152,7 @@ Report build_report(const data::Problem& p, int n, const PointEval& eval, bool w
       const double e = ur[k] * mask[k] - ref.values[k];
       se += e * e;
     }
-    const auto m = data::error_metrics(ur, ref.values, mask);
+    const auto m = error_metrics(ur, ref.values, mask);
     metrics.set("reference_mse_all_pixels", se / double(ur.size()));
     metrics.set("reference_mse_in_mask", m.mse);
     metrics.set("reference_rel_l2", m.rel_l2);
@@ -146,10 +176,10 @@ Report build_report(const data::Problem& p, int n, const PointEval& eval, bool w
     std::vector<double> u, truth(20000);
     eval(pts, &u, nullptr);
     p.exact->values(pts, truth.data());
-    rep.summary = data::error_metrics(u, truth, {});
+    rep.summary = error_metrics(u, truth, {});
     set_errors(metrics, rep.summary, "exact solution at 20000 Sobol points");
   }
   return rep;
 }
 
-}  // namespace kpde::cli
+}  // namespace kpde::data

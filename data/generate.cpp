@@ -1,0 +1,345 @@
+#include "data/generate.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace kpde::data {
+
+namespace {
+
+std::pair<long, long> min_max(config::Node sec, const std::string& key, long lo_default, long hi_default, long lo,
+                              long hi) {
+  config::Node r = sec.section(key);
+  const long a = r.get_long_min("min", lo_default, lo, hi), b = r.get_long_min("max", hi_default, lo, hi);
+  if (a > b) r.at("max").fail("max (" + std::to_string(b) + ") is below min (" + std::to_string(a) + ")");
+  return {a, b};
+}
+
+std::pair<double, double> min_max_real(config::Node sec, const std::string& key, double lo_default,
+                                       double hi_default) {
+  config::Node r = sec.section(key);
+  const double a = r.get_double("min", lo_default), b = r.get_double("max", hi_default);
+  if (!(a <= b)) r.at("max").fail("max is below min");
+  return {a, b};
+}
+
+/// Parses a list of names with `parse`, failing at the list's node.
+template <class E, class Parse>
+std::vector<E> parse_names(const config::Node& list, Parse parse) {
+  std::vector<E> out;
+  for (const auto& name : list.as_strings()) {
+    try {
+      out.push_back(parse(name));
+    } catch (const InputError& e) {
+      list.fail(e.what());
+    }
+  }
+  return out;
+}
+
+void load_mms(config::Node m, MmsSettings& s) {
+  std::tie(s.updates_min, s.updates_max) = min_max(m, "updates", 6, 10, 1, 64);
+  config::Node ab = m.section("ab");
+  s.ab_range = ab.get_double("range", s.ab_range);
+  s.ab_zero_probability = ab.get_double("zero_probability", s.ab_zero_probability);
+  s.cde_range = m.get_double("cde_range", s.cde_range);
+  config::Node op = m.section("operator");
+  std::tie(s.terms_min, s.terms_max) = min_max(op, "terms", 1, 3, 1, 5);
+  s.coefficient_range = op.get_double_above("coefficient_range", s.coefficient_range, 0);
+  if (auto c = op.find("classes")) s.classes = parse_names<OperatorClass>(*c, parse_operator_class);
+  config::Node h = m.section("holes");
+  std::tie(s.holes_min, s.holes_max) = min_max(h, "count", 0, 3, 0, 8);
+  if (auto k = h.find("kinds")) s.hole_kinds = parse_names<HoleKind>(*k, parse_hole_kind);
+  std::tie(s.hole_size_min, s.hole_size_max) = min_max_real(h, "size", 0.1, 0.4);
+  config::Node c = m.section("conditions");
+  s.p_dirichlet = c.get_double("dirichlet", s.p_dirichlet);
+  s.p_neumann = c.get_double("neumann", s.p_neumann);
+  s.p_both = c.get_double("both", s.p_both);
+  config::Node p = m.section("physics_only");
+  s.physics_only_fraction = p.get_double("fraction", s.physics_only_fraction);
+  s.source_range = p.get_double("source_range", s.source_range);
+  std::tie(s.boundary_updates_min, s.boundary_updates_max) = min_max(p, "updates", 2, 4, 1, 64);
+  config::Node r = m.section("reject");
+  s.max_value = r.get_double_above("max_value", s.max_value, 0);
+  s.min_std = r.get_double("min_std", s.min_std);
+  s.max_source = r.get_double_above("max_source", s.max_source, 0);
+  s.max_derivative = r.get_double_above("max_derivative", s.max_derivative, 0);
+  s.max_attempts = static_cast<int>(r.get_long_min("max_attempts", s.max_attempts, 1, 1000000));
+  config::Node pts = m.section("points");
+  s.n_interior = static_cast<int>(pts.get_long_min("interior", s.n_interior, 0, 1000000));
+  s.n_boundary = static_cast<int>(pts.get_long_min("boundary", s.n_boundary, 0, 1000000));
+  try {
+    s.validate();
+  } catch (const InputError& e) {
+    m.fail(e.what());
+  }
+}
+
+void load_darcy(config::Node d, DarcySettings& s) {
+  s.a_plus = d.get_double_above("a_plus", s.a_plus, 0);
+  s.a_minus = d.get_double_above("a_minus", s.a_minus, 0);
+  s.tau = d.get_double_above("tau", s.tau, 0);
+  s.alpha = d.get_double_above("alpha", s.alpha, 0);
+  s.source = d.get_double("source", s.source);
+  s.solver = d.get_choice("solver", "auto", {"auto", "hypre", "gamg", "mumps", "ilu"});
+  s.rtol = d.get_double_above("rtol", s.rtol, 0);
+  try {
+    s.validate();
+  } catch (const InputError& e) {
+    d.fail(e.what());
+  }
+}
+
+/// Throws on every rank the message of the lowest rank that failed (or nothing).
+void collective_check(const std::optional<std::string>& error, bool input_error, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int mine = error ? rank : size, first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return;
+  int kind = input_error ? 2 : 1;
+  MPI_Bcast(&kind, 1, MPI_INT, first, comm);
+  std::string msg = error ? *error : std::string();
+  long len = static_cast<long>(msg.size());
+  MPI_Bcast(&len, 1, MPI_LONG, first, comm);
+  msg.resize(static_cast<std::size_t>(len));
+  MPI_Bcast(msg.data(), static_cast<int>(len), MPI_CHAR, first, comm);
+  if (kind == 2) throw InputError(msg);
+  throw Error(msg);
+}
+
+/// Runs f() and returns its failure as (message, is-input-error), or nothing.
+template <class F>
+std::pair<std::optional<std::string>, bool> capture(const F& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return {e.what(), true};
+  } catch (const std::exception& e) {
+    return {e.what(), false};
+  }
+  return {std::nullopt, true};
+}
+
+/// Every rank's records of one round, on rank 0 in rank order (= index order);
+/// other ranks get an empty vector.
+std::vector<SampleRecord> gather_records(const std::vector<SampleRecord>& records, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  if (size == 1) return records;
+  // each record as [uint64 length][packed bytes]
+  std::vector<char> bytes;
+  for (const auto& rec : records) {
+    const std::vector<char> one = pack(rec);
+    const std::uint64_t len = one.size();
+    bytes.insert(bytes.end(), reinterpret_cast<const char*>(&len), reinterpret_cast<const char*>(&len) + 8);
+    bytes.insert(bytes.end(), one.begin(), one.end());
+  }
+  int my_len = static_cast<int>(bytes.size());
+  std::vector<int> lens(static_cast<std::size_t>(size)), offs(static_cast<std::size_t>(size));
+  MPI_Gather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, comm);
+  std::vector<char> all;
+  if (rank == 0) {
+    long total = 0;
+    for (int r = 0; r < size; ++r) {
+      offs[static_cast<std::size_t>(r)] = static_cast<int>(total);
+      total += lens[static_cast<std::size_t>(r)];
+    }
+    if (total > 2000000000L) throw Error("generate: one round of samples exceeds 2 GB; lower batch");
+    all.resize(static_cast<std::size_t>(total));
+  }
+  MPI_Gatherv(bytes.data(), my_len, MPI_CHAR, all.data(), lens.data(), offs.data(), MPI_CHAR, 0, comm);
+  std::vector<SampleRecord> out;
+  std::size_t pos = 0;
+  while (pos < all.size()) {
+    std::uint64_t len = 0;
+    std::memcpy(&len, all.data() + pos, 8);
+    out.push_back(unpack(all.data() + pos + 8, static_cast<std::size_t>(len)));
+    pos += 8 + static_cast<std::size_t>(len);
+  }
+  return out;
+}
+
+/// A DatasetWriter fed from a second thread: write() returns at once and the previous
+/// write is joined first (HDF5 is only ever called from one thread at a time). A failed
+/// write (disk full) is kept and reported by failure().
+class AsyncWriter {
+ public:
+  AsyncWriter(const std::string& path, const DatasetSchema& schema, long n, int gzip_level)
+      : writer_(path, schema, n, gzip_level) {}
+  AsyncWriter(const AsyncWriter&) = delete;
+  AsyncWriter& operator=(const AsyncWriter&) = delete;
+  ~AsyncWriter() { join(); }  // an exception must not destroy a running std::thread
+
+  void write(long first, std::vector<SampleRecord> records) {
+    join();
+    thread_ = std::thread([this, first, recs = std::move(records)]() {
+      try {
+        writer_.write(first, recs);
+      } catch (const std::exception& e) {
+        error_ = e.what();
+        failed_ = true;
+      }
+    });
+  }
+  /// The message of a failed write, if any (waits for the running write when `wait`).
+  std::optional<std::string> failure(bool wait) {
+    if (wait || failed_.load()) join();
+    if (failed_.load()) return error_;
+    return std::nullopt;
+  }
+  /// The file, for the final attributes (after failure(true)).
+  DatasetWriter& writer() { return writer_; }
+
+ private:
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  DatasetWriter writer_;
+  std::thread thread_;
+  std::string error_;
+  std::atomic<bool> failed_{false};
+};
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+DatasetSchema GenerateConfig::schema() const {
+  return kind == "darcy" ? darcy_schema(darcy, float64) : mms_schema(mms, float64);
+}
+
+GenerateConfig load_generate_config(config::Node root) {
+  GenerateConfig c;
+  c.kind = root.get_choice("kind", {"mms", "darcy"});
+  const bool darcy = c.kind == "darcy";
+  const int grid = static_cast<int>(root.get_long_min("grid", darcy ? 64 : 224, 8, darcy ? 1025 : 4096));
+  c.float64 = root.get_choice("precision", "float32", {"float32", "float64"}) == "float64";
+  c.compression = static_cast<int>(root.get_long_min("compression", 1, 0, 9));
+  c.batch = static_cast<int>(root.get_long_min("batch", darcy ? 16 : 8, 1, 4096));
+  if (darcy) {
+    c.darcy.grid = grid;
+    load_darcy(root.section("darcy"), c.darcy);
+  } else {
+    c.mms.grid = grid;
+    load_mms(root.section("mms"), c.mms);
+  }
+  return c;
+}
+
+GenerateReport generate_dataset(const GenerateConfig& config, const std::string& resolved_config,
+                                const std::string& config_file, const std::string& out, long n,
+                                std::uint64_t seed, bool quiet, MPI_Comm comm) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const bool darcy = config.kind == "darcy";
+  const DatasetSchema schema = config.schema();
+
+  // rank 0 opens the output first: an unwritable path fails before any work
+  std::unique_ptr<AsyncWriter> writer;
+  {
+    const auto [err, input] = capture([&] {
+      if (rank != 0) return;
+      struct stat st {};
+      if (::stat(out.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw InputError("generate: --out '" + out + "' is a directory; name the .h5 file to write");
+      writer = std::make_unique<AsyncWriter>(out, schema, n, config.compression);
+    });
+    collective_check(err, input, comm);
+  }
+  const auto writer_failure = [&](bool wait) -> std::optional<std::string> {
+    return writer ? writer->failure(wait) : std::nullopt;
+  };
+
+  const double t0 = now_s();
+  double last_print = t0;
+  GenerateReport report;
+  const long per_round = static_cast<long>(config.batch) * size;
+  for (long base = 0; base < n; base += per_round) {
+    const long lo = std::min(n, base + static_cast<long>(rank) * config.batch);
+    const long hi = std::min(n, lo + config.batch);
+    std::vector<SampleRecord> records;
+    // samples one after the other (PETSc solves and the host kernels stay on this
+    // thread); the first failure stops the round and is reported collectively
+    std::optional<std::string> err = writer_failure(false);
+    bool input = !err;
+    for (long i = lo; i < hi && !err; ++i)
+      std::tie(err, input) = capture([&] {
+        const auto index = static_cast<std::uint64_t>(i);
+        if (darcy) {
+          const DarcySample d = generate_darcy_sample(config.darcy, seed, index);
+          report.krylov_iterations += d.iterations;
+          records.push_back(to_record(d));
+        } else {
+          records.push_back(to_record(generate_mms_sample(config.mms, seed, index, &report.stats)));
+        }
+      });
+    collective_check(err, input, comm);
+    records = gather_records(records, comm);
+    if (rank != 0) continue;
+    writer->write(base, std::move(records));
+    const long done = std::min(n, base + per_round);
+    const double t = now_s();
+    if (!quiet && (t - last_print > (isatty(2) ? 0.5 : 10.0) || done == n)) {
+      const double rate = done / std::max(t - t0, 1e-9);
+      std::fprintf(stderr, "generate: %ld/%ld samples, %.1f samples/s, ETA %.0f s\n", done, n, rate,
+                   (n - done) / std::max(rate, 1e-9));
+      last_print = t;
+    }
+  }
+  collective_check(writer_failure(true), false, comm);
+
+  // totals over ranks
+  const MmsStats& s = report.stats;
+  long local[9] = {s.attempts,         s.accepted,         s.rejected_value,    s.rejected_std,
+                   s.rejected_source,  s.rejected_derivative, s.rejected_nonfinite, s.rejected_geometry,
+                   report.krylov_iterations};
+  long total[9] = {};
+  MPI_Reduce(local, total, 9, MPI_LONG, MPI_SUM, 0, comm);
+  report.stats = MmsStats{total[0], total[1], total[2], total[3], total[4], total[5], total[6], total[7]};
+  report.krylov_iterations = total[8];
+  report.n = n;
+  report.ranks = size;
+  report.wall_s = now_s() - t0;
+  if (rank == 0) {
+    io::H5File& f = writer->writer().file();
+    f.set_attribute("/", "seed", static_cast<double>(seed));
+    f.set_attribute("/", "config", resolved_config);
+    f.set_attribute("/", "config_file", config_file);
+    f.set_attribute("/", "generator", "kpde generate 0.1.0");
+    f.set_attribute("/", "mpi_ranks", static_cast<double>(size));
+    f.set_attribute("/", "wall_s", report.wall_s);
+    f.set_attribute("/", "samples_per_s", n / std::max(report.wall_s, 1e-9));
+    if (!darcy) {
+      const MmsStats& t = report.stats;
+      f.set_attribute("/", "attempts", static_cast<double>(t.attempts));
+      const std::pair<const char*, long> rejected[6] = {
+          {"rejected_value", t.rejected_value},         {"rejected_std", t.rejected_std},
+          {"rejected_source", t.rejected_source},       {"rejected_derivative", t.rejected_derivative},
+          {"rejected_nonfinite", t.rejected_nonfinite}, {"rejected_geometry", t.rejected_geometry}};
+      for (const auto& [name, count] : rejected) f.set_attribute("/", name, static_cast<double>(count));
+    }
+    writer->writer().close();
+  }
+  return report;
+}
+
+}  // namespace kpde::data
