@@ -17,64 +17,19 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   return z ^ (z >> 31);
 }
 
-int channel_of(const nn::ChannelSpec& ch, const data::Derivative& d) {
-  if (d.order == 0) return 0;
-  if (d.order == 1) return ch.grad_channel(d.i);
-  return ch.hessian_channel(d.i, d.j);
-}
-
 }  // namespace
 
 template <class T>
 PinnLoss<T>::PinnLoss(const data::Problem& problem, const nn::Network<T>& net, const TrainingSettings& settings)
-    : problem_(problem), net_(net), settings_(settings), dim_(problem.dim) {
-  const auto derivs = problem.operator_derivatives();
-  bool any1 = false, any2 = false, mixed = false;
-  for (const auto& d : derivs) {
-    any1 = any1 || d.order >= 1;
-    any2 = any2 || d.order == 2;
-    mixed = mixed || (d.order == 2 && d.i != d.j);
-  }
-  if (!problem.nonlinear && problem.constant_coefficients() && any2 && !mixed) {
-    std::array<double, 3> a{0, 0, 0};
-    for (const auto& t : problem.terms)
-      if (t.derivative.order == 2) a[t.derivative.i] = t.coefficient.constant_value();
-    ch_int_ = nn::ChannelSpec::laplacian(dim_, a);
-    for (const auto& t : problem.terms)
-      if (t.derivative.order < 2) terms_.push_back({channel_of(ch_int_, t.derivative), t.coefficient.constant_value(), -1});
-    terms_.push_back({ch_int_.second_channel(0), 1.0, -1});
-  } else {
-    ch_int_ = mixed ? nn::ChannelSpec::hessian(dim_)
-              : any2 ? nn::ChannelSpec::diagonal(dim_)
-              : any1 ? nn::ChannelSpec::with_gradient(dim_)
-                     : nn::ChannelSpec::value(dim_);
-    if (!problem.nonlinear) {
-      for (std::size_t k = 0; k < problem.terms.size(); ++k) {
-        const auto& t = problem.terms[k];
-        Term term{channel_of(ch_int_, t.derivative), 0.0, -1};
-        if (t.coefficient.is_constant()) {
-          term.constant = t.coefficient.constant_value();
-        } else {
-          term.variable = static_cast<int>(term_field_.size());
-          term_field_.push_back(static_cast<int>(k));
-        }
-        terms_.push_back(term);
-      }
-    } else {
-      const auto all = data::all_derivatives(dim_);
-      var_channel_.assign(all.size(), -1);
-      for (std::size_t k = 0; k < all.size(); ++k)
-        if (problem.residual->depends_on(static_cast<int>(k))) {
-          var_channel_[k] = channel_of(ch_int_, all[k]);
-          active_vars_.push_back(static_cast<int>(k));
-        }
-      if (active_vars_.size() > static_cast<std::size_t>(pde::kMaxJetVariables))
-        throw InputError("the residual depends on more than 8 derivatives");
-    }
-  }
+    : problem_(problem),
+      net_(net),
+      settings_(settings),
+      dim_(problem.dim),
+      residual_(problem, settings.hard_dirichlet),
+      ch_int_(residual_.channels()),
+      hard_(settings.hard_dirichlet) {
   ch_d_ = nn::ChannelSpec::value(dim_);
   ch_n_ = nn::ChannelSpec::with_gradient(dim_);
-  if (settings.hard_dirichlet) setup_hard();
   modes_weight_ = settings.residual_modes > 0 ? settings.modes_weight : 0.0;
   if (settings.residual_modes > 0) {
     const int nm = settings.residual_modes;
@@ -109,7 +64,7 @@ double PinnLoss<T>::residual_with_modes(const Mat<const T>& params, const Mat<T>
   std::vector<double> r(n), dr(static_cast<std::size_t>(n) * C);
   Kokkos::parallel_for(
       "kpde::pinn::residual_modes", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
-        r[p] = net_residual(in, p, &out(0, p, 0, 0), 1, dr.data() + static_cast<std::size_t>(p) * C);
+        r[p] = residual_(in.pts, p, &out(0, p, 0, 0), 1, dr.data() + static_cast<std::size_t>(p) * C);
       });
   // c_m = (1/n) sum_p r_p phi_m(x_p), in a fixed order (the same c on every run)
   std::vector<double> c(M, 0.0);
@@ -132,7 +87,7 @@ double PinnLoss<T>::residual_with_modes(const Mat<const T>& params, const Mat<T>
         const double* drp = dr.data() + static_cast<std::size_t>(p) * C;
         for (int k = 0; k < C; ++k) da[k] = a * drp[k];
         if (hard_) {
-          hard_backward(in, p, da, dn);
+          residual_.to_network(in.pts, p, da, dn);
           for (int k = 0; k < C; ++k) dout(0, p, k, 0) = T(dn[k]);
         } else {
           for (int k = 0; k < C; ++k) dout(0, p, k, 0) = T(da[k]);
@@ -143,58 +98,13 @@ double PinnLoss<T>::residual_with_modes(const Mat<const T>& params, const Mat<T>
 }
 
 template <class T>
-void PinnLoss<T>::setup_hard() {
-  const auto refuse = [](const std::string& why) {
-    throw InputError("training.hard_dirichlet: " + why + " (use the penalty form: hard_dirichlet: false)");
-  };
-  const mesh::Geometry& geo = *problem_.geometry;
-  if (geo.shape().op() != mesh::Shape::Op::primitive || geo.n_parts() != 2 * dim_ || geo.part_name(0) != "left")
-    refuse("needs a plain box domain (no holes or unions)");
-  if (problem_.conditions.empty()) refuse("the problem has no boundary condition");
-  const std::string g_text = problem_.conditions[0].value.describe();
-  std::string phi;
-  const char* axis[3] = {"x", "y", "z"};
-  std::vector<bool> side(2 * dim_, false);
-  for (const auto& c : problem_.conditions) {
-    if (c.kind != mesh::BoundaryKind::dirichlet)
-      refuse("needs Dirichlet conditions only; part '" + c.part_name + "' has another kind");
-    if (c.value.describe() != g_text || !c.value.has_derivatives())
-      refuse("needs one Dirichlet value expression on every side; '" + c.part_name + "' has " + c.value.describe() +
-             ", '" + problem_.conditions[0].part_name + "' has " + g_text);
-    side[c.part] = true;
-  }
-  // phi = product over the constrained sides of the normalised distance to that side,
-  // (x - lo) / h or (hi - x) / h with h the half-width of the box along the axis.
-  for (int k = 0; k < 2 * dim_; ++k) {
-    if (!side[k]) continue;
-    const int a = k / 2;
-    const double lo = geo.lo()[a], hi = geo.hi()[a], h = 0.5 * (hi - lo);
-    char term[160];
-    if (k % 2 == 0) std::snprintf(term, sizeof term, "((%s - (%.17g)) / %.17g)", axis[a], lo, h);
-    else std::snprintf(term, sizeof term, "(((%.17g) - %s) / %.17g)", hi, axis[a], h);
-    phi += (phi.empty() ? "" : " * ") + std::string(term);
-  }
-  phi_ = std::make_shared<const pde::Expression>(pde::Expression::parse(phi, data::coordinate_names(dim_)));
-  hard_g_ = &problem_.conditions[0].value;
-  hard_ = true;
-  const int S = ch_int_.n_second();
-  hard_stride_ = 2 + 2 * dim_ + 2 * S + S * dim_;
-}
-
-template <class T>
 typename PinnLoss<T>::Interior PinnLoss<T>::make_interior(const Mat<const double>& x) const {
   const int n = static_cast<int>(x.extent(0));
   Interior in;
   in.x = Mat<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::pinn::x_interior"), n, dim_);
   for (int p = 0; p < n; ++p)
     for (int k = 0; k < dim_; ++k) in.x(p, k) = T(x(p, k));
-  in.f.resize(n);
-  problem_.source.values(x, in.f.data());
-  for (int k : term_field_) {
-    in.coef.emplace_back(n);
-    problem_.terms[k].coefficient.values(x, in.coef.back().data());
-  }
-  if (problem_.nonlinear) in.xd.assign(x.data(), x.data() + static_cast<std::size_t>(n) * dim_);
+  in.pts = residual_.at(x);
   if (n_modes_ > 0) {
     // phi_m(x) = prod_a psi_{m_a}(t_a) on the bounding box, m = sum_a m_a n^a
     const int nm = settings_.residual_modes, M = n_modes_;
@@ -214,102 +124,7 @@ typename PinnLoss<T>::Interior PinnLoss<T>::make_interior(const Mat<const double
       }
     }
   }
-  if (hard_) {
-    const int d = dim_, S = ch_int_.n_second();
-    in.hard.assign(static_cast<std::size_t>(n) * hard_stride_, 0.0);
-    std::array<std::array<std::array<double, 3>, 3>, 6> A{};
-    for (int sidx = 0; sidx < S; ++sidx) A[sidx] = ch_int_.second_matrix(sidx);
-    const int active[3] = {0, 1, 2};
-    Kokkos::parallel_for(
-        "kpde::pinn::hard_dirichlet_data", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
-          const mesh::Point pt = mesh::row_point(x, p);
-          const pde::Expression::Jet g = hard_g_->jet(pt, d);
-          pde::Expression::Jet f;
-          phi_->eval_jet(pt.data(), active, d, f);
-          double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
-          h[0] = g.value;
-          h[1 + d + S] = f.value;
-          for (int i = 0; i < d; ++i) h[1 + i] = g.grad[i], h[2 + d + S + i] = f.grad[i];
-          for (int sidx = 0; sidx < S; ++sidx) {
-            double G = 0, P = 0;
-            for (int i = 0; i < d; ++i)
-              for (int j = 0; j < d; ++j) G += A[sidx][i][j] * g.hess[i][j], P += A[sidx][i][j] * f.hess[i][j];
-            h[1 + d + sidx] = G;
-            h[2 + 2 * d + S + sidx] = P;
-            for (int j = 0; j < d; ++j) {
-              double v = 0;
-              for (int i = 0; i < d; ++i) v += A[sidx][i][j] * f.grad[i];
-              h[2 + 2 * d + 2 * S + sidx * d + j] = v;
-            }
-          }
-        });
-  }
   return in;
-}
-
-template <class T>
-template <class Y>
-void PinnLoss<T>::hard_forward(const Interior& in, int p, const Y* y, int stride, bool with_g, double* u) const {
-  const int d = dim_, S = ch_int_.n_second(), G = ch_int_.n_grad();
-  const double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
-  const double phi = h[1 + d + S], n0 = double(y[0]);
-  const double w = with_g ? 1.0 : 0.0;
-  u[0] = w * h[0] + phi * n0;
-  for (int i = 0; i < G; ++i) u[1 + i] = w * h[1 + i] + h[2 + d + S + i] * n0 + phi * double(y[(1 + i) * stride]);
-  for (int sidx = 0; sidx < S; ++sidx) {
-    double v = w * h[1 + d + sidx] + h[2 + 2 * d + S + sidx] * n0 + phi * double(y[(1 + G + sidx) * stride]);
-    for (int j = 0; j < G; ++j) v += 2 * h[2 + 2 * d + 2 * S + sidx * d + j] * double(y[(1 + j) * stride]);
-    u[1 + G + sidx] = v;
-  }
-}
-
-template <class T>
-void PinnLoss<T>::hard_backward(const Interior& in, int p, const double* du, double* dn) const {
-  const int d = dim_, S = ch_int_.n_second(), G = ch_int_.n_grad();
-  const double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
-  const double phi = h[1 + d + S];
-  dn[0] = phi * du[0];
-  for (int i = 0; i < G; ++i) dn[0] += h[2 + d + S + i] * du[1 + i], dn[1 + i] = phi * du[1 + i];
-  for (int sidx = 0; sidx < S; ++sidx) {
-    const double ds = du[1 + G + sidx];
-    dn[0] += h[2 + 2 * d + S + sidx] * ds;
-    for (int j = 0; j < G; ++j) dn[1 + j] += 2 * h[2 + 2 * d + 2 * S + sidx * d + j] * ds;
-    dn[1 + G + sidx] = phi * ds;
-  }
-}
-
-template <class T>
-template <class Y>
-double PinnLoss<T>::residual(const Interior& in, int p, const Y* y, int stride, double* dr) const {
-  const int C = ch_int_.n_channels();
-  for (int c = 0; c < C; ++c) dr[c] = 0;
-  if (!problem_.nonlinear) {
-    double r = -in.f[p];
-    for (const Term& t : terms_) {
-      const double c = t.variable < 0 ? t.constant : in.coef[t.variable][p];
-      r += c * double(y[t.channel * stride]);
-      dr[t.channel] += c;
-    }
-    return r;
-  }
-  const int nv = static_cast<int>(problem_.residual_variables.size());
-  const int nd = static_cast<int>(var_channel_.size());
-  double vars[16] = {0};
-  for (int k : active_vars_) vars[k] = double(y[var_channel_[k] * stride]);
-  for (int k = 0; k < dim_ && nd + k < nv; ++k) vars[nd + k] = in.xd[static_cast<std::size_t>(p) * dim_ + k];
-  pde::Expression::Jet jet;
-  problem_.residual->eval_jet(vars, active_vars_.data(), static_cast<int>(active_vars_.size()), jet);
-  for (std::size_t a = 0; a < active_vars_.size(); ++a) dr[var_channel_[active_vars_[a]]] += jet.grad[a];
-  return jet.value - in.f[p];
-}
-
-template <class T>
-template <class Y>
-double PinnLoss<T>::net_residual(const Interior& in, int p, const Y* y, int stride, double* dr) const {
-  if (!hard_) return residual(in, p, y, stride, dr);
-  double uc[16];
-  hard_forward(in, p, y, stride, true, uc);
-  return residual(in, p, uc, 1, dr);
 }
 
 template <class T>
@@ -322,34 +137,15 @@ void PinnLoss<T>::set_interior(const Mat<const double>& x) {
 template <class T>
 void PinnLoss<T>::set_boundary(const mesh::BoundarySamples& b) {
   bnd_ = b;
-  d_ = Boundary{}, n_ = Boundary{};
-  std::vector<std::array<double, 3>> xd, xn;
-  for (int q = 0; q < b.n_points(); ++q) {
-    const mesh::Point x = mesh::row_point(Mat<const double>(b.x), q);
-    for (const auto& c : problem_.conditions) {
-      if (c.part != b.part(q)) continue;
-      if (hard_ && c.kind == mesh::BoundaryKind::dirichlet) continue;  // exact by construction
-      const double g = c.value(x);
-      if (c.kind == mesh::BoundaryKind::dirichlet) {
-        xd.push_back(x);
-        d_.g.push_back(g), d_.w.push_back(c.weight);
-      } else {
-        xn.push_back(x);
-        n_.g.push_back(g), n_.w.push_back(c.weight);
-        const bool robin = c.kind == mesh::BoundaryKind::robin;
-        n_.alpha.push_back(robin ? c.alpha : 0.0);
-        n_.beta.push_back(robin ? c.beta : 1.0);
-        for (int k = 0; k < dim_; ++k) n_.normal.push_back(b.normal(q, k));
-      }
-    }
-  }
-  const auto fill = [&](Boundary& s, const std::vector<std::array<double, 3>>& pts) {
-    s.x = Mat<T>("kpde::pinn::x_boundary", pts.size(), dim_);
-    for (std::size_t p = 0; p < pts.size(); ++p)
-      for (int k = 0; k < dim_; ++k) s.x(p, k) = T(pts[p][k]);
+  targets_ = data::boundary_targets(problem_, b, hard_);
+  const auto fill = [&](const data::BoundaryTargets::Set& s) {
+    Mat<T> x("kpde::pinn::x_boundary", s.x.size(), dim_);
+    for (std::size_t p = 0; p < s.x.size(); ++p)
+      for (int k = 0; k < dim_; ++k) x(p, k) = T(s.x[p][k]);
+    return x;
   };
-  fill(d_, xd);
-  fill(n_, xn);
+  x_d_ = fill(targets_.dirichlet);
+  x_n_ = fill(targets_.flux);
 }
 
 template <class T>
@@ -383,11 +179,11 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
       double s = 0, dr[16], dn[16];
       for (int i = 0; i < C * np; ++i) dy[i] = T(0);
       for (int p = 0; p < np; ++p) {
-        const double r = net_residual(in, p0 + p, y + p, np, dr);
+        const double r = residual_(in.pts, p0 + p, y + p, np, dr);
         s += r * r;
         if (hard_) {  // u = g + phi N: back from u's channels to N's
           for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * r;
-          hard_backward(in, p0 + p, dr, dn);
+          residual_.to_network(in.pts, p0 + p, dr, dn);
           for (int c = 0; c < C; ++c) dy[c * np + p] = T(dn[c]);
           continue;
         }
@@ -406,7 +202,7 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
   // Dirichlet: u - g
   if (n_dirichlet() > 0) {
     const double scale = 1.0 / n_dirichlet();
-    const Boundary& b = d_;
+    const data::BoundaryTargets::Set& b = targets_.dirichlet;
     const nn::BlockLoss<T> f = [&, scale](int, int p0, int np, const T* y, T* dy) {
       double s = 0;
       for (int p = 0; p < np; ++p) {
@@ -416,14 +212,14 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
       }
       return s * scale;
     };
-    t.dirichlet = net_.forward_backward(P, nn::as_batch(Mat<const T>(b.x)), ch_d_, f, ws_d_, nn::as_batch(tg[1]), false);
+    t.dirichlet = net_.forward_backward(P, nn::as_batch(Mat<const T>(x_d_)), ch_d_, f, ws_d_, nn::as_batch(tg[1]), false);
   } else {
     Kokkos::deep_copy(tg[1], T(0));
   }
   // Neumann / Robin: alpha u + beta n.grad u - g
   if (n_neumann() > 0) {
     const double scale = 1.0 / n_neumann();
-    const Boundary& b = n_;
+    const data::BoundaryTargets::Set& b = targets_.flux;
     const int d = dim_;
     const nn::BlockLoss<T> f = [&, scale, d](int, int p0, int np, const T* y, T* dy) {
       double s = 0;
@@ -438,7 +234,7 @@ double PinnLoss<T>::loss_and_grad(const Vec<const T>& params, const Vec<T>& grad
       }
       return s * scale;
     };
-    t.neumann = net_.forward_backward(P, nn::as_batch(Mat<const T>(b.x)), ch_n_, f, ws_n_, nn::as_batch(tg[2]), false);
+    t.neumann = net_.forward_backward(P, nn::as_batch(Mat<const T>(x_n_)), ch_n_, f, ws_n_, nn::as_batch(tg[2]), false);
   } else {
     Kokkos::deep_copy(tg[2], T(0));
   }
@@ -463,7 +259,7 @@ void PinnLoss<T>::evaluate(const Vec<const T>& params, const Mat<const double>& 
   const int n = static_cast<int>(x.extent(0));
   const nn::ChannelSpec ch = r ? ch_int_ : nn::ChannelSpec::value(dim_);
   const int C = ch.n_channels();
-  const Interior in = (r || hard_) ? make_interior(x) : Interior{};
+  const data::Residual::Points pts = (r || hard_) ? residual_.at(x) : data::Residual::Points{};
   Mat<T> xt("kpde::pinn::x_eval", n, dim_);
   for (int p = 0; p < n; ++p)
     for (int k = 0; k < dim_; ++k) xt(p, k) = T(x(p, k));
@@ -471,21 +267,14 @@ void PinnLoss<T>::evaluate(const Vec<const T>& params, const Mat<const double>& 
   net_.forward(nn::as_batch(params), nn::as_batch(Mat<const T>(xt)), ch, nn::as_batch(out));
   if (u) {
     u->resize(n);
-    for (int p = 0; p < n; ++p) {
-      if (hard_) {
-        const double* h = in.hard.data() + static_cast<std::size_t>(p) * hard_stride_;
-        (*u)[p] = h[0] + h[1 + dim_ + ch_int_.n_second()] * double(out(p, 0, 0));
-      } else {
-        (*u)[p] = double(out(p, 0, 0));
-      }
-    }
+    for (int p = 0; p < n; ++p) (*u)[p] = residual_.value(pts, p, double(out(p, 0, 0)));
   }
   if (r) {
     r->resize(n);
     Kokkos::parallel_for(
         "kpde::pinn::residual_eval", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
           double dr[16];
-          (*r)[p] = net_residual(in, p, &out(p, 0, 0), 1, dr);
+          (*r)[p] = residual_(pts, p, &out(p, 0, 0), 1, dr);
         });
   }
 }
@@ -537,23 +326,25 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
     const int C = ch_int_.n_channels();
     std::vector<double> dr(C);
     std::vector<double> hj(C), tj(C), one(C, 0.0), g0(C), zero(C, 0.0);
+    const data::HardDirichlet* hard = residual_.hard();  // null without hard Dirichlet data
+    const auto hard_at = [&](int p) { return int_.pts.hard.data() + static_cast<std::size_t>(p) * hard->stride(); };
     one[0] = 1;
     for (int p = 0; p < ni; ++p, ++row) {
       // residual is linear: r = sum_c dr[c] u_c - f; dr from a zero output
-      residual(int_, p, zero.data(), 1, dr.data());
+      residual_.of_u(int_.pts, p, zero.data(), 1, dr.data());
       if (hard_) {
         // u_c = g_c + T(N)_c with T linear: rows of T(h_j), bias T(1), rhs f - sum dr g
         for (int j = 0; j < w; ++j) {
           for (int c = 0; c < C; ++c) hj[c] = double(H_(p, c, j));
-          hard_forward(int_, p, hj.data(), 1, false, tj.data());
+          hard->forward(hard_at(p), hj.data(), 1, false, tj.data());
           for (int c = 0; c < C; ++c) A(row, j) += s * dr[c] * tj[c];
         }
-        hard_forward(int_, p, one.data(), 1, false, tj.data());
+        hard->forward(hard_at(p), one.data(), 1, false, tj.data());
         for (int c = 0; c < C; ++c) A(row, w) += s * dr[c] * tj[c];
-        hard_forward(int_, p, zero.data(), 1, true, g0.data());
+        hard->forward(hard_at(p), zero.data(), 1, true, g0.data());
         double gsum = 0;
         for (int c = 0; c < C; ++c) gsum += dr[c] * g0[c];
-        rhs(row) = s * (int_.f[p] - gsum);
+        rhs(row) = s * (int_.pts.f[p] - gsum);
         continue;
       }
       for (int c = 0; c < C; ++c) {
@@ -561,7 +352,7 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
         for (int j = 0; j < w; ++j) A(row, j) += s * dr[c] * double(H_(p, c, j));
         if (c == 0) A(row, w) += s * dr[c];
       }
-      rhs(row) = s * int_.f[p];
+      rhs(row) = s * int_.pts.f[p];
     }
     // residual modes: rows sqrt(l_r w w_m) c_m = sqrt(l_r w w_m) (1/N) sum_p phi_m(x_p) r_p,
     // from the point rows above (each is sqrt(l_r / N) times r_p's row)
@@ -579,25 +370,27 @@ void PinnLoss<T>::solve_output_layer(const Vec<T>& params, double ridge) {
     }
   }
   if (nd > 0) {
-    const auto H_ = features(d_.x, ch_d_);
+    const auto H_ = features(x_d_, ch_d_);
+    const data::BoundaryTargets::Set& b = targets_.dirichlet;
     for (int q = 0; q < nd; ++q, ++row) {
-      const double s = std::sqrt(lambda[1] * d_.w[q] / nd);
+      const double s = std::sqrt(lambda[1] * b.w[q] / nd);
       for (int j = 0; j < w; ++j) A(row, j) = s * double(H_(q, 0, j));
       A(row, w) = s;
-      rhs(row) = s * d_.g[q];
+      rhs(row) = s * b.g[q];
     }
   }
   if (nn_ > 0) {
-    const auto H_ = features(n_.x, ch_n_);
+    const auto H_ = features(x_n_, ch_n_);
+    const data::BoundaryTargets::Set& b = targets_.flux;
     for (int q = 0; q < nn_; ++q, ++row) {
-      const double s = std::sqrt(lambda[2] * n_.w[q] / nn_);
+      const double s = std::sqrt(lambda[2] * b.w[q] / nn_);
       for (int j = 0; j < w; ++j) {
-        double v = n_.alpha[q] * double(H_(q, 0, j));
-        for (int k = 0; k < dim_; ++k) v += n_.beta[q] * n_.normal[q * dim_ + k] * double(H_(q, 1 + k, j));
+        double v = b.alpha[q] * double(H_(q, 0, j));
+        for (int k = 0; k < dim_; ++k) v += b.beta[q] * b.normal[q * dim_ + k] * double(H_(q, 1 + k, j));
         A(row, j) = s * v;
       }
-      A(row, w) = s * n_.alpha[q];
-      rhs(row) = s * n_.g[q];
+      A(row, w) = s * b.alpha[q];
+      rhs(row) = s * b.g[q];
     }
   }
   const double mean_sq = A.topRows(row).colwise().squaredNorm().mean();

@@ -39,6 +39,7 @@
 
 #include "core/types.hpp"
 #include "data/problem.hpp"
+#include "data/residual.hpp"
 #include "mesh/sampling.hpp"
 #include "nn/network.hpp"
 #include "pinn/settings.hpp"
@@ -71,8 +72,8 @@ class PinnLoss {
   const Mat<double>& interior() const { return x_int_; }
   const mesh::BoundarySamples& boundary() const { return bnd_; }
   int n_interior() const { return static_cast<int>(x_int_.extent(0)); }
-  int n_dirichlet() const { return static_cast<int>(d_.g.size()); }
-  int n_neumann() const { return static_cast<int>(n_.g.size()); }
+  int n_dirichlet() const { return targets_.dirichlet.size(); }
+  int n_neumann() const { return targets_.flux.size(); }
   /// Whether a term has points.
   bool has_term(int k) const { return k == 0 ? n_interior() > 0 : k == 1 ? n_dirichlet() > 0 : n_neumann() > 0; }
 
@@ -117,63 +118,27 @@ class PinnLoss {
 
  private:
   struct Interior {
-    Mat<T> x;                               // [N][d] network inputs
-    std::vector<double> f;                  // [N]
-    std::vector<std::vector<double>> coef;  // per linear term with a variable coefficient: [N]
-    std::vector<double> xd;                 // [N][d] coordinates (nonlinear residuals)
-    std::vector<double> hard;               // [N][hard_stride_]: g and phi jets (hard Dirichlet)
-    std::vector<double> modes;              // [N][n_modes_]: phi_m(x_p) (residual modes)
-  };
-  struct Boundary {
-    Mat<T> x;                               // [M][d]
-    std::vector<double> g, w, alpha, beta;  // [M]
-    std::vector<double> normal;             // [M][d]
-  };
-  /// A linear residual term: coefficient (constant, or coef[index]) times channel.
-  struct Term {
-    int channel = 0;
-    double constant = 0;
-    int variable = -1;
+    Mat<T> x;                     // [N][d] network inputs
+    data::Residual::Points pts;   // f, coefficients, hard-Dirichlet jets
+    std::vector<double> modes;    // [N][n_modes_]: phi_m(x_p) (residual modes)
   };
 
   Interior make_interior(const Mat<const double>& x) const;
-  void setup_hard();
-  /// r and dr/dy_c at interior point p, whose channel c is y[c * stride].
-  template <class Y>
-  double residual(const Interior& in, int p, const Y* y, int stride, double* dr) const;
-  /// r and dr/du_c at interior point p from the network's channels y[c * stride]: with
-  /// hard Dirichlet data u = g + phi N, u's channels come first (hard_forward); dr is
-  /// then with respect to u's channels (hard_backward takes it to N's).
-  template <class Y>
-  double net_residual(const Interior& in, int p, const Y* y, int stride, double* dr) const;
-  /// Hard Dirichlet data (u = g + phi N): the channels of u at point p from the network
-  /// channels N_c = y[c * stride] (without g when with_g is false: the linear part), and
-  /// the adjoint dN = J^T du. Layout of Interior::hard per point: g, g_i (d), G_s (S),
-  /// phi, phi_i (d), Phi_s (S), v_sj (S x d), with G_s = sum_ij A^s_ij g_ij,
-  /// Phi_s = sum_ij A^s_ij phi_ij, v_sj = sum_i A^s_ij phi_i (A^s of the channel spec).
-  template <class Y>
-  void hard_forward(const Interior& in, int p, const Y* y, int stride, bool with_g, double* u) const;
-  void hard_backward(const Interior& in, int p, const double* du, double* dn) const;
 
   const data::Problem& problem_;
   const nn::Network<T>& net_;
   TrainingSettings settings_;
   int dim_;
+  data::Residual residual_;
   nn::ChannelSpec ch_int_, ch_d_, ch_n_;
-  std::vector<Term> terms_;
-  std::vector<int> term_field_;      // Term.variable -> index into problem_.terms
-  std::vector<int> var_channel_;     // nonlinear: derivative variable k -> channel (or -1)
-  std::vector<int> active_vars_;     // nonlinear: derivative variables the residual uses
   Mat<double> x_int_;
   mesh::BoundarySamples bnd_;
   Interior int_;
-  Boundary d_, n_;
+  data::BoundaryTargets targets_;
+  Mat<T> x_d_, x_n_;                             // network inputs of the Dirichlet and flux points
   nn::Workspace<T> ws_int_, ws_d_, ws_n_;
   std::shared_ptr<const nn::Network<T>> fnet_;  // hidden features as outputs (least squares)
   bool hard_ = false;                            // TrainingSettings::hard_dirichlet
-  std::shared_ptr<const pde::Expression> phi_;   // distance-like factor, 0 on constrained sides
-  const data::Field* hard_g_ = nullptr;          // the Dirichlet data, extended inside
-  int hard_stride_ = 0;
   int n_modes_ = 0;                              // n^d residual modes (0: off)
   double modes_weight_ = 0;                      // w (0: off)
   bool modes_on() const { return n_modes_ > 0 && modes_weight_ > 0; }

@@ -1,0 +1,207 @@
+#include "data/residual.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.hpp"
+
+namespace kpde::data {
+
+namespace {
+
+int channel_of(const nn::ChannelSpec& ch, const Derivative& d) {
+  if (d.order == 0) return 0;
+  if (d.order == 1) return ch.grad_channel(d.i);
+  return ch.hessian_channel(d.i, d.j);
+}
+
+}  // namespace
+
+// ---- HardDirichlet ----------------------------------------------------------------------
+
+HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& channels) : channels_(channels) {
+  const auto refuse = [](const std::string& why) {
+    throw InputError("training.hard_dirichlet: " + why + " (use the penalty form: hard_dirichlet: false)");
+  };
+  const int dim = problem.dim;
+  const mesh::Geometry& geo = *problem.geometry;
+  if (geo.shape().op() != mesh::Shape::Op::primitive || geo.n_parts() != 2 * dim || geo.part_name(0) != "left")
+    refuse("needs a plain box domain (no holes or unions)");
+  if (problem.conditions.empty()) refuse("the problem has no boundary condition");
+  const std::string g_text = problem.conditions[0].value.describe();
+  std::string phi;
+  const char* axis[3] = {"x", "y", "z"};
+  std::vector<bool> side(2 * dim, false);
+  for (const auto& c : problem.conditions) {
+    if (c.kind != mesh::BoundaryKind::dirichlet)
+      refuse("needs Dirichlet conditions only; part '" + c.part_name + "' has another kind");
+    if (c.value.describe() != g_text || !c.value.has_derivatives())
+      refuse("needs one Dirichlet value expression on every side; '" + c.part_name + "' has " + c.value.describe() +
+             ", '" + problem.conditions[0].part_name + "' has " + g_text);
+    side[c.part] = true;
+  }
+  // phi = product over the constrained sides of the normalised distance to that side,
+  // (x - lo) / h or (hi - x) / h with h the half-width of the box along the axis.
+  for (int k = 0; k < 2 * dim; ++k) {
+    if (!side[k]) continue;
+    const int a = k / 2;
+    const double lo = geo.lo()[a], hi = geo.hi()[a], h = 0.5 * (hi - lo);
+    char term[160];
+    if (k % 2 == 0) std::snprintf(term, sizeof term, "((%s - (%.17g)) / %.17g)", axis[a], lo, h);
+    else std::snprintf(term, sizeof term, "(((%.17g) - %s) / %.17g)", hi, axis[a], h);
+    phi += (phi.empty() ? "" : " * ") + std::string(term);
+  }
+  phi_expr_ = std::make_shared<const pde::Expression>(pde::Expression::parse(phi, coordinate_names(dim)));
+  g_ = &problem.conditions[0].value;
+  const int S = channels_.n_second();
+  stride_ = 2 + 2 * dim + 2 * S + S * dim;
+  phi_ = 1 + dim + S;
+}
+
+std::vector<double> HardDirichlet::jets(const Mat<const double>& x) const {
+  const int n = static_cast<int>(x.extent(0)), d = channels_.dim, S = channels_.n_second();
+  std::vector<double> out(static_cast<std::size_t>(n) * stride_, 0.0);
+  std::array<std::array<std::array<double, 3>, 3>, 6> A{};
+  for (int sidx = 0; sidx < S; ++sidx) A[sidx] = channels_.second_matrix(sidx);
+  const int active[3] = {0, 1, 2};
+  Kokkos::parallel_for(
+      "kpde::data::hard_dirichlet_jets", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
+        const mesh::Point pt = mesh::row_point(x, p);
+        const pde::Expression::Jet g = g_->jet(pt, d);
+        pde::Expression::Jet f;
+        phi_expr_->eval_jet(pt.data(), active, d, f);
+        double* h = out.data() + static_cast<std::size_t>(p) * stride_;
+        h[0] = g.value;
+        h[1 + d + S] = f.value;
+        for (int i = 0; i < d; ++i) h[1 + i] = g.grad[i], h[2 + d + S + i] = f.grad[i];
+        for (int sidx = 0; sidx < S; ++sidx) {
+          double G = 0, P = 0;
+          for (int i = 0; i < d; ++i)
+            for (int j = 0; j < d; ++j) G += A[sidx][i][j] * g.hess[i][j], P += A[sidx][i][j] * f.hess[i][j];
+          h[1 + d + sidx] = G;
+          h[2 + 2 * d + S + sidx] = P;
+          for (int j = 0; j < d; ++j) {
+            double v = 0;
+            for (int i = 0; i < d; ++i) v += A[sidx][i][j] * f.grad[i];
+            h[2 + 2 * d + 2 * S + sidx * d + j] = v;
+          }
+        }
+      });
+  return out;
+}
+
+void HardDirichlet::backward(const double* h, const double* du, double* dn) const {
+  const int d = channels_.dim, S = channels_.n_second(), G = channels_.n_grad();
+  const double phi = h[1 + d + S];
+  dn[0] = phi * du[0];
+  for (int i = 0; i < G; ++i) dn[0] += h[2 + d + S + i] * du[1 + i], dn[1 + i] = phi * du[1 + i];
+  for (int sidx = 0; sidx < S; ++sidx) {
+    const double ds = du[1 + G + sidx];
+    dn[0] += h[2 + 2 * d + S + sidx] * ds;
+    for (int j = 0; j < G; ++j) dn[1 + j] += 2 * h[2 + 2 * d + 2 * S + sidx * d + j] * ds;
+    dn[1 + G + sidx] = phi * ds;
+  }
+}
+
+// ---- Residual ------------------------------------------------------------------------------
+
+Residual::Residual(const Problem& problem, bool hard_dirichlet) : problem_(problem), dim_(problem.dim) {
+  const auto derivs = problem.operator_derivatives();
+  bool any1 = false, any2 = false, mixed = false;
+  for (const auto& d : derivs) {
+    any1 = any1 || d.order >= 1;
+    any2 = any2 || d.order == 2;
+    mixed = mixed || (d.order == 2 && d.i != d.j);
+  }
+  if (!problem.nonlinear && problem.constant_coefficients() && any2 && !mixed) {
+    std::array<double, 3> a{0, 0, 0};
+    for (const auto& t : problem.terms)
+      if (t.derivative.order == 2) a[t.derivative.i] = t.coefficient.constant_value();
+    channels_ = nn::ChannelSpec::laplacian(dim_, a);
+    for (const auto& t : problem.terms)
+      if (t.derivative.order < 2) terms_.push_back({channel_of(channels_, t.derivative), t.coefficient.constant_value(), -1});
+    terms_.push_back({channels_.second_channel(0), 1.0, -1});
+  } else {
+    channels_ = mixed ? nn::ChannelSpec::hessian(dim_)
+                : any2 ? nn::ChannelSpec::diagonal(dim_)
+                : any1 ? nn::ChannelSpec::with_gradient(dim_)
+                       : nn::ChannelSpec::value(dim_);
+    if (!problem.nonlinear) {
+      for (std::size_t k = 0; k < problem.terms.size(); ++k) {
+        const auto& t = problem.terms[k];
+        Term term{channel_of(channels_, t.derivative), 0.0, -1};
+        if (t.coefficient.is_constant()) {
+          term.constant = t.coefficient.constant_value();
+        } else {
+          term.variable = static_cast<int>(term_field_.size());
+          term_field_.push_back(static_cast<int>(k));
+        }
+        terms_.push_back(term);
+      }
+    } else {
+      const auto all = all_derivatives(dim_);
+      var_channel_.assign(all.size(), -1);
+      for (std::size_t k = 0; k < all.size(); ++k)
+        if (problem.residual->depends_on(static_cast<int>(k))) {
+          var_channel_[k] = channel_of(channels_, all[k]);
+          active_vars_.push_back(static_cast<int>(k));
+        }
+      if (active_vars_.size() > static_cast<std::size_t>(pde::kMaxJetVariables))
+        throw InputError("the residual depends on more than 8 derivatives");
+    }
+  }
+  if (hard_dirichlet) hard_.emplace(problem, channels_);
+}
+
+Residual::Points Residual::at(const Mat<const double>& x) const {
+  const int n = static_cast<int>(x.extent(0));
+  Points pts;
+  pts.n = n;
+  pts.f.resize(n);
+  problem_.source.values(x, pts.f.data());
+  for (int k : term_field_) {
+    pts.coef.emplace_back(n);
+    problem_.terms[k].coefficient.values(x, pts.coef.back().data());
+  }
+  if (problem_.nonlinear) pts.x.assign(x.data(), x.data() + static_cast<std::size_t>(n) * dim_);
+  if (hard_) pts.hard = hard_->jets(x);
+  return pts;
+}
+
+void Residual::to_network(const Points& pts, int p, const double* du, double* dn) const {
+  if (hard_) {
+    hard_->backward(pts.hard.data() + static_cast<std::size_t>(p) * hard_->stride(), du, dn);
+    return;
+  }
+  for (int c = 0; c < channels_.n_channels(); ++c) dn[c] = du[c];
+}
+
+// ---- BoundaryTargets ---------------------------------------------------------------------
+
+BoundaryTargets boundary_targets(const Problem& problem, const mesh::BoundarySamples& b, bool skip_dirichlet) {
+  BoundaryTargets t;
+  const int dim = problem.dim;
+  for (int q = 0; q < b.n_points(); ++q) {
+    const mesh::Point x = mesh::row_point(Mat<const double>(b.x), q);
+    for (const auto& c : problem.conditions) {
+      if (c.part != b.part(q)) continue;
+      if (skip_dirichlet && c.kind == mesh::BoundaryKind::dirichlet) continue;
+      const double g = c.value(x);
+      if (c.kind == mesh::BoundaryKind::dirichlet) {
+        t.dirichlet.x.push_back(x);
+        t.dirichlet.g.push_back(g), t.dirichlet.w.push_back(c.weight);
+      } else {
+        BoundaryTargets::Set& s = t.flux;
+        s.x.push_back(x);
+        s.g.push_back(g), s.w.push_back(c.weight);
+        const bool robin = c.kind == mesh::BoundaryKind::robin;
+        s.alpha.push_back(robin ? c.alpha : 0.0);
+        s.beta.push_back(robin ? c.beta : 1.0);
+        for (int k = 0; k < dim; ++k) s.normal.push_back(b.normal(q, k));
+      }
+    }
+  }
+  return t;
+}
+
+}  // namespace kpde::data
