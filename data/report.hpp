@@ -29,13 +29,12 @@ struct Report {
   ErrorMetrics summary{NAN, NAN, NAN, 0};  ///< the headline rel_l2 / mse / max_abs_err
 };
 
-/// Output grid (2-D: n x n nodes on the bounding box, row 0 at y_lo; 1-D: n nodes),
-/// u (0 outside Omega), the truth (exact solution, else `truth`, else the problem's
-/// gridded reference interpolated), error = u - truth, residual when with_residual,
-/// domain_mask; metrics rel_l2, mse, max_abs_err (against that truth over the nodes in
-/// Omega), residual_rms; and on a gridded reference's own grid the HyPINO paper's metric
+/// Output grid (output_points: n nodes per axis on the bounding box), u (0 outside
+/// Omega), the truth (exact solution, else `truth`, else the problem's gridded reference
+/// interpolated), error = u - truth, residual when with_residual, domain_mask; metrics
+/// rel_l2, mse, max_abs_err (against that truth over the nodes in Omega), residual_rms;
+/// and on a gridded reference's own grid the HyPINO paper's metric
 /// reference_mse_all_pixels = mean over all pixels of (u * mask - reference)^2.
-/// 3-D problems get metrics at 20000 Sobol points and no fields.
 Report build_report(const Problem& problem, int n, const PointEval& eval, bool with_residual,
                     const GridTruth* truth = nullptr);
 
@@ -43,13 +42,27 @@ Report build_report(const Problem& problem, int n, const PointEval& eval, bool w
 /// build_report (n x n nodes), as a GridTruth; `where` names the config key in errors.
 GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, int n, const std::string& where);
 
+/// `kpde reference`: the PETSc finite-difference solution of a 2-D linear problem on
+/// n x n nodes, its report (errors against the exact solution or the gridded
+/// reference; u between nodes by bilinear interpolation) and, on rank 0 of
+/// MPI_COMM_WORLD, the output folder `out` (solution.h5, .xdmf, PNGs, metrics.json,
+/// resolved_config). `where` names the config for errors.
+struct ReferenceRun {
+  FdSolution solution;
+  ErrorMetrics summary{NAN, NAN, NAN, 0};
+};
+ReferenceRun run_reference(const Problem& problem, const FdOptions& options, int n, const std::string& out,
+                           const std::string& resolved_config, const std::string& where);
+
 /// Time to accuracy: for each decade 1e-1 .. 1e-8, the first wall time at which the
 /// monitored error (errors[k] at wall_s[k]) was at or below it, as {"1e-3": seconds}
 /// (decades never reached are absent).
 io::JsonValue time_to_accuracy(const std::vector<double>& wall_s, const std::vector<double>& errors);
 
-/// The output grid points [nx*ny][dim] (row-major over (i, j)) of build_report.
-Mat<double> output_points(const Problem& problem, int n, std::vector<double>* x, std::vector<double>* y,
-                          std::vector<double>* mask);
+/// The output grid of build_report: n nodes per axis on the bounding box; node
+/// coordinates into grid->x, y, z (1-D: y = {0}; z empty below 3-D), the domain mask
+/// (1 on nodes in the closure of Omega) and the points [nodes][dim], x fastest, then y,
+/// then z (fields are [nz][ny][nx]).
+Mat<double> output_points(const Problem& problem, int n, GridFields* grid, std::vector<double>* mask);
 
 }  // namespace kpde::data

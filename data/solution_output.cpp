@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "io/atomic_file.hpp"
 #include "io/hdf5.hpp"
 #include "io/png.hpp"
@@ -65,36 +66,57 @@ void write_solution_outputs(const std::string& dir, const GridFields& grid,
                             const io::JsonValue& metrics, const std::string& resolved_config,
                             const std::string& description) {
   make_output_directory(dir);
-  const std::size_t nx = grid.nx(), ny = grid.ny();
+  const std::size_t nx = grid.nx(), ny = grid.ny(), nz = grid.nz();
+  const bool three = nz > 0;
   {
     io::H5File f = io::H5File::create(dir + "/solution.h5");
     f.set_attribute("/", "description", description);
-    f.set_attribute("/", "layout", "fields are [ny][nx], row 0 at the smallest y; x[j], y[i] are the node coordinates");
+    f.set_attribute("/", "layout",
+                    three ? "fields are [nz][ny][nx], row 0 at the smallest y; x[j], y[i], z[k] are the node coordinates"
+                          : "fields are [ny][nx], row 0 at the smallest y; x[j], y[i] are the node coordinates");
     f.write("x", grid.x, {nx});
     f.write("y", grid.y, {ny});
-    for (const auto& [name, values] : grid.fields) f.write(name, values, {ny, nx});
+    if (three) f.write("z", grid.z, {nz});
+    for (const auto& [name, values] : grid.fields)
+      if (three) f.write(name, values, {nz, ny, nx});
+      else f.write(name, values, {ny, nx});
     for (const auto& [name, values] : history)
       if (!values.empty()) f.write("history/" + name, values, {values.size()});
     f.close();
   }
   if (ny > 1) {
-    io::XdmfGrid2D x;
-    x.h5_file = "solution.h5";
-    x.nx = nx, x.ny = ny;
-    for (const auto& fld : grid.fields) x.fields.push_back(fld.first);
-    io::write_xdmf_2d(dir + "/solution.xdmf", x);
+    std::vector<std::string> names;
+    for (const auto& fld : grid.fields) names.push_back(fld.first);
+    if (three) {
+      io::XdmfGrid3D x;
+      x.h5_file = "solution.h5";
+      x.nx = nx, x.ny = ny, x.nz = nz;
+      x.fields = names;
+      io::write_xdmf_3d(dir + "/solution.xdmf", x);
+    } else {
+      io::XdmfGrid2D x;
+      x.h5_file = "solution.h5";
+      x.nx = nx, x.ny = ny;
+      x.fields = names;
+      io::write_xdmf_2d(dir + "/solution.xdmf", x);
+    }
+    // heat maps of the 2-D field, or of the middle z slice in 3-D
+    const std::size_t slice = three ? nz / 2 : 0, plane = nx * ny;
+    const auto cut = [&](const std::vector<double>& f) {
+      return std::vector<double>(f.begin() + slice * plane, f.begin() + (slice + 1) * plane);
+    };
+    const std::string where = three ? " (z = " + format_number(grid.z[slice]) + ")" : "";
     std::vector<std::uint8_t> mask;
     if (const auto* m = grid.find("domain_mask")) {
-      mask.resize(m->size());
-      for (std::size_t i = 0; i < m->size(); ++i) mask[i] = (*m)[i] != 0;
+      for (std::size_t i = 0; i < plane; ++i) mask.push_back((*m)[slice * plane + i] != 0);
     }
     io::HeatMapOptions o;
     o.mask = mask;
-    o.title = "u";
-    io::write_heat_map_png(dir + "/u.png", *grid.find("u"), nx, ny, o);
+    o.title = "u" + where;
+    io::write_heat_map_png(dir + "/u.png", cut(*grid.find("u")), nx, ny, o);
     if (const auto* e = grid.find("error")) {
-      o.title = "error";
-      io::write_heat_map_png(dir + "/error.png", *e, nx, ny, o);
+      o.title = "error" + where;
+      io::write_heat_map_png(dir + "/error.png", cut(*e), nx, ny, o);
     }
   }
   io::write_json(dir + "/metrics.json", metrics);

@@ -11,14 +11,17 @@
 
 namespace kpde::data {
 
-/// Fields on an nx x ny grid of nodes, each stored [ny][nx], row 0 at the smallest y.
+/// Fields on an nx x ny (x nz) grid of nodes, each stored [ny][nx] ([nz][ny][nx]), row 0
+/// at the smallest y.
 struct GridFields {
   std::vector<double> x, y;  ///< node coordinates, [nx] and [ny]
+  std::vector<double> z;     ///< [nz] for 3-D grids, else empty
   /// Named fields in output order (u first; then exact or reference, error, residual,
   /// domain_mask).
   std::vector<std::pair<std::string, std::vector<double>>> fields;
   std::size_t nx() const { return x.size(); }
   std::size_t ny() const { return y.size(); }
+  std::size_t nz() const { return z.size(); }
   /// The field called `name`, or null.
   const std::vector<double>* find(const std::string& name) const;
 };
@@ -34,9 +37,10 @@ ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<doubl
                            const std::vector<double>& mask);
 
 /// Writes the output folder `dir` (created when missing; InputError when it cannot be).
-///  - solution.h5: x [nx], y [ny], every field [ny][nx]; `history/<name>` [steps] for each
-///    history series; attributes: description, the problem name.
-///  - solution.xdmf for ParaView; u.png and error.png (when an `error` field exists);
+///  - solution.h5: x [nx], y [ny] (z [nz]), every field [ny][nx] ([nz][ny][nx]);
+///    `history/<name>` [steps] for each history series; attributes: description, layout.
+///  - solution.xdmf for ParaView; u.png and error.png (when an `error` field exists; in
+///    3-D the middle z slice);
 ///  - metrics.json (the given object) and config.resolved.yaml (when text is not empty).
 /// 1-D problems pass ny = 1 (y = {0}); XDMF and PNG are then skipped.
 void write_solution_outputs(const std::string& dir, const GridFields& grid,

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace kpde::mesh {
 
@@ -13,11 +14,6 @@ namespace {
 constexpr double kTwoPi = 6.283185307179586476925;
 const char* const kSideNames[6] = {"left", "right", "bottom", "top", "front", "back"};
 
-std::string fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 double cross(const Vertex& o, const Vertex& a, const Vertex& b) {
   return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
@@ -60,7 +56,7 @@ Box::Box(std::vector<double> lo, std::vector<double> hi, std::string name, std::
       throw InputError("geometry: " + what + ": corner coordinates must be finite");
     if (!(lo[i] < hi[i]))
       throw InputError("geometry: " + what + ": needs lo < hi on every axis, axis " +
-                       std::to_string(i) + " has lo = " + fmt(lo[i]) + ", hi = " + fmt(hi[i]));
+                       std::to_string(i) + " has lo = " + format_number(lo[i]) + ", hi = " + format_number(hi[i]));
     lo_[i] = lo[i];
     hi_[i] = hi[i];
   }
@@ -69,7 +65,7 @@ Box::Box(std::vector<double> lo, std::vector<double> hi, std::string name, std::
 std::string Box::describe() const {
   std::string s = name_.empty() ? "the " + kind_ + " [" : kind_ + " '" + name_ + "' [";
   for (int i = 0; i < dim_; ++i)
-    s += (i ? "]x[" : "") + fmt(lo_[i]) + "," + fmt(hi_[i]);
+    s += (i ? "]x[" : "") + format_number(lo_[i]) + "," + format_number(hi_[i]);
   return s + "]";
 }
 
@@ -177,7 +173,7 @@ Disk::Disk(std::string name, double cx, double cy, double r)
   if (!std::isfinite(cx) || !std::isfinite(cy) || !std::isfinite(r))
     throw InputError("geometry: disk '" + name_ + "': centre and radius must be finite");
   if (!(r > 0))
-    throw InputError("geometry: disk '" + name_ + "': the radius must be > 0, got " + fmt(r));
+    throw InputError("geometry: disk '" + name_ + "': the radius must be > 0, got " + format_number(r));
 }
 
 std::string Disk::describe() const { return "disk '" + name_ + "'"; }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace kpde::data {
 
@@ -37,13 +38,8 @@ void petsc_check(PetscErrorCode ierr, const char* what) {
 }
 #define KPDE_PETSC(call) petsc_check((call), #call)
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
 
-std::string at(double x, double y) { return "(" + fmt(x) + ", " + fmt(y) + ")"; }
+std::string at(double x, double y) { return "(" + format_number(x) + ", " + format_number(y) + ")"; }
 
 double call(const Fn2& f, double x, double y) { return f ? f(x, y) : 0.0; }
 
@@ -86,7 +82,7 @@ Bc normalise(const FdCondition& c) {
     case FdConditionKind::robin:
       if (!std::isfinite(c.alpha) || !std::isfinite(c.beta) || (c.alpha == 0 && c.beta == 0))
         throw InputError("reference: a Robin condition needs finite alpha, beta, not both 0 (got alpha = " +
-                         fmt(c.alpha) + ", beta = " + fmt(c.beta) + ")");
+                         format_number(c.alpha) + ", beta = " + format_number(c.beta) + ")");
       if (c.beta == 0) {
         b.alpha = 1, b.beta = 0, b.scale = 1 / c.alpha;
       } else {
@@ -395,8 +391,8 @@ class EllipticAssembler {
     const double A = k.c[c_uxx] - k.a, C = k.c[c_uyy] - k.a, B = k.c[c_uxy];
     const double det = A * C - 0.25 * B * B, size = A * A + C * C + B * B;
     if (!(det > 1e-12 * size) || size == 0)
-      throw InputError("reference: the operator is not elliptic at " + at(x, y) + ": c_uxx = " + fmt(k.c[c_uxx]) +
-                       ", c_uyy = " + fmt(k.c[c_uyy]) + ", c_uxy = " + fmt(B) + (p_.diffusion ? ", a = " + fmt(k.a) : "") +
+      throw InputError("reference: the operator is not elliptic at " + at(x, y) + ": c_uxx = " + format_number(k.c[c_uxx]) +
+                       ", c_uyy = " + format_number(k.c[c_uyy]) + ", c_uxy = " + format_number(B) + (p_.diffusion ? ", a = " + format_number(k.a) : "") +
                        " (an elliptic problem needs (c_uxx - a)(c_uyy - a) > c_uxy^2 / 4, i.e. a second-order term "
                        "in both directions; set time_axis = 1 for a time problem)");
   }
@@ -845,7 +841,7 @@ class TimeAssembler {
         const Coeffs c = coefficients(p_, x, tm);
         if (!(c.c[c_uy] * c.c[c_uxx] < 0))
           throw InputError("reference: the parabolic problem is not forward in time at " + at(x, tm) +
-                           ": c_uy = " + fmt(c.c[c_uy]) + ", c_uxx = " + fmt(c.c[c_uxx]) +
+                           ": c_uy = " + format_number(c.c[c_uy]) + ", c_uxx = " + format_number(c.c[c_uxx]) +
                            " (need c_uy c_uxx < 0, e.g. u_t - nu u_xx)");
         s_.add(row, id, c.c[c_uy] / ht);
         s_.add(row, id - N, -c.c[c_uy] / ht);
@@ -884,7 +880,7 @@ class TimeAssembler {
   void check_hyperbolic(const Coeffs& c, double x, double t) const {
     if (!(c.c[c_uyy] * c.c[c_uxx] < 0))
       throw InputError("reference: the hyperbolic problem is not a wave equation at " + at(x, t) + ": c_uyy = " +
-                       fmt(c.c[c_uyy]) + ", c_uxx = " + fmt(c.c[c_uxx]) + " (need c_uyy c_uxx < 0)");
+                       format_number(c.c[c_uyy]) + ", c_uxx = " + format_number(c.c[c_uxx]) + " (need c_uyy c_uxx < 0)");
   }
 
   /// Adds w * (c_u u + c_ux u_x + c_uxx u_xx) at node j of level k (central
@@ -981,7 +977,7 @@ FdSolution solve_reference(const FdProblem& problem, const FdOptions& options, M
   if (options.n < 3) throw InputError("reference: n must be >= 3 nodes per axis, got " + std::to_string(options.n));
   if (options.refine < 1) throw InputError("reference: refine must be >= 1, got " + std::to_string(options.refine));
   if (!(options.rtol > 0) || !(options.rtol < 1))
-    throw InputError("reference: rtol must be in (0, 1), got " + fmt(options.rtol));
+    throw InputError("reference: rtol must be in (0, 1), got " + format_number(options.rtol));
   if (problem.time_axis != -1 && problem.time_axis != 1)
     throw InputError("reference: time_axis must be -1 (none) or 1 (y is time), got " +
                      std::to_string(problem.time_axis));

@@ -281,9 +281,10 @@ Document::Document(Document&&) noexcept = default;
 Document& Document::operator=(Document&&) noexcept = default;
 Document::~Document() = default;
 
-Document Document::load_string(const std::string& text, const std::string& name) {
+Document Document::load_string(const std::string& text, const std::string& name, const std::string& directory) {
   Document doc;
   doc.file_ = name;
+  doc.directory_ = directory;
   try {
     doc.state_->root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
@@ -310,6 +311,7 @@ Document Document::load_file(const std::string& path) {
 Node Document::root() { return Node(this, state_->root, ""); }
 
 std::string Document::directory() const {
+  if (!directory_.empty()) return directory_;
   const auto slash = file_.find_last_of('/');
   return slash == std::string::npos ? "." : file_.substr(0, slash);
 }

@@ -113,8 +113,9 @@ class Document {
   /// Reads and parses `path`. Throws InputError naming the file when it cannot be read,
   /// with FILE:LINE:COLUMN when it is not valid YAML, and when the top level is not a map.
   static Document load_file(const std::string& path);
-  /// Parses YAML text; `name` stands for the file in messages.
-  static Document load_string(const std::string& text, const std::string& name);
+  /// Parses YAML text; `name` stands for the file in messages; relative paths resolve
+  /// against `directory` (default: the directory part of name).
+  static Document load_string(const std::string& text, const std::string& name, const std::string& directory = "");
 
   Document(Document&&) noexcept;
   Document& operator=(Document&&) noexcept;
@@ -149,6 +150,7 @@ class Document {
   struct State;
   std::unique_ptr<State> state_;
   std::string file_;
+  std::string directory_;  // "" = the directory part of file_
   void mark_known(const std::string& map_path, const std::string& key);
   bool is_override(const std::string& path) const;
 };

@@ -1,6 +1,6 @@
 #pragma once
 /// XDMF 3 descriptions of fields stored in HDF5, so that ParaView (Xdmf3 reader) opens
-/// them. Only a 2-D rectilinear node grid so far; no time series, no unstructured meshes.
+/// them: 2-D and 3-D rectilinear node grids; no time series, no unstructured meshes.
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -26,5 +26,18 @@ std::string xdmf_2d_text(const XdmfGrid2D& grid);
 
 /// Writes xdmf_2d_text(grid) to `path` atomically (AtomicFile).
 void write_xdmf_2d(const std::string& path, const XdmfGrid2D& grid);
+
+/// A 3-D rectilinear grid of nx x ny x nz nodes, fields [nz][ny][nx].
+struct XdmfGrid3D {
+  std::string h5_file;
+  std::size_t nx = 0, ny = 0, nz = 0;
+  std::string x_dataset = "x", y_dataset = "y", z_dataset = "z";
+  std::vector<std::string> fields;
+  std::string grid_name = "solution";
+};
+
+/// The XDMF 3 text for `grid`: 3DRectMesh, Dimensions="nz ny nx", VXVYVZ geometry.
+std::string xdmf_3d_text(const XdmfGrid3D& grid);
+void write_xdmf_3d(const std::string& path, const XdmfGrid3D& grid);
 
 }  // namespace kpde::io

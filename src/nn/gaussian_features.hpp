@@ -34,6 +34,27 @@
 
 #include "nn/channels.hpp"
 
+namespace kpde::nn {
+
+/// Parameter layout of one Gaussian (offsets inside its stride): mu [d], log sigma [d],
+/// the upper entries of U (full covariance: nu = d(d-1)/2), w [k].
+struct GaussLayout {
+  int d = 2, k = 4, nu = 0, stride = 0;
+  bool full = false;
+  GaussLayout() = default;
+  GaussLayout(int d_, int k_, bool full_) : d(d_), k(k_), nu(full_ ? d_ * (d_ - 1) / 2 : 0), full(full_) {
+    stride = 2 * d + nu + k;
+  }
+  int mu() const { return 0; }
+  int s() const { return d; }
+  int u() const { return 2 * d; }
+  int w() const { return 2 * d + nu; }
+  /// Index in u of the entry U_ab, a < b.
+  int upper(int a, int b) const { return a == 0 ? b - 1 : (d == 3 ? 2 : -1); }
+};
+
+}  // namespace kpde::nn
+
 namespace kpde::nn::detail {
 
 /// The radial profile g(q) of a Gaussian (q = |U (x - mu)|^2 <= cutoff^2) and the
@@ -68,21 +89,7 @@ struct GaussProfile {
   }
 };
 
-/// Parameter layout of one Gaussian (offsets inside its stride).
-struct GaussLayout {
-  int d = 2, k = 4, nu = 0, stride = 0;
-  bool full = false;
-  GaussLayout() = default;
-  GaussLayout(int d_, int k_, bool full_) : d(d_), k(k_), nu(full_ ? d_ * (d_ - 1) / 2 : 0), full(full_) {
-    stride = 2 * d + nu + k;
-  }
-  int mu() const { return 0; }
-  int s() const { return d; }
-  int u() const { return 2 * d; }
-  int w() const { return 2 * d + nu; }
-  /// Index in u of the entry U_ab, a < b.
-  int upper(int a, int b) const { return a == 0 ? b - 1 : (d == 3 ? 2 : -1); }
-};
+using nn::GaussLayout;
 
 /// A Gaussian ready for evaluation: mu, U (upper), P = U^T U, tr(A^s P) per
 /// second-order channel s of the call's channel spec.

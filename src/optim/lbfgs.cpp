@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace kpde::optim {
 
@@ -116,12 +117,6 @@ double cubic_minimizer(double a, double fa, double da, double b, double fb, doub
   return b - (b - a) * (db + d2 - d1) / denom;
 }
 
-std::string fmt(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
 
 // ---- the minimiser -------------------------------------------------------------------
 
@@ -205,6 +200,7 @@ class Minimizer {
   double gamma_ = 1;  // s'y / y'y of the newest pair
   LbfgsState* state_ = nullptr;
   std::vector<double> f_history_;
+  int last_qn_failure_ = -1;  // iteration of the last failed search along the L-BFGS direction
   void restore_state();
   void save_state();
 };
@@ -232,6 +228,7 @@ void Minimizer::restore_state() {
   iterations_ = st.iterations;
   evaluations_ = st.evaluations;
   f_history_ = st.f_history;
+  last_qn_failure_ = st.last_qn_failure;
 }
 
 void Minimizer::save_state() {
@@ -251,6 +248,7 @@ void Minimizer::save_state() {
   st.iterations = iterations_;
   st.evaluations = evaluations_;
   st.f_history = f_history_;
+  st.last_qn_failure = last_qn_failure_;
 }
 
 bool Minimizer::evaluate_trial(double alpha, LinePoint& point) {
@@ -434,8 +432,8 @@ LbfgsResult Minimizer::finish(LbfgsStop reason, const std::string& why) {
   }
   std::ostringstream m;
   m << "L-BFGS " << (reason == LbfgsStop::converged ? "converged" : "stopped") << " ("
-    << to_string(reason) << "): " << why << "; f = " << fmt(result.f)
-    << ", ||g||_inf = " << fmt(result.grad_norm) << " after " << iterations_ << " iterations and "
+    << to_string(reason) << "): " << why << "; f = " << format_number(result.f)
+    << ", ||g||_inf = " << format_number(result.grad_norm) << " after " << iterations_ << " iterations and "
     << evaluations_ << " evaluations";
   result.message = m.str();
   return result;
@@ -463,15 +461,15 @@ LbfgsResult Minimizer::run() {
 
   for (;;) {
     if (grad_norm_ <= options_.grad_tol) {
-      return finish(LbfgsStop::converged, "||g||_inf <= grad_tol = " + fmt(options_.grad_tol));
+      return finish(LbfgsStop::converged, "||g||_inf <= grad_tol = " + format_number(options_.grad_tol));
     }
     if (options_.f_rel_tol > 0 && iterations_ >= options_.patience) {
       const double f_old = f_history[iterations_ - options_.patience];
       if (f_old - f_ <= options_.f_rel_tol * std::abs(f_old)) {
         return finish(LbfgsStop::converged,
-                      "f decreased by " + fmt(f_old - f_) + " over the last " +
+                      "f decreased by " + format_number(f_old - f_) + " over the last " +
                           std::to_string(options_.patience) + " iterations, <= f_rel_tol = " +
-                          fmt(options_.f_rel_tol) + " relative to " + fmt(f_old));
+                          format_number(options_.f_rel_tol) + " relative to " + format_number(f_old));
       }
     }
     if (iterations_ >= options_.max_iterations) {
@@ -497,6 +495,16 @@ LbfgsResult Minimizer::run() {
     SearchStatus status = line_search(f_, slope0, steepest ? sd_alpha0 : 1.0, accepted);
     if ((status == SearchStatus::no_decrease || status == SearchStatus::non_finite) &&
         !steepest) {
+      // Along a descent direction no decrease twice within `patience` iterations: f is
+      // at its rounding floor (further steps would follow the noise of f).
+      if (options_.stop_at_floor && status == SearchStatus::no_decrease && last_qn_failure_ >= 0 &&
+          iterations_ - last_qn_failure_ < options_.patience) {
+        return finish(LbfgsStop::rounding_floor,
+                      "f is at its rounding floor: no decrease along the L-BFGS direction at iterations " +
+                          std::to_string(last_qn_failure_) + " and " + std::to_string(iterations_) +
+                          " (stop_at_floor)");
+      }
+      if (status == SearchStatus::no_decrease) last_qn_failure_ = iterations_;
       // The quasi-Newton model may be stale: forget it and try steepest descent once.
       clear_history();
       steepest_descent();
@@ -545,14 +553,14 @@ void LbfgsOptions::validate() const {
         std::to_string(max_evaluations));
   }
   if (history < 1) bad("history must be >= 1, got " + std::to_string(history));
-  if (!(grad_tol >= 0) || !std::isfinite(grad_tol)) bad("grad_tol must be >= 0, got " + fmt(grad_tol));
+  if (!(grad_tol >= 0) || !std::isfinite(grad_tol)) bad("grad_tol must be >= 0, got " + format_number(grad_tol));
   if (!(f_rel_tol >= 0) || !std::isfinite(f_rel_tol)) {
-    bad("f_rel_tol must be >= 0 (0 = off), got " + fmt(f_rel_tol));
+    bad("f_rel_tol must be >= 0 (0 = off), got " + format_number(f_rel_tol));
   }
   if (patience < 1) bad("patience must be >= 1, got " + std::to_string(patience));
   if (!(c1 > 0 && c1 < c2 && c2 < 1)) {
-    bad("the Wolfe constants must satisfy 0 < c1 < c2 < 1, got c1 = " + fmt(c1) +
-        ", c2 = " + fmt(c2));
+    bad("the Wolfe constants must satisfy 0 < c1 < c2 < 1, got c1 = " + format_number(c1) +
+        ", c2 = " + format_number(c2));
   }
   if (max_line_search < 1) {
     bad("max_line_search must be >= 1, got " + std::to_string(max_line_search));
@@ -565,6 +573,7 @@ const char* to_string(LbfgsStop reason) {
     case LbfgsStop::max_iterations: return "max_iterations";
     case LbfgsStop::max_evaluations: return "max_evaluations";
     case LbfgsStop::line_search_failed: return "line_search_failed";
+    case LbfgsStop::rounding_floor: return "rounding_floor";
     case LbfgsStop::non_finite: return "non_finite";
     case LbfgsStop::stopped_by_callback: return "stopped_by_callback";
   }

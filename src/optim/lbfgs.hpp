@@ -36,7 +36,12 @@ struct LbfgsOptions {
   /// i.e. the relative decrease over the last `patience` iterations is that small.
   /// 0 (default) disables the rule.
   double f_rel_tol = 0;
-  int patience = 10;          ///< window of the f_rel_tol rule, in iterations, >= 1
+  int patience = 10;          ///< window of the f_rel_tol and floor rules, in iterations, >= 1
+  /// The rounding floor: stop (reason rounding_floor) when the line search along the
+  /// L-BFGS direction finds no decrease for the second time within `patience`
+  /// iterations. Along a descent direction that only happens when rounding errors of f
+  /// are as large as its decrease; steepest-descent retries then advance by noise alone.
+  bool stop_at_floor = true;
   double c1 = 1e-4;           ///< sufficient decrease: f(x + a d) <= f(x) + c1 a g'd
   double c2 = 0.9;            ///< curvature: |g(x + a d)'d| <= c2 |g'd|; 0 < c1 < c2 < 1
   int max_line_search = 25;   ///< objective calls per line search, >= 1
@@ -51,6 +56,7 @@ enum class LbfgsStop {
   max_iterations,       ///< max_iterations steps taken
   max_evaluations,      ///< the objective-call budget ran out
   line_search_failed,   ///< no decrease along the L-BFGS direction nor along -g
+  rounding_floor,       ///< stop_at_floor: f no longer decreases beyond its rounding
   non_finite,           ///< the start, or every trial point of a search, was not finite
   stopped_by_callback,  ///< the callback returned false
 };
@@ -90,6 +96,7 @@ struct LbfgsState {
   double gamma = 1;                         ///< s'y / y'y of the newest pair
   int iterations = 0, evaluations = 0;      ///< counters so far (limits apply to them)
   std::vector<double> f_history;            ///< f after each iteration (patience rule)
+  int last_qn_failure = -1;                 ///< iteration of the last failed L-BFGS search (floor rule)
 };
 
 /// Minimises f from x. On return x holds the best finite point evaluated (the start

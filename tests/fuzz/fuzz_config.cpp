@@ -9,7 +9,10 @@
 #include "config/config.hpp"
 #include "data/problem.hpp"
 #include "fuzz_checks.hpp"
-#include "pinn/settings.hpp"
+#include "pinn/solve.hpp"
+#include "train/adam_stage.hpp"
+#include "train/lbfgs_stage.hpp"
+#include "train/least_squares_stage.hpp"
 
 namespace kpde::fuzz {
 
@@ -17,27 +20,10 @@ namespace {
 
 [[noreturn]] void broken(const std::string& what, const std::string& text) { report_finding("fuzz_config", what, text); }
 
-/// What solve loads from a config, in the order solve loads it.
-struct Loaded {
-  data::Problem problem;
-  pinn::ModelSettings model;
-  pinn::TrainingSettings training;
-  long output_n = 0;
-  std::string output_dir;
-};
+/// What solve loads from a config.
+using Loaded = pinn::SolveConfig;
 
-Loaded load_all(config::Document& doc) {
-  Loaded l;
-  config::Node root = doc.root();
-  l.problem = data::load_problem(root.at("problem"), doc);
-  l.model = pinn::load_model(root.section("model"), l.problem.dim);
-  l.training = pinn::load_training(root.at("training"), !l.problem.nonlinear);
-  const config::Node out = root.section("output");
-  l.output_n = out.get_long_min("n", 201, 2);
-  l.output_dir = out.get_string("dir", "kpde_out/" + l.problem.name);
-  doc.check_unused();
-  return l;
-}
+Loaded load_all(config::Document& doc) { return pinn::load_solve_config(doc); }
 
 /// "#set key=value" lines of the text, in order.
 std::vector<std::string> overrides(const std::string& text) {
@@ -87,11 +73,12 @@ void check_loaded(const Loaded& l, const std::string& text) {
     if (c.part < 0 || c.part >= l.problem.geometry->n_parts()) broken("a condition on a part id that does not exist", text);
   if (l.training.stages.empty()) broken("accepted a training without stages", text);
   for (const auto& s : l.training.stages) {
-    if (s.steps < 1) broken("accepted a stage with " + std::to_string(s.steps) + " steps", text);
-    if (s.kind == pinn::StageSettings::Kind::lbfgs && s.lbfgs.max_iterations != s.steps)
-      broken("an lbfgs stage of " + std::to_string(s.steps) + " steps runs " + std::to_string(s.lbfgs.max_iterations) +
-                 " iterations",
-             text);
+    if (s->steps < 1) broken("accepted a stage with " + std::to_string(s->steps) + " steps", text);
+    if (const auto* lb = dynamic_cast<const train::LbfgsStageConfig*>(s.get()))
+      if (lb->lbfgs.max_iterations != s->steps)
+        broken("an lbfgs stage of " + std::to_string(s->steps) + " steps runs " +
+                   std::to_string(lb->lbfgs.max_iterations) + " iterations",
+               text);
   }
   // the fields evaluate somewhere without crashing (values may be NaN: the trainer checks)
   mesh::Point centre{};
@@ -114,11 +101,17 @@ std::string summary(const Loaded& l) {
   const auto& n = l.model.network;
   s << "|" << int(n.arch) << "," << n.width << "," << n.depth << "," << int(n.activation) << "," << int(l.model.precision)
     << "," << l.model.seed << "|";
-  const auto& t = l.training;
-  s << t.n_interior << "," << t.n_boundary << "," << t.w_residual << "," << t.w_dirichlet << "," << t.w_neumann << ","
-    << t.balance << "," << t.seed << "|";
-  for (const auto& st : t.stages)
-    s << st.name() << "," << st.steps << "," << st.adam.schedule.lr << "," << st.lbfgs.history << "," << st.ridge << ";";
+  const auto& t = l.pinn;
+  s << t.n_interior << "," << t.n_boundary << "," << t.seed << "|";
+  for (double w : l.training.weights) s << w << ",";
+  s << int(l.training.balance) << "|";
+  for (const auto& st : l.training.stages) {
+    s << st->kind << "," << st->steps;
+    if (const auto* a = dynamic_cast<const train::AdamStageConfig*>(st.get())) s << "," << a->adam.schedule.lr;
+    if (const auto* b = dynamic_cast<const train::LbfgsStageConfig*>(st.get())) s << "," << b->lbfgs.history << "," << b->ridge;
+    if (const auto* c = dynamic_cast<const train::LeastSquaresStageConfig*>(st.get())) s << "," << c->ridge;
+    s << ";";
+  }
   s << "|" << l.output_n << "," << l.output_dir;
   return s.str();
 }

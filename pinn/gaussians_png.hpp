@@ -8,7 +8,7 @@
 #include "core/types.hpp"
 #include "nn/network.hpp"
 
-namespace kpde::cli {
+namespace kpde::pinn {
 
 /// Writes the plot atomically to path. params: the model's flat parameter buffer;
 /// [lo, hi]: the plotted box. Does nothing unless the model has Gaussian features in 2-D.
@@ -16,4 +16,4 @@ template <class T>
 void write_gaussians_png(const std::string& path, const nn::Network<T>& net, const Vec<const T>& params,
                          const double* lo, const double* hi);
 
-}  // namespace kpde::cli
+}  // namespace kpde::pinn

@@ -1,4 +1,4 @@
-#include "cli/gaussian_plot.hpp"
+#include "pinn/gaussians_png.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "io/png.hpp"
 #include "nn/gaussian_features.hpp"
 
-namespace kpde::cli {
+namespace kpde::pinn {
 
 template <class T>
 void write_gaussians_png(const std::string& path, const nn::Network<T>& net, const Vec<const T>& params,
@@ -17,7 +17,7 @@ void write_gaussians_png(const std::string& path, const nn::Network<T>& net, con
   const nn::NetworkSpec& spec = net.spec();
   if (spec.features.kind != nn::FeatureKind::gaussian || spec.input_dim != 2) return;
   const auto& fs = spec.features;
-  const nn::detail::GaussLayout L(2, fs.gauss_channels, fs.full_covariance);
+  const nn::GaussLayout L(2, fs.gauss_channels, fs.full_covariance);
   // Map area S x S pixels with a margin; the longer side of the box fills it.
   const int S = 800, margin = 20, W = S + 2 * margin;
   const double ext = std::max(hi[0] - lo[0], hi[1] - lo[1]);
@@ -82,4 +82,4 @@ template void write_gaussians_png<float>(const std::string&, const nn::Network<f
 template void write_gaussians_png<double>(const std::string&, const nn::Network<double>&, const Vec<const double>&,
                                           const double*, const double*);
 
-}  // namespace kpde::cli
+}  // namespace kpde::pinn

@@ -1,0 +1,351 @@
+#include "pinn/objective.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "io/hdf5.hpp"
+
+namespace kpde::pinn {
+
+namespace {
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+template <class T>
+PinnObjective<T>::PinnObjective(const data::Problem& problem, const nn::Network<T>& net, const PinnSettings& settings)
+    : problem_(problem),
+      net_(net),
+      settings_(settings),
+      dim_(problem.dim),
+      residual_(problem, settings.hard_dirichlet),
+      ch_int_(residual_.channels()),
+      hard_(settings.hard_dirichlet) {
+  ch_d_ = nn::ChannelSpec::value(dim_);
+  ch_n_ = nn::ChannelSpec::with_gradient(dim_);
+  modes_weight_ = settings.residual_modes > 0 ? settings.modes_weight : 0.0;
+  if (settings.residual_modes > 0) {
+    const int nm = settings.residual_modes;
+    n_modes_ = 1;
+    for (int a = 0; a < dim_; ++a) n_modes_ *= nm;
+    mode_w_.resize(n_modes_);
+    for (int m = 0; m < n_modes_; ++m) {  // 1 / (1 + |k|^2)^2, m = sum_a k_a n^a
+      double k2 = 0;
+      for (int a = 0, r = m; a < dim_; ++a, r /= nm) k2 += double(r % nm) * (r % nm);
+      mode_w_[m] = 1.0 / ((1 + k2) * (1 + k2));
+    }
+  }
+}
+
+template <class T>
+void PinnObjective<T>::set_modes_weight(double w) {
+  KPDE_REQUIRE(w >= 0 && std::isfinite(w), InputError, "modes_weight: must be a finite number >= 0");
+  KPDE_REQUIRE(w == 0 || n_modes_ > 0, InputError, "modes_weight: needs training.weights.modes (cosine modes per axis)");
+  modes_weight_ = w;
+}
+
+template <class T>
+typename PinnObjective<T>::Interior PinnObjective<T>::make_interior(const Mat<const double>& x) const {
+  const int n = static_cast<int>(x.extent(0));
+  Interior in;
+  in.x = Mat<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::pinn::x_interior"), n, dim_);
+  for (int p = 0; p < n; ++p)
+    for (int k = 0; k < dim_; ++k) in.x(p, k) = T(x(p, k));
+  in.pts = residual_.at(x);
+  if (n_modes_ > 0) {
+    // phi_m(x) = prod_a psi_{m_a}(t_a) on the bounding box, m = sum_a m_a n^a
+    const int nm = settings_.residual_modes, M = n_modes_;
+    const mesh::Point& lo = problem_.geometry->lo();
+    const mesh::Point& hi = problem_.geometry->hi();
+    in.modes.assign(static_cast<std::size_t>(n) * M, 1.0);
+    std::vector<double> psi(static_cast<std::size_t>(dim_) * nm);
+    for (int p = 0; p < n; ++p) {
+      for (int a = 0; a < dim_; ++a) {
+        const double t = (x(p, a) - lo[a]) / (hi[a] - lo[a]);
+        for (int k = 0; k < nm; ++k) psi[a * nm + k] = k == 0 ? 1.0 : std::sqrt(2.0) * std::cos(k * M_PI * t);
+      }
+      double* ph = in.modes.data() + static_cast<std::size_t>(p) * M;
+      for (int m = 0; m < M; ++m) {
+        int r = m;
+        for (int a = 0; a < dim_; ++a, r /= nm) ph[m] *= psi[a * nm + r % nm];
+      }
+    }
+  }
+  return in;
+}
+
+template <class T>
+void PinnObjective<T>::set_interior(const Mat<const double>& x) {
+  x_int_ = Mat<double>("kpde::pinn::interior", x.extent(0), x.extent(1));
+  Kokkos::deep_copy(x_int_, x);
+  int_ = make_interior(x_int_);
+}
+
+template <class T>
+void PinnObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
+  bnd_ = b;
+  targets_ = data::boundary_targets(problem_, b, hard_);
+  const auto fill = [&](const data::BoundaryTargets::Set& s) {
+    Mat<T> x("kpde::pinn::x_boundary", s.x.size(), dim_);
+    for (std::size_t p = 0; p < s.x.size(); ++p)
+      for (int k = 0; k < dim_; ++k) x(p, k) = T(s.x[p][k]);
+    return x;
+  };
+  x_d_ = fill(targets_.dirichlet);
+  x_n_ = fill(targets_.flux);
+}
+
+template <class T>
+void PinnObjective<T>::sample(std::uint64_t round) {
+  mesh::InteriorOptions io;
+  io.method = settings_.method;
+  io.seed = mix(settings_.seed, 2 * round);
+  io.scramble = true;
+  set_interior(mesh::sample_interior(*problem_.geometry, static_cast<int>(settings_.n_interior), io));
+  set_boundary(mesh::sample_boundary(*problem_.geometry, static_cast<int>(settings_.n_boundary),
+                                     mix(settings_.seed, 2 * round + 1), problem_.constrained_parts()));
+}
+
+template <class T>
+bool PinnObjective<T>::term_active(int k) const {
+  return k == kResidual ? n_interior() > 0 : k == kDirichlet ? n_dirichlet() > 0 : n_neumann() > 0;
+}
+
+template <class T>
+void PinnObjective<T>::evaluate(const Vec<const T>& params, std::vector<double>& terms,
+                                std::vector<Vec<T>>& tg) {
+  KPDE_REQUIRE(terms.size() == 3 && tg.size() == 3, Error, "PinnObjective::evaluate: three terms");
+  const auto P = nn::as_batch(params);
+  const int C = ch_int_.n_channels();
+
+  // interior: r = R[u] - f
+  if (n_interior() > 0) {
+    const double scale = 1.0 / n_interior();
+    const Interior& in = int_;
+    const nn::BlockLoss<T> f = [&, scale, C](int, int p0, int np, const T* y, T* dy) {
+      double s = 0, dr[16], dn[16];
+      for (int i = 0; i < C * np; ++i) dy[i] = T(0);
+      for (int p = 0; p < np; ++p) {
+        const double r = residual_(in.pts, p0 + p, y + p, np, dr);
+        s += r * r;
+        if (hard_) {  // u = g + phi N: back from u's channels to N's
+          for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * r;
+          residual_.to_network(in.pts, p0 + p, dr, dn);
+          for (int c = 0; c < C; ++c) dy[c * np + p] = T(dn[c]);
+          continue;
+        }
+        for (int c = 0; c < C; ++c)
+          if (dr[c] != 0) dy[c * np + p] = T(2 * scale * r * dr[c]);
+      }
+      return s * scale;
+    };
+    if (modes_on())
+      terms[kResidual] = residual_with_modes(P, nn::as_batch(tg[kResidual]));
+    else
+      terms[kResidual] =
+          net_.forward_backward(P, nn::as_batch(Mat<const T>(in.x)), ch_int_, f, ws_int_, nn::as_batch(tg[kResidual]), false);
+  } else {
+    terms[kResidual] = 0;
+    Kokkos::deep_copy(tg[kResidual], T(0));
+  }
+  // Dirichlet: u - g
+  if (n_dirichlet() > 0) {
+    const double scale = 1.0 / n_dirichlet();
+    const data::BoundaryTargets::Set& b = targets_.dirichlet;
+    const nn::BlockLoss<T> f = [&, scale](int, int p0, int np, const T* y, T* dy) {
+      double s = 0;
+      for (int p = 0; p < np; ++p) {
+        const double r = double(y[p]) - b.g[p0 + p];
+        s += b.w[p0 + p] * r * r;
+        dy[p] = T(2 * scale * b.w[p0 + p] * r);
+      }
+      return s * scale;
+    };
+    terms[kDirichlet] =
+        net_.forward_backward(P, nn::as_batch(Mat<const T>(x_d_)), ch_d_, f, ws_d_, nn::as_batch(tg[kDirichlet]), false);
+  } else {
+    terms[kDirichlet] = 0;
+    Kokkos::deep_copy(tg[kDirichlet], T(0));
+  }
+  // Neumann / Robin: alpha u + beta n.grad u - g
+  if (n_neumann() > 0) {
+    const double scale = 1.0 / n_neumann();
+    const data::BoundaryTargets::Set& b = targets_.flux;
+    const int d = dim_;
+    const nn::BlockLoss<T> f = [&, scale, d](int, int p0, int np, const T* y, T* dy) {
+      double s = 0;
+      for (int p = 0; p < np; ++p) {
+        const int q = p0 + p;
+        double r = b.alpha[q] * double(y[p]) - b.g[q];
+        for (int k = 0; k < d; ++k) r += b.beta[q] * b.normal[q * d + k] * double(y[(1 + k) * np + p]);
+        s += b.w[q] * r * r;
+        const double a = 2 * scale * b.w[q] * r;
+        dy[p] = T(a * b.alpha[q]);
+        for (int k = 0; k < d; ++k) dy[(1 + k) * np + p] = T(a * b.beta[q] * b.normal[q * d + k]);
+      }
+      return s * scale;
+    };
+    terms[kNeumann] =
+        net_.forward_backward(P, nn::as_batch(Mat<const T>(x_n_)), ch_n_, f, ws_n_, nn::as_batch(tg[kNeumann]), false);
+  } else {
+    terms[kNeumann] = 0;
+    Kokkos::deep_copy(tg[kNeumann], T(0));
+  }
+}
+
+template <class T>
+void PinnObjective<T>::evaluate_points(const Vec<const T>& params, const Mat<const double>& x, std::vector<double>* u,
+                                       std::vector<double>* r) const {
+  const int n = static_cast<int>(x.extent(0));
+  const nn::ChannelSpec ch = r ? ch_int_ : nn::ChannelSpec::value(dim_);
+  const int C = ch.n_channels();
+  const data::Residual::Points pts = (r || hard_) ? residual_.at(x) : data::Residual::Points{};
+  Mat<T> xt("kpde::pinn::x_eval", n, dim_);
+  for (int p = 0; p < n; ++p)
+    for (int k = 0; k < dim_; ++k) xt(p, k) = T(x(p, k));
+  Arr3<T> out("kpde::pinn::out_eval", n, C, 1);
+  net_.forward(nn::as_batch(params), nn::as_batch(Mat<const T>(xt)), ch, nn::as_batch(out));
+  if (u) {
+    u->resize(n);
+    for (int p = 0; p < n; ++p) (*u)[p] = residual_.value(pts, p, double(out(p, 0, 0)));
+  }
+  if (r) {
+    r->resize(n);
+    Kokkos::parallel_for(
+        "kpde::pinn::residual_eval", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
+          double dr[16];
+          (*r)[p] = residual_(pts, p, &out(p, 0, 0), 1, dr);
+        });
+  }
+}
+
+template <class T>
+void PinnObjective<T>::begin_stage(int index) {
+  set_modes_weight(settings_.modes_weight_of_stage(index));
+}
+
+template <class T>
+void PinnObjective<T>::before_step(long k, const Vec<const T>& params) {
+  if (settings_.resample_every > 0 && k > 0 && k % settings_.resample_every == 0) sample(++round_);
+  if (settings_.adaptive_every > 0 && k > 0 && k % settings_.adaptive_every == 0) adaptive_round(params, ++round_);
+}
+
+template <class T>
+void PinnObjective<T>::adaptive_round(const Vec<const T>& params, std::uint64_t round) {
+  const int n = n_interior();
+  const int n_top = std::max(1, static_cast<int>(std::lround(settings_.adaptive_fraction * n)));
+  const int n_cand = settings_.adaptive_candidates > 0 ? static_cast<int>(settings_.adaptive_candidates) : 4 * n;
+  mesh::InteriorOptions io;
+  io.method = mesh::InteriorMethod::uniform;
+  io.seed = 0x5eed0000ull + round * 7919ull + settings_.seed;
+  const Mat<double> cand = mesh::sample_interior(*problem_.geometry, n_cand, io);
+  std::vector<double> r;
+  evaluate_points(params, cand, nullptr, &r);
+  std::vector<int> idx(n_cand);
+  std::iota(idx.begin(), idx.end(), 0);
+  const int top = std::min(n_top, n_cand);
+  std::partial_sort(idx.begin(), idx.begin() + top, idx.end(), [&](int a, int b) {
+    return std::abs(r[a]) > std::abs(r[b]) || (std::abs(r[a]) == std::abs(r[b]) && a < b);
+  });
+  io.method = settings_.method;
+  io.seed = 0xabcd0000ull + round * 104729ull + settings_.seed;
+  const Mat<double> fresh = n - top > 0 ? mesh::sample_interior(*problem_.geometry, n - top, io) : Mat<double>();
+  Mat<double> x("kpde::pinn::adaptive_points", n, dim_);
+  for (int p = 0; p < top; ++p)
+    for (int k = 0; k < dim_; ++k) x(p, k) = cand(idx[p], k);
+  for (int p = top; p < n; ++p)
+    for (int k = 0; k < dim_; ++k) x(p, k) = fresh(p - top, k);
+  set_interior(x);
+}
+
+template <class T>
+std::vector<std::string> PinnObjective<T>::monitor_names() const {
+  if (!problem_.exact) return {};
+  return {"rel_l2"};
+}
+
+template <class T>
+std::vector<double> PinnObjective<T>::monitor(const Vec<const T>& params) {
+  if (!problem_.exact) return {};
+  if (monitor_exact_.empty()) {
+    mesh::InteriorOptions io;
+    io.method = mesh::InteriorMethod::sobol;
+    io.scramble = false;
+    monitor_points_ = mesh::sample_interior(*problem_.geometry, 4096, io);
+    monitor_exact_.resize(4096);
+    problem_.exact->values(monitor_points_, monitor_exact_.data());
+  }
+  std::vector<double> u;
+  evaluate_points(params, monitor_points_, &u, nullptr);
+  double e2 = 0, t2 = 0;
+  for (std::size_t k = 0; k < u.size(); ++k) {
+    e2 += (u[k] - monitor_exact_[k]) * (u[k] - monitor_exact_[k]);
+    t2 += monitor_exact_[k] * monitor_exact_[k];
+  }
+  return {std::sqrt(e2 / t2)};
+}
+
+template <class T>
+void PinnObjective<T>::save_state(io::H5File& f, const std::string& group) const {
+  const Mat<double>& xi = x_int_;
+  f.write(group + "/interior", std::vector<double>(xi.data(), xi.data() + xi.size()), {xi.extent(0), xi.extent(1)});
+  const mesh::BoundarySamples& b = bnd_;
+  const std::size_t nb = b.x.extent(0), d = b.x.extent(1);
+  if (nb > 0) {
+    f.write(group + "/boundary", std::vector<double>(b.x.data(), b.x.data() + b.x.size()), {nb, d});
+    f.write(group + "/normal", std::vector<double>(b.normal.data(), b.normal.data() + b.normal.size()), {nb, d});
+    std::vector<double> part(nb);
+    for (std::size_t q = 0; q < nb; ++q) part[q] = b.part(q);
+    f.write(group + "/part", part, {nb});
+  }
+  f.set_attribute(group, "round", double(round_));
+}
+
+template <class T>
+void PinnObjective<T>::load_state(const io::H5File& f, const std::string& group) {
+  const auto bad = [&](const std::string& why) { throw InputError(f.path() + ": cannot resume: " + why); };
+  round_ = static_cast<std::uint64_t>(f.number_attribute(group, "round"));
+  io::Shape shape;
+  const auto xi = f.read(group + "/interior", &shape);
+  if (shape.size() != 2 || shape[1] != static_cast<std::size_t>(dim_)) bad("interior points have the wrong shape");
+  Mat<double> x("kpde::pinn::interior", shape[0], shape[1]);
+  std::copy(xi.begin(), xi.end(), x.data());
+  set_interior(x);
+  mesh::BoundarySamples b;
+  b.part_names = problem_.geometry->part_names();
+  if (f.exists(group + "/boundary")) {
+    const auto xb = f.read(group + "/boundary", &shape);
+    if (shape.size() != 2 || shape[1] != static_cast<std::size_t>(dim_)) bad("boundary points have the wrong shape");
+    const std::size_t nb = shape[0], d = shape[1];
+    const auto nr = f.read_checked(group + "/normal", {nb, d});
+    const auto pr = f.read_checked(group + "/part", {nb});
+    b.x = Mat<double>("x", nb, d), b.normal = Mat<double>("n", nb, d), b.part = Vec<int>("part", nb);
+    std::copy(xb.begin(), xb.end(), b.x.data());
+    std::copy(nr.begin(), nr.end(), b.normal.data());
+    for (std::size_t q = 0; q < nb; ++q) b.part(q) = static_cast<int>(pr[q]);
+  } else {
+    b.x = Mat<double>("x", 0, dim_), b.normal = Mat<double>("n", 0, dim_), b.part = Vec<int>("part", 0);
+  }
+  set_boundary(b);
+}
+
+template <class T>
+double PinnObjective<T>::flops() const {
+  const auto f = [&](int n, const nn::ChannelSpec& ch) {
+    return net_.forward_flops(n, ch.n_channels()) + net_.backward_flops(n, ch.n_channels(), false);
+  };
+  return f(n_interior(), ch_int_) + f(n_dirichlet(), ch_d_) + f(n_neumann(), ch_n_);
+}
+
+template class PinnObjective<float>;
+template class PinnObjective<double>;
+
+}  // namespace kpde::pinn

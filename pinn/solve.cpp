@@ -1,0 +1,152 @@
+#include "pinn/solve.hpp"
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "data/report.hpp"
+#include "data/reference/from_problem.hpp"
+#include "io/json.hpp"
+#include "io/model_file.hpp"
+#include "nn/network.hpp"
+#include "pinn/gaussians_png.hpp"
+#include "pinn/model.hpp"
+#include "pinn/objective.hpp"
+#include "train/trainer.hpp"
+
+namespace kpde::pinn {
+
+namespace {
+
+std::string emit(const YAML::Node& n) {
+  YAML::Emitter e;
+  e << n;
+  return e.c_str();
+}
+
+std::string absolute(const std::string& dir) {
+  char buf[PATH_MAX];
+  return ::realpath(dir.c_str(), buf) ? std::string(buf) : dir;
+}
+
+/// The network spec with the problem's bounding box as the box of the initial Gaussian
+/// means (Gaussian features).
+nn::NetworkSpec with_domain(nn::NetworkSpec s, const data::Problem& p) {
+  if (s.features.kind == nn::FeatureKind::gaussian && p.geometry)
+    for (int a = 0; a < s.input_dim; ++a) s.features.lo[a] = p.geometry->lo()[a], s.features.hi[a] = p.geometry->hi()[a];
+  return s;
+}
+
+template <class T>
+SolveResult run(const SolveConfig& cfg, const SolveOptions& o) {
+  const data::Problem& p = cfg.problem;
+  // the PETSc reference first: a problem it cannot take fails before training
+  std::unique_ptr<data::GridTruth> truth;
+  if (p.reference_solver == "petsc")
+    truth = std::make_unique<data::GridTruth>(data::petsc_grid_truth(p, cfg.fd, cfg.output_n, "problem.reference"));
+  nn::Network<T> net(with_domain(cfg.model.network, p));
+  PinnObjective<T> objective(p, net, cfg.pinn);
+  train::TrainerOptions to;
+  to.checkpoint_path = o.out + "/checkpoint.h5";
+  to.fingerprint = cfg.fingerprint;
+  to.objective_kind = "pinn";
+  to.quiet = o.quiet;
+  train::Trainer<T> trainer(objective, cfg.training, to);
+  if (o.stop_after > 0) trainer.add_stop(std::make_unique<train::StopAfterSteps>(o.stop_after));
+  if (!o.resume.empty()) {
+    trainer.resume(o.resume + "/checkpoint.h5");
+  } else {
+    net.init_params(trainer.params(), cfg.model.seed, cfg.model.init);
+    if (!cfg.model.init_from.empty()) {
+      load_init_params(cfg.model.init_from, net, trainer.params());
+      // with automatic balancing the term weights continue from the checkpoint's
+      if (cfg.training.balance == train::Balance::grad_norm) {
+        std::vector<double> w = train::checkpoint_weights(cfg.model.init_from, objective.term_names());
+        if (!w.empty()) trainer.set_weights(std::move(w));
+      }
+    }
+    objective.sample(0);
+  }
+  if (!o.quiet)
+    std::fprintf(stderr, "kpde solve %s: %s; %d parameters, %d interior + %d Dirichlet + %d Neumann/Robin points, %d threads\n",
+                 p.name.c_str(), p.describe().c_str(), net.n_params(), objective.n_interior(), objective.n_dirichlet(),
+                 objective.n_neumann(), static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()));
+  const train::TrainResult res = trainer.run();
+  SolveResult result;
+  result.stopped = res.stopped();
+  result.steps = res.steps;
+  result.wall_s = res.wall_s;
+  result.final_loss = res.loss;
+  if (result.stopped) return result;
+
+  const Vec<const T> params(trainer.params());
+  const data::PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>* r) {
+    objective.evaluate_points(params, x, u, r);
+  };
+  data::Report rep = data::build_report(p, cfg.output_n, eval, true, truth.get());
+  io::JsonValue& metrics = rep.metrics;
+  metrics.set("method", "pinn");
+  metrics.set("wall_s", res.wall_s);
+  metrics.set("steps", res.steps);
+  metrics.set("n_params", net.n_params());
+  metrics.set("final_loss", res.loss);
+  const std::vector<std::string> names = objective.term_names();
+  for (std::size_t k = 0; k < names.size(); ++k) metrics.set("loss_" + names[k], res.terms[k]);
+  metrics.set("precision", std::is_same<T, double>::value ? "float64" : "float32");
+  metrics.set("threads", static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()));
+  metrics.set("n_interior", objective.n_interior());
+  std::string stages;
+  for (const auto& s : res.messages) stages += (stages.empty() ? "" : " | ") + s;
+  metrics.set("stages", stages);
+  if (res.end == train::Verdict::finish) metrics.set("stopped_early", res.reason);
+  const train::History& h = trainer.history();
+  const auto* mw = h.find("monitor_wall_s");
+  const auto* me = h.find("monitor_rel_l2");
+  if (mw && me && !me->empty()) metrics["time_to_rel_l2"] = data::time_to_accuracy(*mw, *me);
+
+  io::write_model_file(o.out + "/model.h5",
+                       make_model_file(net, params, cfg.model_text, p, cfg.problem_text, cfg.source_directory,
+                                       cfg.pinn.hard_dirichlet));
+  data::write_solution_outputs(o.out, rep.fields, h.series(), metrics, cfg.resolved,
+                               "kpde solve: PINN solution of '" + p.name + "'");
+  // Gaussian-feature models: the trained Gaussians (2-D)
+  if (net.gaussian_features() && p.dim == 2)
+    write_gaussians_png(o.out + "/gaussians.png", net, params, p.geometry->lo().data(), p.geometry->hi().data());
+  result.summary = rep.summary;
+  return result;
+}
+
+}  // namespace
+
+SolveConfig load_solve_config(config::Document& doc) {
+  SolveConfig cfg;
+  config::Node root = doc.root();
+  cfg.problem = data::load_problem(root.at("problem"), doc);
+  cfg.model = load_model(root.section("model"), cfg.problem.dim);
+  const config::Node training = root.at("training");
+  train::StageParseContext ctx;
+  ctx.projectable = !cfg.problem.nonlinear;
+  ctx.not_projectable = "this problem's operator is a nonlinear residual";
+  cfg.training = train::load_trainer_settings(training, {"residual", "dirichlet", "neumann"}, ctx);
+  cfg.pinn = load_pinn_settings(training);
+  cfg.fd = data::load_fd_options(root.section("petsc"));
+  const config::Node out = root.section("output");
+  cfg.output_n = static_cast<int>(out.get_long_min("n", cfg.problem.dim == 3 ? 65 : 201, 2, 100000));
+  cfg.output_dir = out.get_string("dir", "kpde_out/" + cfg.problem.name);
+  doc.check_unused();
+  cfg.problem_text = emit(root.at("problem").yaml());
+  cfg.model_text = emit(root.at("model").yaml());
+  cfg.fingerprint = cfg.problem_text + "\n" + cfg.model_text + "\n" + emit(training.yaml());
+  cfg.source_directory = absolute(doc.directory());
+  cfg.resolved = doc.resolved_text();
+  return cfg;
+}
+
+SolveResult solve(const SolveConfig& cfg, const SolveOptions& options) {
+  data::make_output_directory(options.out);
+  if (cfg.model.precision == Precision::float32) return run<float>(cfg, options);
+  return run<double>(cfg, options);
+}
+
+}  // namespace kpde::pinn

@@ -1,0 +1,59 @@
+#pragma once
+/// The `kpde solve` pipeline (docs/design.md section 2) as a library call: a config
+/// (problem, model, training, petsc, output), a PINN trained by train::Trainer, the
+/// report against the best truth available, and the output folder.
+#include <string>
+
+#include "config/config.hpp"
+#include "data/problem.hpp"
+#include "data/reference/reference_solver.hpp"
+#include "data/solution_output.hpp"
+#include "pinn/settings.hpp"
+#include "train/settings.hpp"
+
+namespace kpde::pinn {
+
+/// A `kpde solve` config with every section loaded and checked (`kpde reference` reads
+/// the same format).
+struct SolveConfig {
+  data::Problem problem;
+  ModelSettings model;
+  PinnSettings pinn;
+  train::TrainerSettings training;
+  data::FdOptions fd;           ///< `petsc:` (reference: petsc, kpde reference)
+  int output_n = 201;           ///< output grid nodes per axis (3-D default 65)
+  std::string output_dir;
+  std::string problem_text;     ///< the resolved `problem:` section (YAML)
+  std::string model_text;       ///< the resolved `model:` section
+  std::string fingerprint;      ///< problem, model and training (a resume must match)
+  std::string source_directory; ///< absolute directory of the config (its relative paths)
+  std::string resolved;         ///< the whole resolved config (config.resolved.yaml)
+};
+
+/// Reads every section of doc (overrides applied before), then checks for unknown
+/// keys. InputError naming the file, line, column and key.
+SolveConfig load_solve_config(config::Document& doc);
+
+struct SolveOptions {
+  std::string out;        ///< the output folder (created)
+  std::string resume;     ///< "" or a folder whose checkpoint.h5 the run continues
+  bool quiet = false;     ///< no banner and progress line
+  long stop_after = 0;    ///< > 0: stop with a checkpoint after this many steps
+};
+
+struct SolveResult {
+  bool stopped = false;       ///< stopped by stop_after (continue with resume)
+  long steps = 0;
+  double wall_s = 0;
+  double final_loss = 0;
+  data::ErrorMetrics summary{NAN, NAN, NAN, 0};  ///< headline errors (n = 0: no truth)
+};
+
+/// Trains the PINN of cfg and writes the output folder (docs/outputs.md):
+/// solution.h5 (+ .xdmf), u.png, error.png, metrics.json, config.resolved.yaml,
+/// model.h5, checkpoint.h5 (and gaussians.png for 2-D Gaussian-feature models). A
+/// stopped run writes only its checkpoint. Throws InputError on bad input (before
+/// anything is written), kpde::Error when training diverges.
+SolveResult solve(const SolveConfig& cfg, const SolveOptions& options);
+
+}  // namespace kpde::pinn

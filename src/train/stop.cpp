@@ -1,0 +1,40 @@
+#include "train/stop.hpp"
+
+#include "core/strings.hpp"
+
+namespace kpde::train {
+
+std::string StopAfterSteps::reason(const StepState& s) const {
+  return "stopped after " + std::to_string(s.global_step) + " steps";
+}
+
+std::string WallTimeLimit::reason(const StepState& s) const {
+  return "stopped at the wall-time limit of " + format_number(seconds_) + " s";
+}
+
+std::string LossTolerance::reason(const StepState& s) const {
+  return "the loss " + format_number(s.loss) + " reached the tolerance " + format_number(tolerance_);
+}
+
+Verdict check_all(const std::vector<std::unique_ptr<StopCriterion>>& criteria, const StepState& s,
+                  std::string* reason) {
+  for (const auto& c : criteria) {
+    const Verdict v = c->check(s);
+    if (v != Verdict::go) {
+      if (reason) *reason = c->reason(s);
+      return v;
+    }
+  }
+  return Verdict::go;
+}
+
+std::string Divergence::describe(double loss, const std::vector<std::string>& names, const std::vector<double>& terms,
+                                 const std::string& hint) const {
+  std::string m = "the loss is " + format_e(loss) + " (";
+  for (std::size_t k = 0; k < names.size() && k < terms.size(); ++k)
+    m += (k ? ", " : "") + names[k] + " term " + format_e(terms[k]);
+  if (!hint.empty()) m += "; " + hint;
+  return m + ")";
+}
+
+}  // namespace kpde::train

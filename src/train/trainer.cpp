@@ -1,0 +1,315 @@
+#include "train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/strings.hpp"
+#include "core/version.hpp"
+#include "io/hdf5.hpp"
+#include "optim/adam.hpp"
+
+namespace kpde::train {
+
+namespace {
+
+constexpr int kCheckpointSchema = 1;
+constexpr const char* kCheckpointFormat = "kpde-checkpoint";
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+}  // namespace
+
+template <class T>
+Trainer<T>::Trainer(Objective<T>& objective, TrainerSettings settings, TrainerOptions options)
+    : objective_(objective),
+      settings_(std::move(settings)),
+      options_(std::move(options)),
+      names_(objective.term_names()),
+      params_("kpde::train::params", objective.n_params()) {
+  const std::size_t K = names_.size(), n = objective.n_params();
+  if (settings_.weights.empty()) settings_.weights.assign(K, 1.0);
+  KPDE_REQUIRE(settings_.weights.size() == K, Error,
+               "train::Trainer: " + std::to_string(settings_.weights.size()) + " weights for " + std::to_string(K) +
+                   " loss terms");
+  weights_ = settings_.weights;
+  for (std::size_t k = 0; k < K; ++k) term_grads_.emplace_back("kpde::train::term_grad", n);
+  for (const auto& c : settings_.stages) stages_.push_back(make_stage<T>(*c));
+  observers_.push_back(std::make_unique<HistoryRecorder<T>>(history_, names_));
+  observers_.push_back(std::make_unique<Monitor<T>>(history_, objective_, settings_.monitor_every));
+  if (!options_.quiet)
+    observers_.push_back(std::make_unique<ProgressLine<T>>(names_, [this](int k) { return objective_.term_active(k); }));
+}
+
+template <class T>
+void Trainer<T>::set_weights(std::vector<double> weights) {
+  KPDE_REQUIRE(weights.size() == names_.size(), Error, "train::Trainer::set_weights: one weight per term is needed");
+  weights_ = std::move(weights);
+}
+
+template <class T>
+double Trainer<T>::elapsed() const {
+  return wall_before_ + (start_ > 0 ? now_s() - start_ : 0);
+}
+
+template <class T>
+double Trainer<T>::combine(const std::vector<double>& terms, const Vec<T>& grad) const {
+  // grad = sum_k lambda_k g_k, loss = sum_k lambda_k L_k, summed in term order
+  const int K = static_cast<int>(names_.size());
+  KPDE_REQUIRE(K >= 1 && K <= 16, Error, "train::Trainer: 1 to 16 loss terms are supported");
+  std::array<T, 16> l{};
+  std::array<const T*, 16> g{};
+  for (int k = 0; k < K; ++k) l[k] = T(weights_[k]), g[k] = term_grads_[k].data();
+  T* out = grad.data();
+  if (K == 3) {  // TEMPORARY: the old expression, for the bit-identity check
+    const T l0 = l[0], l1 = l[1], l2 = l[2];
+    const Vec<T> g0 = term_grads_[0], g1 = term_grads_[1], g2 = term_grads_[2];
+    const Vec<T> gr = grad;
+    Kokkos::parallel_for(
+        "kpde::pinn::combine_grads", Kokkos::RangePolicy<HostExec>(0, grad.extent(0)),
+        KOKKOS_LAMBDA(const std::size_t i) { gr(i) = l0 * g0(i) + l1 * g1(i) + l2 * g2(i); });
+    return weights_[0] * terms[0] + weights_[1] * terms[1] + weights_[2] * terms[2];
+  }
+  Kokkos::parallel_for(
+      "kpde::train::combine_grads", Kokkos::RangePolicy<HostExec>(0, grad.extent(0)), [=](const std::size_t i) {
+        T v = l[0] * g[0][i];
+        for (int k = 1; k < K; ++k) v = v + l[k] * g[k][i];
+        out[i] = v;
+      });
+  double loss = weights_[0] * terms[0];
+  for (int k = 1; k < K; ++k) loss = loss + weights_[k] * terms[k];
+  return loss;
+}
+
+template <class T>
+void Trainer<T>::rebalance() {
+  // lambda_hat_k = (sum_j |g_j|) / |g_k| (Wang, Wang & Perdikaris 2023), then a moving
+  // average; the configured weights multiply the balanced factors
+  const int K = static_cast<int>(names_.size());
+  std::vector<double> norms(K, 0.0);
+  double sum = 0;
+  for (int k = 0; k < K; ++k) {
+    if (!objective_.term_active(k)) continue;
+    norms[k] = optim::global_norm(term_grads_[k]);
+    sum += norms[k];
+  }
+  const double alpha = settings_.balance_alpha;
+  for (int k = 0; k < K; ++k) {
+    if (!objective_.term_active(k) || !(norms[k] > 0) || !std::isfinite(sum)) continue;
+    const double target = settings_.weights[k] * sum / norms[k];
+    weights_[k] = alpha * weights_[k] + (1 - alpha) * target;
+  }
+}
+
+template <class T>
+double Trainer<T>::evaluate(const Vec<const T>& params, const Vec<T>& grad, std::vector<double>& terms,
+                            long first_order_step) {
+  terms.assign(names_.size(), 0.0);
+  objective_.evaluate(params, terms, term_grads_);
+  if (first_order_step >= 0 && settings_.balance == Balance::grad_norm && first_order_step % settings_.balance_every == 0)
+    rebalance();
+  return combine(terms, grad);
+}
+
+template <class T>
+void Trainer<T>::check_loss(double loss, const std::vector<double>& terms) const {
+  if (divergence_.diverged(loss)) diverged(divergence_.describe(loss, names_, terms, objective_.divergence_hint()));
+}
+
+template <class T>
+void Trainer<T>::diverged(const std::string& what) const {
+  std::string msg = "training diverged: " + what + " at step " + std::to_string(global_step_ + 1) + ".";
+  if (!options_.checkpoint_path.empty() && last_checkpoint_step_ >= 0)
+    msg += " The last good checkpoint is " + options_.checkpoint_path + " (step " +
+           std::to_string(last_checkpoint_step_) + ")";
+  else
+    msg += " No checkpoint was written yet";
+  msg += "; lower the learning rate or add gradient clipping (clip_norm).";
+  throw Error(msg);
+}
+
+template <class T>
+StepInfo<T> Trainer<T>::info(long step_in_stage, double loss, const std::vector<double>* terms, double lr,
+                             std::function<Vec<const T>()> current) const {
+  StepInfo<T> s;
+  const int n = static_cast<int>(stages_.size());
+  s.stage = std::min(stage_, n - 1);
+  s.n_stages = n;
+  s.stage_name = settings_.stages[s.stage]->kind;
+  s.step = step_in_stage;
+  s.stage_steps = settings_.stages[s.stage]->steps;
+  s.global_step = global_step_;
+  s.total_steps = settings_.total_steps();
+  s.run_start_step = start_step_;
+  s.loss = loss;
+  s.terms = terms;
+  s.lr = lr;
+  s.wall_s = elapsed();
+  s.run_s = start_ > 0 ? now_s() - start_ : 0;
+  s.params = std::move(current);
+  return s;
+}
+
+template <class T>
+Verdict Trainer<T>::step_done(long step_in_stage, double loss, const std::vector<double>& terms, double lr,
+                              const std::function<Vec<const T>()>& current) {
+  ++global_step_;
+  const StepInfo<T> s = info(step_in_stage, loss, &terms, lr, current);
+  for (auto& o : observers_) o->on_step(s);
+  return check_all(criteria_, StepState{global_step_, loss, s.run_s, s.wall_s}, &stop_reason_);
+}
+
+template <class T>
+bool Trainer<T>::checkpoint_due() const {
+  return settings_.checkpoint_every > 0 && global_step_ % settings_.checkpoint_every == 0;
+}
+
+template <class T>
+void Trainer<T>::checkpoint(long step_in_stage, const Stage<T>* stage) {
+  write_checkpoint(stage_, step_in_stage, stage);
+}
+
+template <class T>
+TrainResult Trainer<T>::run() {
+  TrainResult result;
+  start_ = now_s();
+  start_step_ = global_step_;
+  const int n = static_cast<int>(stages_.size());
+  const int first_stage = stage_;
+  const long first_step = step_in_stage_;
+  for (int s = first_stage; s < n; ++s) {
+    stage_ = s;
+    objective_.begin_stage(s);
+    const StageEnd end = stages_[s]->run(*this, s == first_stage ? first_step : 0);
+    if (!end.complete) {  // a criterion stopped it inside (it wrote a checkpoint)
+      result.end = end.verdict;
+      break;
+    }
+    result.messages.push_back(end.message);
+    stage_ = s + 1;
+    step_in_stage_ = 0;
+    if (s + 1 < n) write_checkpoint(s + 1, 0, nullptr);
+    if (end.verdict != Verdict::go && s + 1 < n) {
+      result.end = end.verdict;
+      break;
+    }
+  }
+  result.reason = result.end != Verdict::go ? stop_reason_ : "";
+  if (result.stopped()) {
+    if (!options_.quiet) std::fputc('\n', stderr);
+    result.steps = global_step_;
+    result.wall_s = elapsed();
+    const auto* loss = history_.find("loss");
+    result.loss = loss && !loss->empty() ? loss->back() : NAN;
+    return result;
+  }
+  // the final loss and terms at the final parameters
+  Vec<T> grad("kpde::train::final_grad", params_.extent(0));
+  std::vector<double> terms;
+  const double loss = evaluate(Vec<const T>(params_), grad, terms);
+  if (!std::isfinite(loss)) diverged("the final loss is " + format_e(loss));
+  stage_ = n;
+  if (n > 0) {
+    StepInfo<T> s = info(settings_.stages.back()->steps, loss, &terms, 0, [&] { return Vec<const T>(params_); });
+    for (auto& o : observers_) o->on_end(s);
+  }
+  step_in_stage_ = 0;
+  write_checkpoint(n, 0, nullptr);
+  result.steps = global_step_;
+  result.loss = loss;
+  result.terms = terms;
+  result.wall_s = elapsed();
+  return result;
+}
+
+template <class T>
+void Trainer<T>::write_checkpoint(int stage, long step_in_stage, const Stage<T>* state) {
+  if (options_.checkpoint_path.empty()) return;
+  io::H5File f = io::H5File::create(options_.checkpoint_path);
+  const std::size_t n = params_.extent(0), K = names_.size();
+  f.set_attribute("/", "format", kCheckpointFormat);
+  f.set_attribute("/", "schema_version", double(kCheckpointSchema));
+  f.set_attribute("/", "kpde_version", kVersion);
+  f.set_attribute("/", "objective", options_.objective_kind);
+  f.set_attribute("/", "precision", std::is_same<T, double>::value ? "float64" : "float32");
+  f.set_attribute("/", "fingerprint", options_.fingerprint);
+  f.set_attribute("/", "stage", double(stage));
+  f.set_attribute("/", "step_in_stage", double(step_in_stage));
+  f.set_attribute("/", "global_step", double(global_step_));
+  f.set_attribute("/", "wall_s", elapsed());
+  std::vector<double> p(n);
+  for (std::size_t i = 0; i < n; ++i) p[i] = double(params_(i));
+  f.write("params", p, {n});
+  f.write("weights", weights_, {K});
+  f.set_attribute("weights", "terms", join(names_));
+  if (state) {
+    state->save_state(f, "optimizer");
+    if (f.exists("optimizer")) f.set_attribute("optimizer", "stage", settings_.stages[stage]->kind);
+  }
+  f.create_group("objective");
+  objective_.save_state(f, "objective");
+  history_.save(f, "history");
+  f.close();
+  last_checkpoint_step_ = global_step_;
+}
+
+template <class T>
+void Trainer<T>::resume(const std::string& path) {
+  const io::H5File f = io::H5File::open(path);
+  const auto bad = [&](const std::string& why) { throw InputError(path + ": cannot resume: " + why); };
+  if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kCheckpointFormat)
+    bad(f.has_attribute("/", "kind") ? "a checkpoint of an older kpde (before checkpoint schema 1); rerun from the start"
+                                     : "not a kpde checkpoint");
+  const double schema = f.number_attribute("/", "schema_version");
+  if (schema > kCheckpointSchema)
+    bad("written by a newer kpde (checkpoint schema " + format_number(schema) + "; this kpde reads schema " +
+        std::to_string(kCheckpointSchema) + ")");
+  if (f.string_attribute("/", "objective") != options_.objective_kind)
+    bad("it is a checkpoint of a '" + f.string_attribute("/", "objective") + "' run, not of a '" +
+        options_.objective_kind + "' run");
+  if (f.string_attribute("/", "fingerprint") != options_.fingerprint)
+    bad("it was written for a different problem, model or training configuration (compare its run's "
+        "config.resolved.yaml with this config)");
+  const std::size_t n = params_.extent(0), K = names_.size();
+  const auto p = f.read_checked("params", {n});
+  for (std::size_t i = 0; i < n; ++i) params_(i) = T(p[i]);
+  const int n_stages = static_cast<int>(stages_.size());
+  stage_ = static_cast<int>(f.number_attribute("/", "stage"));
+  step_in_stage_ = static_cast<long>(f.number_attribute("/", "step_in_stage"));
+  global_step_ = static_cast<long>(f.number_attribute("/", "global_step"));
+  wall_before_ = f.number_attribute("/", "wall_s");
+  if (stage_ < 0 || stage_ > n_stages) bad("stage " + std::to_string(stage_) + " is out of range");
+  if (f.string_attribute("weights", "terms") != join(names_))
+    bad("its loss terms are " + f.string_attribute("weights", "terms") + ", this run's " + join(names_));
+  weights_ = f.read_checked("weights", {K});
+  if (stage_ < n_stages && f.exists("optimizer")) {
+    const std::string kind = f.string_attribute("optimizer", "stage");
+    if (kind != settings_.stages[stage_]->kind)
+      bad("its optimizer state is of a '" + kind + "' stage, stage " + std::to_string(stage_ + 1) + " is '" +
+          settings_.stages[stage_]->kind + "'");
+    stages_[stage_]->load_state(f, "optimizer");
+  }
+  objective_.load_state(f, "objective");
+  history_.load(f, "history");
+  last_checkpoint_step_ = global_step_;
+}
+
+template class Trainer<float>;
+template class Trainer<double>;
+
+std::vector<double> checkpoint_weights(const std::string& path, const std::vector<std::string>& term_names) {
+  const io::H5File f = io::H5File::open(path);
+  if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kCheckpointFormat) return {};
+  if (!f.exists("weights") || f.string_attribute("weights", "terms") != join(term_names)) return {};
+  return f.read_checked("weights", {term_names.size()});
+}
+
+}  // namespace kpde::train

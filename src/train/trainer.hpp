@@ -1,0 +1,139 @@
+#pragma once
+/// train::Trainer: one training loop for every method (docs/design.md, "One trainer";
+/// tiny-cuda-nn's trainer as the model). It owns the parameters, the term weights and
+/// the history, runs the stages of TrainerSettings in order on an Objective, asks its
+/// stop criteria after every step, calls its observers, and writes checkpoints from
+/// which resume() continues exactly (bit for bit: the run depends on nothing else).
+///
+/// The weighted loss of a step is
+///   L = sum_k lambda_k L_k,  dL/dtheta = sum_k lambda_k dL_k/dtheta,
+/// with lambda from the configured weights, optionally balanced by gradient norms.
+///
+/// Checkpoint (HDF5, schema in docs/outputs.md): attributes format = "kpde-checkpoint",
+/// schema_version, kpde_version, objective, precision, fingerprint, stage,
+/// step_in_stage, global_step, wall_s; datasets params [n], weights [K] (attribute
+/// terms: the term names), optimizer/ (the running stage's state), objective/ (its
+/// state), history/ (the series).
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+#include "train/history.hpp"
+#include "train/objective.hpp"
+#include "train/observer.hpp"
+#include "train/settings.hpp"
+#include "train/stage.hpp"
+#include "train/stop.hpp"
+
+namespace kpde::train {
+
+struct TrainerOptions {
+  std::string checkpoint_path;  ///< "" = no checkpoints
+  std::string fingerprint;      ///< text identifying the configuration (a resume must match)
+  std::string objective_kind;   ///< written into checkpoints, e.g. "pinn"
+  bool quiet = false;           ///< no progress line
+};
+
+/// How run() ended.
+struct TrainResult {
+  long steps = 0;                      ///< steps done (all stages, resumed runs included)
+  double wall_s = 0;                   ///< training time, resumed runs included
+  double loss = 0;                     ///< final weighted loss
+  std::vector<double> terms;           ///< final unweighted terms
+  std::vector<std::string> messages;   ///< one line per finished stage
+  /// go: every stage ran; suspend: a criterion stopped it early (continue with
+  /// resume); finish: a criterion ended training early (the result is final).
+  Verdict end = Verdict::go;
+  std::string reason;                  ///< the criterion's reason when end != go
+  bool stopped() const { return end == Verdict::suspend; }
+};
+
+template <class T>
+class Trainer {
+ public:
+  /// The objective must outlive the trainer. The parameters start at 0: set them
+  /// through params() before run(), or resume().
+  Trainer(Objective<T>& objective, TrainerSettings settings, TrainerOptions options);
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  void add_stop(std::unique_ptr<StopCriterion> criterion) { criteria_.push_back(std::move(criterion)); }
+  void add_observer(std::unique_ptr<Observer<T>> observer) { observers_.push_back(std::move(observer)); }
+
+  /// Loads a checkpoint of this trainer: position, parameters, weights, history, the
+  /// running stage's and the objective's state. Throws InputError when it is missing,
+  /// unreadable, of another kind, schema or configuration.
+  void resume(const std::string& path);
+  /// Runs the remaining stages. Throws kpde::Error (exit code 1) when the loss becomes
+  /// non-finite, naming the step and the last good checkpoint.
+  TrainResult run();
+
+  const Vec<T>& params() const { return params_; }
+  const std::vector<double>& weights() const { return weights_; }
+  void set_weights(std::vector<double> weights);
+  const History& history() const { return history_; }
+  long global_step() const { return global_step_; }
+  const TrainerSettings& settings() const { return settings_; }
+  Objective<T>& objective() { return objective_; }
+
+  // ---- services for the stages ------------------------------------------------------------
+
+  /// L (returned), dL/dtheta into grad and the unweighted terms at params. With
+  /// first_order_step >= 0 (a first-order stage's step k) the weights are rebalanced
+  /// first when Balance::grad_norm is due at k (k % balance_every == 0).
+  double evaluate(const Vec<const T>& params, const Vec<T>& grad, std::vector<double>& terms,
+                  long first_order_step = -1);
+  /// Divergence check of a step's loss before the parameters change (throws).
+  void check_loss(double loss, const std::vector<double>& terms) const;
+  /// Throws the "training diverged" Error: `what` happened at the next step.
+  [[noreturn]] void diverged(const std::string& what) const;
+  /// After every step: records it (history, monitor, progress), counts it and asks the
+  /// stop criteria. `current` gives the parameters after the step.
+  Verdict step_done(long step_in_stage, double loss, const std::vector<double>& terms, double lr,
+                    const std::function<Vec<const T>()>& current);
+  /// Whether the step just done ends a checkpoint period (checkpoint_every).
+  bool checkpoint_due() const;
+  /// Writes a checkpoint at step_in_stage of the running stage, with `stage`'s state.
+  void checkpoint(long step_in_stage, const Stage<T>* stage);
+
+ private:
+  void write_checkpoint(int stage, long step_in_stage, const Stage<T>* state);
+  void rebalance();
+  double combine(const std::vector<double>& terms, const Vec<T>& grad) const;
+  double elapsed() const;
+  StepInfo<T> info(long step_in_stage, double loss, const std::vector<double>* terms, double lr,
+                   std::function<Vec<const T>()> current) const;
+
+  Objective<T>& objective_;
+  TrainerSettings settings_;
+  TrainerOptions options_;
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<Stage<T>>> stages_;
+  std::vector<std::unique_ptr<StopCriterion>> criteria_;
+  std::vector<std::unique_ptr<Observer<T>>> observers_;
+  Divergence divergence_;
+  Vec<T> params_;
+  std::vector<double> weights_;
+  std::vector<Vec<T>> term_grads_;
+  History history_;
+  // position
+  int stage_ = 0;              // the running (or next) stage
+  long step_in_stage_ = 0;     // where a resumed stage continues
+  long global_step_ = 0;
+  double wall_before_ = 0;     // training time of earlier (resumed) runs
+  double start_ = 0;           // steady clock at run()
+  long start_step_ = 0;        // global_step_ at run()
+  long last_checkpoint_step_ = -1;
+  std::string stop_reason_;
+};
+
+extern template class Trainer<float>;
+extern template class Trainer<double>;
+
+/// The term weights stored in a checkpoint written for `term_names` (empty when the
+/// file has none or other terms); for model.init_from with balancing.
+std::vector<double> checkpoint_weights(const std::string& path, const std::vector<std::string>& term_names);
+
+}  // namespace kpde::train
