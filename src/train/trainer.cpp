@@ -62,30 +62,22 @@ double Trainer<T>::elapsed() const {
 
 template <class T>
 double Trainer<T>::combine(const std::vector<double>& terms, const Vec<T>& grad) const {
-  // grad = sum_k lambda_k g_k, loss = sum_k lambda_k L_k, summed in term order
+  // grad = sum_k lambda_k g_k, loss = sum_k lambda_k L_k, summed in term order with
+  // fused multiply-adds: the rounding does not depend on the compiler's contraction
   const int K = static_cast<int>(names_.size());
   KPDE_REQUIRE(K >= 1 && K <= 16, Error, "train::Trainer: 1 to 16 loss terms are supported");
   std::array<T, 16> l{};
   std::array<const T*, 16> g{};
   for (int k = 0; k < K; ++k) l[k] = T(weights_[k]), g[k] = term_grads_[k].data();
   T* out = grad.data();
-  if (K == 3) {  // TEMPORARY: the old expression, for the bit-identity check
-    const T l0 = l[0], l1 = l[1], l2 = l[2];
-    const Vec<T> g0 = term_grads_[0], g1 = term_grads_[1], g2 = term_grads_[2];
-    const Vec<T> gr = grad;
-    Kokkos::parallel_for(
-        "kpde::pinn::combine_grads", Kokkos::RangePolicy<HostExec>(0, grad.extent(0)),
-        KOKKOS_LAMBDA(const std::size_t i) { gr(i) = l0 * g0(i) + l1 * g1(i) + l2 * g2(i); });
-    return weights_[0] * terms[0] + weights_[1] * terms[1] + weights_[2] * terms[2];
-  }
   Kokkos::parallel_for(
       "kpde::train::combine_grads", Kokkos::RangePolicy<HostExec>(0, grad.extent(0)), [=](const std::size_t i) {
         T v = l[0] * g[0][i];
-        for (int k = 1; k < K; ++k) v = v + l[k] * g[k][i];
+        for (int k = 1; k < K; ++k) v = std::fma(l[k], g[k][i], v);
         out[i] = v;
       });
   double loss = weights_[0] * terms[0];
-  for (int k = 1; k < K; ++k) loss = loss + weights_[k] * terms[k];
+  for (int k = 1; k < K; ++k) loss = std::fma(weights_[k], terms[k], loss);
   return loss;
 }
 
