@@ -22,6 +22,11 @@ int generate(int argc, char** argv, int first);
 /// `kpde bench burgers-reference --out FILE [--n N] [--nu NU]`: the Cole-Hopf reference
 /// of the Burgers benchmark on a grid (data/burgers.hpp).
 int bench_burgers_reference(int argc, char** argv, int first);
+/// `kpde eval MODEL (--points FILE | --grid N | --random N) [--derivatives ...] --out FILE`:
+/// values and input derivatives of a trained model at points.
+int eval(int argc, char** argv, int first);
+/// `kpde bench eval [--model FILE] [--points N]`: evaluation throughput (points per second).
+int bench_eval(int argc, char** argv, int first);
 /// Threads asked for by `--threads N` anywhere on the command line (0 if absent).
 int threads_from_command_line(int argc, char** argv);
 }  // namespace kpde::cli

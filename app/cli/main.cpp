@@ -18,6 +18,9 @@ const char* kUsage =
     "       [--stop-after-steps K]   (stop with a checkpoint after K steps; continue with --resume DIR)\n"
     "  reference CONFIG         solve the config's (linear, 2-D) PDE with PETSc finite differences\n"
     "       [--out DIR] [--n N] [--set key.path=value ...]\n"
+    "  eval MODEL               values and exact input derivatives of a trained model (model.h5) at points\n"
+    "       (--points FILE.csv|FILE.h5 | --grid N | --random N [--seed S])\n"
+    "       [--derivatives u_x,u_y,u_xx,u_yy,u_xy,lap] --out FILE.csv|FILE.h5   (docs/outputs.md)\n"
     "  generate CONFIG          random training samples (manufactured solutions, Darcy) into one HDF5 file\n"
     "       --out FILE.h5 -n N [--seed S] [--grid G] [--set key.path=value ...] [--quiet]   (docs/datasets.md)\n"
     "  demo                     train the Poisson PINN (-lap u = f on [-1,1]^2) and print its error\n"
@@ -29,6 +32,8 @@ const char* kUsage =
     "  bench gaussians          time a step of a Gaussian-feature PINN against the number of Gaussians\n"
     "       [--n 800,1600,...,16000] [--points 4096] [--steps 20] [--channels 4] [--width 16]\n"
     "       [--cutoff 4] [--sigma S (default: 2/sqrt(N))] [--threads N]\n"
+    "  bench eval               points per second of model evaluation (u; u and its Laplacian)\n"
+    "       [--model FILE] [--points 100000] [--repeat 5] [--width 64] [--depth 4] [--precision float64|float32]\n"
     "  bench reference          time the PETSc finite-difference solver on 2-D Poisson\n"
     "       [--n N[,N...]] [--solver auto|hypre|gamg|mumps|ilu] [--rtol 1e-8] [--refine K] [--repeat R]\n"
     "  bench burgers-reference  write the Cole-Hopf solution of the Burgers benchmark to HDF5\n"
@@ -51,14 +56,18 @@ int main(int argc, char** argv) {
     if (cmd == "solve") return kpde::cli::solve(argc, argv, 2);
     if (cmd == "reference") return kpde::cli::reference(argc, argv, 2);
     if (cmd == "generate") return kpde::cli::generate(argc, argv, 2);
+    if (cmd == "eval") return kpde::cli::eval(argc, argv, 2);
     if (cmd == "bench") {
-      if (argc < 3) throw kpde::InputError("bench: name a benchmark (pinn-step, reference)");
+      if (argc < 3)
+        throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference, burgers-reference)");
       const std::string which = argv[2];
       if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
       if (which == "gaussians") return kpde::cli::bench_gaussians(argc, argv, 3);
       if (which == "reference") return kpde::cli::bench_reference(argc, argv, 3);
+      if (which == "eval") return kpde::cli::bench_eval(argc, argv, 3);
       if (which == "burgers-reference") return kpde::cli::bench_burgers_reference(argc, argv, 3);
-      throw kpde::InputError("bench: unknown benchmark '" + which + "' (expected pinn-step, gaussians, reference or burgers-reference)");
+      throw kpde::InputError("bench: unknown benchmark '" + which +
+                             "' (expected pinn-step, gaussians, eval, reference or burgers-reference)");
     }
     if (cmd == "version" || cmd == "--version") {
       std::printf("kpde 0.1.0\n%s\n", runtime.describe().c_str());

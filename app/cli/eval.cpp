@@ -1,0 +1,148 @@
+// `kpde eval MODEL (--points FILE | --grid N | --random N [--seed S]) [--derivatives LIST]
+// --out FILE`: values and exact input derivatives of a trained model at points
+// (pinn/model.hpp, data/table.hpp).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "core/rng.hpp"
+#include "data/table.hpp"
+#include "io/model_file.hpp"
+#include "pinn/model.hpp"
+
+namespace kpde::cli {
+
+namespace {
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t a = 0;
+  while (a <= s.size()) {
+    const std::size_t b = s.find(',', a);
+    const std::string item = s.substr(a, b == std::string::npos ? std::string::npos : b - a);
+    if (!item.empty()) out.push_back(item);
+    if (b == std::string::npos) break;
+    a = b + 1;
+  }
+  return out;
+}
+
+/// The points of --points: columns x, y, z of the model's axes (the time axis may be
+/// called t); the names used go to `names`.
+Mat<double> points_from_table(const data::Table& t, const std::string& path, const io::ModelFile& m,
+                              std::vector<std::string>* names) {
+  const int d = m.input_dim();
+  Mat<double> x("kpde::cli::eval_points", t.n_rows(), d);
+  std::string wanted;
+  for (int a = 0; a < d; ++a) wanted += (a ? "," : "") + m.coordinates[a] + (a == m.time_axis ? " (or t)" : "");
+  for (int a = 0; a < d; ++a) {
+    const std::vector<double>* c = t.find(m.coordinates[a]);
+    std::string name = m.coordinates[a];
+    if (!c && a == m.time_axis) c = t.find("t"), name = "t";
+    if (!c)
+      throw InputError(path + ": no column '" + m.coordinates[a] + "'; this " + std::to_string(d) +
+                       "-D model needs the columns " + wanted);
+    names->push_back(name);
+    for (std::size_t p = 0; p < t.n_rows(); ++p) x(p, a) = (*c)[p];
+  }
+  return x;
+}
+
+/// n^d nodes of the domain box, x fastest.
+Mat<double> grid_points(const io::ModelFile& m, long n) {
+  const int d = m.input_dim();
+  std::size_t total = 1;
+  for (int a = 0; a < d; ++a) total *= static_cast<std::size_t>(n);
+  Mat<double> x("kpde::cli::eval_grid", total, d);
+  for (std::size_t p = 0; p < total; ++p) {
+    std::size_t r = p;
+    for (int a = 0; a < d; ++a, r /= n) {
+      const long j = static_cast<long>(r % n);
+      x(p, a) = j == n - 1 ? m.domain_hi[a] : m.domain_lo[a] + (m.domain_hi[a] - m.domain_lo[a]) * j / (n - 1);
+    }
+  }
+  return x;
+}
+
+/// n uniform random points of the domain box.
+Mat<double> random_points(const io::ModelFile& m, long n, std::uint64_t seed) {
+  const int d = m.input_dim();
+  Rng rng(seed);
+  Mat<double> x("kpde::cli::eval_random", n, d);
+  for (long p = 0; p < n; ++p)
+    for (int a = 0; a < d; ++a) x(p, a) = m.domain_lo[a] + (m.domain_hi[a] - m.domain_lo[a]) * rng.uniform();
+  return x;
+}
+
+}  // namespace
+
+int eval(int argc, char** argv, int first) {
+  const Args a(argc, argv, first, "eval",
+               {"--points", "--grid", "--random", "--seed", "--derivatives", "--out", "--threads"}, {"--quiet"}, 1);
+  if (a.positional().empty()) throw InputError("eval: name a model file: kpde eval MODEL.h5 --points FILE --out FILE");
+  const std::string model_path = a.positional()[0];
+  const int sources = int(a.has("--points")) + int(a.has("--grid")) + int(a.has("--random"));
+  if (sources != 1) throw InputError("eval: give exactly one of --points FILE, --grid N or --random N");
+  if (!a.has("--out")) throw InputError("eval: --out FILE.csv|FILE.h5 is required");
+  const std::string out = a.str("--out", "");
+  data::table_format(out);  // a bad extension fails before any work
+  const auto t0 = std::chrono::steady_clock::now();
+  const io::ModelFile file = io::read_model_file(model_path);
+  if (file.kind != "pinn")
+    throw InputError("eval: " + model_path + ": '" + file.kind + "' models cannot be evaluated yet (pinn models can)");
+  const pinn::TrainedPinn model(file, model_path);
+  const int d = model.dim();
+  // the quantities: u, then each derivative by the name asked for
+  std::vector<pinn::Quantity> q = {pinn::parse_quantity("u", d, file.time_axis)};
+  for (const auto& name : split(a.str("--derivatives", ""))) {
+    try {
+      q.push_back(pinn::parse_quantity(name, d, file.time_axis));
+    } catch (const InputError& e) {
+      throw InputError(std::string("eval: --derivatives: ") + e.what());
+    }
+    for (std::size_t k = 0; k + 1 < q.size(); ++k)
+      if (q[k].name == name) throw InputError("eval: --derivatives: '" + name + "' is asked for twice");
+  }
+  std::vector<std::string> coords;
+  Mat<double> x;
+  if (a.has("--points")) {
+    const std::string path = a.str("--points", "");
+    x = points_from_table(data::read_table(path), path, file, &coords);
+  } else if (a.has("--grid")) {
+    const long n = a.integer("--grid", 0, 2);
+    if (std::pow(double(n), d) > 1e8) throw InputError("eval: --grid " + std::to_string(n) + " gives more than 10^8 points");
+    x = grid_points(file, n);
+    coords = pinn::axis_names(d);
+  } else {
+    const long n = a.integer("--random", 0, 1);
+    if (n > 100000000) throw InputError("eval: --random " + std::to_string(n) + " is above 10^8 points");
+    x = random_points(file, n, static_cast<std::uint64_t>(a.integer("--seed", 0, 0)));
+    coords = pinn::axis_names(d);
+  }
+  const std::vector<double> values = model.evaluate(x, q);
+  data::Table t;
+  const std::size_t n = x.extent(0), Q = q.size();
+  for (int k = 0; k < d; ++k) {
+    t.names.push_back(coords[k]);
+    t.columns.emplace_back(n);
+    for (std::size_t p = 0; p < n; ++p) t.columns.back()[p] = x(p, k);
+  }
+  for (std::size_t k = 0; k < Q; ++k) {
+    t.names.push_back(q[k].name);
+    t.columns.emplace_back(n);
+    for (std::size_t p = 0; p < n; ++p) t.columns.back()[p] = values[p * Q + k];
+  }
+  data::write_table(out, t);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!a.has("--quiet")) {
+    std::string cols;
+    for (const auto& name : t.names) cols += (cols.empty() ? "" : ",") + name;
+    std::printf("eval %s: %zu points, columns %s, wrote %s in %.2f s\n", model_path.c_str(), n, cols.c_str(),
+                out.c_str(), s);
+  }
+  return 0;
+}
+
+}  // namespace kpde::cli
