@@ -48,7 +48,6 @@ ModelSettings load_model(config::Node m, int input_dim) {
     fs.cutoff = g.get_double_above("cutoff", 4.0, 0.0);
     fs.taper = g.get_bool("taper", false);
     fs.full_covariance = g.get_choice("covariance", "diagonal", {"diagonal", "full"}) == "full";
-    s.init_from = m.get_string("init_from", "");
   } else if (auto f = m.find("features")) {
     const std::string ft = f->get_choice("type", {"none", "fourier_fixed", "fourier_random"});
     nn::FeatureSpec& fs = net.features;
@@ -64,6 +63,7 @@ ModelSettings load_model(config::Node m, int input_dim) {
     }
     if (ft != "none") fs.include_input = f->get_bool("include_input", true);
   }
+  if (m.has("init_from")) s.init_from = m.get_string("init_from");
   net.block_points = static_cast<int>(m.get_long_min("block_points", 64, 1));
   try {
     net.validate();

@@ -23,10 +23,11 @@ struct ModelSettings {
   Precision precision = Precision::float64;
   nn::Init init = nn::Init::xavier_normal;
   std::uint64_t seed = 1;
-  /// A checkpoint.h5 or model.h5 whose parameters replace the initial ones: of the
-  /// same model, or of its diagonal-covariance version when this one is a full-covariance
-  /// Gaussian-feature model (the off-diagonal entries then start at 0). With
-  /// `balance: grad_norm` the term weights start from the checkpoint's too.
+  /// A checkpoint.h5 or model.h5 whose parameters replace the initial ones (any model
+  /// type): of the same model, or of its diagonal-covariance version when this one is a
+  /// full-covariance Gaussian-feature model (the off-diagonal entries then start at 0).
+  /// With `balance: grad_norm` the term weights start from the checkpoint's too. The
+  /// path is taken as given (relative to the working directory).
   std::string init_from;
 };
 

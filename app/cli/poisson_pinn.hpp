@@ -1,10 +1,10 @@
 #pragma once
-/// The Poisson PINN of the benchmark and the demo (until `kpde solve` exists):
+/// The Poisson PINN of `kpde bench pinn-step` and `kpde demo`, written out by hand:
 ///   -lap u = f on [-1,1]^2, f = 2 pi^2 sin(pi x) sin(pi y), u = 0 on the boundary,
 ///   exact u = sin(pi x) sin(pi y).
 /// Loss = mean_i (-lap u(x_i) - f(x_i))^2 + mean_j u(b_j)^2 over n_interior uniform
 /// interior points and n_boundary uniform boundary points (side chosen uniformly),
-/// the same loss as ../shared/anchors/torch_pinn_poisson.py.
+/// the same loss as the PyTorch anchor script (bench/compare_torch.sh).
 /// The interior pass carries the channels (u, u_x, u_y, u_xx + u_yy); the boundary
 /// pass carries u only.
 #include <cmath>

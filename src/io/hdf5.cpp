@@ -90,7 +90,7 @@ H5File H5File::open(const std::string& path) {
   H5File f;
   f.path_ = path;
   f.id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f.id_ < 0) throw InputError("cannot open HDF5 file '" + path + "'");
+  if (f.id_ < 0) throw InputError("cannot open HDF5 file '" + path + "' (damaged or truncated?)");
   return f;
 }
 

@@ -49,9 +49,9 @@ std::string fingerprint(const std::string& text);
 void write_model_file(const std::string& path, const ModelFile& m);
 
 /// Reads and checks a model file: InputError naming the file and what was expected when
-/// it is missing or not HDF5 (a truncated file is not), not a kpde model, of a newer
-/// schema, of another kind than `expected_kind` (unless empty), or when an attribute or
-/// dataset is missing or has the wrong shape.
+/// it is missing, not HDF5 or truncated, not a kpde model, of a newer schema, of another
+/// kind than `expected_kind` (unless empty), or when an attribute or dataset is missing
+/// or has the wrong shape.
 ModelFile read_model_file(const std::string& path, const std::string& expected_kind = "");
 
 }  // namespace kpde::io

@@ -23,7 +23,10 @@ std::shared_ptr<const StageConfig> LbfgsStage<T>::parse(const config::Node& st, 
   c->varpro = ol == "least_squares";
   if (c->varpro && !context.projectable)
     st.at("output_layer").fail("output_layer: least_squares needs a linear operator; " + context.not_projectable);
-  if (c->varpro) c->ridge = st.get_double("ridge", 1e-12);
+  if (c->varpro) {
+    c->ridge = st.get_double("ridge", 1e-12);
+    if (!(c->ridge >= 0)) st.at("ridge").fail("must be >= 0");
+  }
   c->resample_every = st.get_long_min("resample_every", 0, 0);
   try {
     c->lbfgs.validate();

@@ -193,6 +193,28 @@ TEST_F(IoTest, Hdf5ExceptionMidWriteLeavesNoFile) {
 }
 
 // ---------------------------------------------------------------- XDMF
+TEST_F(IoTest, Xdmf3dReferencesDatasetsWithZSlowest) {
+  io::XdmfGrid3D g;
+  g.h5_file = "solution.h5";
+  g.nx = 5, g.ny = 7, g.nz = 3;
+  g.fields = {"u", "error"};
+  io::write_xdmf_3d(path("solution3.xdmf"), g);
+  const std::string t = slurp(path("solution3.xdmf"));
+  EXPECT_NE(t.find("TopologyType=\"3DRectMesh\" Dimensions=\"3 7 5\""), std::string::npos) << t;
+  EXPECT_NE(t.find("GeometryType=\"VXVYVZ\""), std::string::npos);
+  // the coordinate items in x, y, z order with their lengths
+  const auto px = t.find("<DataItem Dimensions=\"5\""), py = t.find("<DataItem Dimensions=\"7\""),
+             pz = t.find("<DataItem Dimensions=\"3\"");
+  ASSERT_NE(pz, std::string::npos);
+  EXPECT_LT(px, py);
+  EXPECT_LT(py, pz);
+  for (const char* ref : {"solution.h5:/x", "solution.h5:/y", "solution.h5:/z", "solution.h5:/u", "solution.h5:/error"})
+    EXPECT_NE(t.find(ref), std::string::npos) << ref;
+  EXPECT_NE(t.find("<DataItem Dimensions=\"3 7 5\""), std::string::npos);
+  g.nz = 1;
+  EXPECT_THROW(io::xdmf_3d_text(g), kpde::Error);
+}
+
 TEST_F(IoTest, XdmfReferencesDatasetsAndIsBalanced) {
   io::XdmfGrid2D g;
   g.h5_file = "solution.h5";

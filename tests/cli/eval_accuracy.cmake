@@ -1,0 +1,20 @@
+# kpde solve CONFIG (poisson_sin), kpde eval at 10,000 random points with lap, then
+# eval_accuracy compares u and lap with the exact solution and -f.
+file(REMOVE_RECURSE ${DIR})
+execute_process(COMMAND ${KPDE} solve ${CONFIG} --quiet --out ${DIR}/model RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "kpde solve failed (exit ${rc}):\n${o}\n${e}")
+endif()
+message(STATUS "${o}")
+foreach(out u.csv u.h5)
+  execute_process(COMMAND ${KPDE} eval ${DIR}/model/model.h5 --random 10000 --seed 11 --derivatives lap
+                          --out ${DIR}/${out} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "kpde eval failed (exit ${rc}):\n${o}\n${e}")
+  endif()
+  execute_process(COMMAND ${CHECK} ${DIR}/${out} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  message("${o}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${out}: ${o}${e}")
+  endif()
+endforeach()
