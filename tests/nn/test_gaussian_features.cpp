@@ -7,7 +7,7 @@
 //    output channels, through backward and through the fused forward_backward
 //  - the grid index with a cutoff equals a brute-force cut-off sum over all Gaussians
 //    (to round-off), and the untruncated sum to within the truncation bound
-// FD checks use a cutoff of 50 (nothing truncated: the cut-off sum is smooth), or the
+// FD checks (tests/support/fd_check.hpp) use a cutoff of 50 (nothing truncated: the cut-off sum is smooth), or the
 // tapered profile at cutoff 1.5 (smooth enough at the cutoff: C^3).
 //  - the tapered profile: value and q-derivatives 0 at the cutoff, h1..h3 against
 //    central differences in q, positive inside
@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "nn_test_helpers.hpp"
+#include "support/fd_check.hpp"
 #include "core/rng.hpp"
 #include "nn/gaussian_features.hpp"
 #include "nn/network.hpp"
@@ -24,7 +25,7 @@
 using namespace kpde;
 using namespace kpde::nn;
 using kpde::nn::testing::all_channel_kinds;
-using kpde::nn::testing::rel_err;
+using kpde::nn::testing::jet_reports;
 
 namespace {
 
@@ -99,44 +100,6 @@ std::string gname(const GCase& c) {
 
 class GaussFD : public ::testing::TestWithParam<GCase> {};
 
-// Checks the channels of a [N][C][K] jet array (K = features or outputs) against
-// central differences of `eval_grad` (a function of the points giving value+gradient).
-template <class Eval>
-void check_jets(const Arr3<double>& out, const ChannelSpec& ch, const Mat<double>& x, Eval&& eval_grad,
-                const std::string& what) {
-  const int d = ch.dim, N = static_cast<int>(x.extent(0)), K = static_cast<int>(out.extent(2));
-  const double h = 1e-5;
-  std::vector<double> ana, fd, ana2, fd2;
-  for (int j = 0; j < d; ++j) {
-    Mat<double> xp("xp", N, d), xm("xm", N, d);
-    Kokkos::deep_copy(xp, x);
-    Kokkos::deep_copy(xm, x);
-    for (int p = 0; p < N; ++p) xp(p, j) += h, xm(p, j) -= h;
-    const Arr3<double> op = eval_grad(xp), om = eval_grad(xm);
-    for (int p = 0; p < N; ++p)
-      for (int k = 0; k < K; ++k) {
-        ana.push_back(out(p, ch.grad_channel(j), k));
-        fd.push_back((op(p, 0, k) - om(p, 0, k)) / (2 * h));
-      }
-    for (int s = 0; s < ch.n_second(); ++s) {
-      const auto A = ch.second_matrix(s);
-      for (int p = 0; p < N; ++p)
-        for (int k = 0; k < K; ++k) {
-          double contrib = 0;
-          for (int i = 0; i < d; ++i) contrib += A[i][j] * (op(p, 1 + i, k) - om(p, 1 + i, k)) / (2 * h);
-          const size_t idx = (static_cast<size_t>(s) * N + p) * K + k;
-          if (fd2.size() <= idx) fd2.resize(idx + 1, 0.0), ana2.resize(idx + 1, 0.0);
-          fd2[idx] += contrib;
-          ana2[idx] = out(p, ch.second_channel(s), k);
-        }
-    }
-  }
-  EXPECT_LE(rel_err(ana, fd), 1e-7) << what << " " << ch.name() << " first derivatives";
-  if (ch.n_second() > 0) {
-    EXPECT_LE(rel_err(ana2, fd2), 1e-7) << what << " " << ch.name() << " second derivatives";
-  }
-}
-
 }  // namespace
 
 TEST_P(GaussFD, FeatureAndOutputJets) {
@@ -150,9 +113,14 @@ TEST_P(GaussFD, FeatureAndOutputJets) {
     for (int p = 0; p < f.N; ++p)
       for (int k = 0; k < f.net.n_features(); ++k) EXPECT_NEAR(phi(p, 0, k), phi0(p, 0, k), 1e-14);
     if (!ch.gradient) continue;
-    check_jets(phi, ch, f.x, [&](const Mat<double>& xx) { return f.feats(xx, grad_spec); }, "features");
-    check_jets(f.eval(f.params, f.x, ch), ch, f.x, [&](const Mat<double>& xx) { return f.eval(f.params, xx, grad_spec); },
-               "network");
+    // first derivatives vs differences of the value, second-order channels vs
+    // differences of the gradient channels; of every feature and of the output
+    EXPECT_TRUE(kpde::testing::fd_all_within(
+        jet_reports(phi, ch, f.x, [&](const Mat<double>& xx) { return f.feats(xx, grad_spec); }, "features"), 1e-7));
+    EXPECT_TRUE(kpde::testing::fd_all_within(
+        jet_reports(f.eval(f.params, f.x, ch), ch, f.x,
+                    [&](const Mat<double>& xx) { return f.eval(f.params, xx, grad_spec); }, "network"),
+        1e-7));
   }
 }
 
@@ -194,23 +162,17 @@ TEST_P(GaussFD, ParameterGradients) {
     Workspace<double> ws2;
     const double l2 = f.net.forward_backward(P, X, ch, bl, ws2, as_batch(g2));
     EXPECT_NEAR(l2, loss(f.params), 1e-12 * (1 + std::abs(l2)));
-    std::vector<double> ana, fd, ana2;
-    const double h = 1e-6;
-    for (int i = 0; i < n; ++i) {
-      Vec<double> pp("pp", n), pm("pm", n);
-      Kokkos::deep_copy(pp, f.params);
-      Kokkos::deep_copy(pm, f.params);
-      pp(i) += h, pm(i) -= h;
-      ana.push_back(g(i));
-      ana2.push_back(g2(i));
-      fd.push_back((loss(pp) - loss(pm)) / (2 * h));
-    }
-    EXPECT_LE(rel_err(ana, fd), 1e-6) << ch.name() << " parameter gradient (backward)";
-    EXPECT_LE(rel_err(ana2, fd), 1e-6) << ch.name() << " parameter gradient (forward_backward)";
+    // central differences of every parameter (perturbed in place), once for three checks
+    const std::vector<double> fd = kpde::testing::fd_gradient(loss, f.params);
+    using kpde::testing::compare;
+    using kpde::testing::fd_within;
+    using kpde::testing::to_vector;
+    EXPECT_TRUE(fd_within(compare(to_vector(g), fd, ch.name() + " parameter gradient (backward)"), 1e-6));
+    EXPECT_TRUE(fd_within(compare(to_vector(g2), fd, ch.name() + " parameter gradient (forward_backward)"), 1e-6));
     // and separately for the Gaussian block (not hidden by larger MLP entries)
-    std::vector<double> ga(ana.begin() + f.net.n_dense_params(), ana.end()),
-        gf(fd.begin() + f.net.n_dense_params(), fd.end());
-    EXPECT_LE(rel_err(ga, gf), 1e-6) << ch.name() << " Gaussian parameter gradient";
+    std::vector<std::size_t> gauss;
+    for (int i = f.net.n_dense_params(); i < n; ++i) gauss.push_back(i);
+    EXPECT_TRUE(fd_within(compare(to_vector(g), fd, ch.name() + " Gaussian parameter gradient", gauss), 1e-6));
   }
 }
 
@@ -414,15 +376,29 @@ TEST(GaussianFeatures, TaperedProfile) {
   EXPECT_DOUBLE_EQ(h2, g);
   EXPECT_DOUBLE_EQ(h3, -g);
   // h1, h2, h3 = 2, 4, 8 times the first three q-derivatives, against central differences
-  const double dq = 1e-5;
-  for (double q : {0.0, 0.7, 2.0, 4.5, 6.0, 6.2}) {
-    double gp, p1, p2, p3, gm, m1, m2, m3;
+  // (step 1e-5) of g, h1, h2: max |fd - claim| over the points <= 1e-8
+  const std::vector<double> qs = {0.0, 0.7, 2.0, 4.5, 6.0, 6.2};
+  const kpde::testing::Field twice = [&](const std::vector<double>& q) {
+    std::vector<double> v;  // [n][3]: 2 g, 2 h1, 2 h2
+    for (double qq : q) {
+      tp(qq, g, h1, h2, h3);
+      v.insert(v.end(), {2 * g, 2 * h1, 2 * h2});
+    }
+    return v;
+  };
+  const std::vector<double> fd = kpde::testing::fd_first(twice, qs, 1, 0, 1e-5);
+  std::vector<std::vector<double>> claim(3), ref(3);
+  for (std::size_t p = 0; p < qs.size(); ++p) {
+    tp(qs[p], g, h1, h2, h3);
+    const double h[3] = {h1, h2, h3};
+    for (int k = 0; k < 3; ++k) claim[k].push_back(h[k]), ref[k].push_back(fd[p * 3 + k]);
+  }
+  for (int k = 0; k < 3; ++k) {
+    const auto r = kpde::testing::compare(claim[k], ref[k], "h" + std::to_string(k + 1));
+    EXPECT_LE(r.max_abs_error, 1e-8) << r;
+  }
+  for (double q : qs) {
     tp(q, g, h1, h2, h3);
-    tp(q + dq, gp, p1, p2, p3);
-    tp(q - dq, gm, m1, m2, m3);
-    EXPECT_NEAR(h1, 2 * (gp - gm) / (2 * dq), 1e-8) << q;
-    EXPECT_NEAR(h2, 2 * (p1 - m1) / (2 * dq), 1e-8) << q;
-    EXPECT_NEAR(h3, 2 * (p2 - m2) / (2 * dq), 1e-8) << q;
     EXPECT_GT(g, 0.0) << q;
     EXPECT_LT(g, std::exp(-q / 2)) << q;  // E minus a positive polynomial inside
   }

@@ -5,19 +5,22 @@
 //  - parameter gradients        vs central differences of a random linear loss of all
 //                                  output channels (every parameter)
 //  - input gradients (dx)       vs central differences of the same loss
-// Relative error (max abs error / max abs reference) <= 1e-6.
+// through tests/support/fd_check.hpp; relative error (max |fd - g| / max |g|, per channel
+// and per gradient) <= 1e-6.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <sstream>
 
 #include "nn_test_helpers.hpp"
+#include "support/fd_check.hpp"
 #include "core/rng.hpp"
 #include "nn/network.hpp"
 
 using namespace kpde;
 using namespace kpde::nn;
 using kpde::nn::testing::all_channel_kinds;
+using kpde::nn::testing::jet_reports;
 using kpde::nn::testing::rel_err;
 
 namespace {
@@ -84,7 +87,7 @@ TEST_P(NetworkFD, InputDerivativeChannels) {
   const Case c = GetParam();
   Fixture f(spec_of(c));
   const int d = c.dim, m = c.out_dim;
-  const double h = 1e-5;
+  const auto grad_spec = ChannelSpec::with_gradient(d);
   for (const auto& ch : all_channel_kinds(d)) {
     auto out = f.eval(f.x, ch);
     // Every spec's value channel equals the value-only pass.
@@ -92,38 +95,10 @@ TEST_P(NetworkFD, InputDerivativeChannels) {
     for (int p = 0; p < f.N; ++p)
       for (int k = 0; k < m; ++k) EXPECT_NEAR(out(p, 0, k), val(p, 0, k), 1e-14) << ch.name();
     if (!ch.gradient) continue;
-    std::vector<double> ana, fd, ana2, fd2;
-    const auto grad_spec = ChannelSpec::with_gradient(d);
-    for (int j = 0; j < d; ++j) {
-      Mat<double> xp("xp", f.N, d), xm("xm", f.N, d);
-      Kokkos::deep_copy(xp, f.x);
-      Kokkos::deep_copy(xm, f.x);
-      for (int p = 0; p < f.N; ++p) xp(p, j) += h, xm(p, j) -= h;
-      auto op = f.eval(xp, grad_spec), om = f.eval(xm, grad_spec);
-      for (int p = 0; p < f.N; ++p)
-        for (int k = 0; k < m; ++k) {
-          ana.push_back(out(p, ch.grad_channel(j), k));
-          fd.push_back((op(p, 0, k) - om(p, 0, k)) / (2 * h));
-        }
-      // second-order channels: u_s = sum_ij A_ij u_ij; d/dx_j of u_i by differences
-      if (ch.n_second() == 0) continue;
-      for (int s = 0; s < ch.n_second(); ++s) {
-        const auto A = ch.second_matrix(s);
-        for (int p = 0; p < f.N; ++p)
-          for (int k = 0; k < m; ++k) {
-            double contrib = 0;
-            for (int i = 0; i < d; ++i) contrib += A[i][j] * (op(p, 1 + i, k) - om(p, 1 + i, k)) / (2 * h);
-            const size_t idx = (static_cast<size_t>(s) * f.N + p) * m + k;
-            if (fd2.size() <= idx) fd2.resize(idx + 1, 0.0), ana2.resize(idx + 1, 0.0);
-            fd2[idx] += contrib;
-            ana2[idx] = out(p, ch.second_channel(s), k);
-          }
-      }
-    }
-    EXPECT_LE(rel_err(ana, fd), 1e-6) << ch.name() << " first derivatives";
-    if (ch.n_second() > 0) {
-      EXPECT_LE(rel_err(ana2, fd2), 1e-6) << ch.name() << " second derivatives";
-    }
+    // first derivatives vs differences of the value, second-order channels vs
+    // differences of the gradient channels (u_s = sum_ij A_ij d/dx_j u_i)
+    EXPECT_TRUE(kpde::testing::fd_all_within(
+        jet_reports(out, ch, f.x, [&](const Mat<double>& xx) { return f.eval(xx, grad_spec); }, name_of(c)), 1e-6));
   }
 }
 
@@ -155,28 +130,18 @@ TEST_P(NetworkFD, ParameterAndInputGradients) {
     Mat<double> dx("dx", f.N, d);
     f.net.backward(as_batch(Vec<const double>(f.params)), as_batch(Mat<const double>(f.x)), ws,
                    as_batch(Arr3<const double>(W)), as_batch(g), false, as_batch(dx));
-    std::vector<double> ana, fd;
-    const double h = 1e-6;
-    for (int i = 0; i < n; ++i) {
-      Vec<double> pp("pp", n), pm("pm", n);
-      Kokkos::deep_copy(pp, f.params);
-      Kokkos::deep_copy(pm, f.params);
-      pp(i) += h, pm(i) -= h;
-      ana.push_back(g(i));
-      fd.push_back((loss(pp, f.x) - loss(pm, f.x)) / (2 * h));
-    }
-    EXPECT_LE(rel_err(ana, fd), 1e-6) << ch.name() << " parameter gradient";
-    std::vector<double> anx, fdx;
-    for (int p = 0; p < f.N; ++p)
-      for (int j = 0; j < d; ++j) {
-        Mat<double> xp("xp", f.N, d), xm("xm", f.N, d);
-        Kokkos::deep_copy(xp, f.x);
-        Kokkos::deep_copy(xm, f.x);
-        xp(p, j) += h, xm(p, j) -= h;
-        anx.push_back(dx(p, j));
-        fdx.push_back((loss(f.params, xp) - loss(f.params, xm)) / (2 * h));
-      }
-    EXPECT_LE(rel_err(anx, fdx), 1e-6) << ch.name() << " input gradient";
+    // every parameter, perturbed in place
+    kpde::testing::GradientOptions o;
+    o.what = ch.name() + " parameter gradient";
+    EXPECT_TRUE(kpde::testing::fd_within(
+        kpde::testing::check_gradient([&](const Vec<double>& prm) { return loss(prm, f.x); }, f.params, g, o), 1e-6));
+    // every input coordinate: x and dx as flat [N * d] views
+    const std::size_t nx = static_cast<std::size_t>(f.N) * d;
+    Vec<double> x_flat(f.x.data(), nx), dx_flat(dx.data(), nx);
+    o.what = ch.name() + " input gradient";
+    EXPECT_TRUE(kpde::testing::fd_within(
+        kpde::testing::check_gradient([&](const Vec<double>&) { return loss(f.params, f.x); }, x_flat, dx_flat, o),
+        1e-6));
   }
 }
 

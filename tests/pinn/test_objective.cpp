@@ -12,6 +12,7 @@
 //    residual and cosines written out again, its gradient, least squares with it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "data/problem.hpp"
 #include "nn/network.hpp"
 #include "pinn/objective.hpp"
+#include "support/fd_check.hpp"
 #include "train/trainer.hpp"
 
 using namespace kpde;
@@ -29,6 +31,7 @@ using pinn::PinnObjective;
 using pinn::kDirichlet;
 using pinn::kNeumann;
 using pinn::kResidual;
+using kpde::testing::fd_within;
 
 namespace {
 
@@ -99,55 +102,55 @@ std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10,
   return c;
 }
 
-/// max_i |fd_i - g_i| / max_i |g_i| for the gradient of the total loss (term < 0) or of
-/// one unweighted term, fd by central differences with step 1e-5 (1 + |p_i|).
-double gradient_error(Case& c, int term = -1) {
+/// The gradient of the total loss (term < 0) or of one unweighted term against central
+/// differences with step 1e-5 (1 + |p_i|) (kpde::testing::check_gradient): the report's
+/// relative error is max_i |fd_i - g_i| / max_i |g_i|.
+kpde::testing::FdReport gradient_error(Case& c, int term = -1) {
   const int n = c.n_params();
   Vec<double> grad("grad", n), scratch("scratch", n);
   std::vector<Vec<double>> tg;
   loss_and_grad(c, grad, nullptr, &tg);
   const Vec<double> g = term < 0 ? grad : tg[term];
-  const auto value = [&] {
+  // value() reads c.params, which check_gradient perturbs in place
+  const auto value = [&](const Vec<double>&) {
     std::vector<double> tt;
     const double total = loss_and_grad(c, scratch, &tt);
     return term < 0 ? total : tt[term];
   };
-  double max_err = 0, max_g = 0;
-  for (int i = 0; i < n; ++i) {
-    const double p = c.params(i), h = 1e-5 * (1 + std::abs(p));
-    c.params(i) = p + h;
-    const double fp = value();
-    c.params(i) = p - h;
-    const double fm = value();
-    c.params(i) = p;
-    max_err = std::max(max_err, std::abs((fp - fm) / (2 * h) - g(i)));
-    max_g = std::max(max_g, std::abs(g(i)));
-  }
-  EXPECT_GT(max_g, 0.0) << "the gradient is zero: nothing was checked";
-  return max_err / max_g;
+  kpde::testing::GradientOptions o;
+  o.what = term < 0 ? "loss gradient" : c.loss->term_names()[term] + " gradient";
+  return kpde::testing::check_gradient(value, c.params, g, o);
 }
 
-/// u at points [n][2]/[n][1] (value channel only).
-std::vector<double> u_at(const Case& c, const std::vector<std::array<double, 2>>& pts) {
-  Mat<double> x("x", pts.size(), c.problem.dim);
-  for (std::size_t p = 0; p < pts.size(); ++p)
-    for (int k = 0; k < c.problem.dim; ++k) x(p, k) = pts[p][k];
+/// u at points x [n][dim] row-major (value channel only).
+std::vector<double> u_at(const Case& c, const std::vector<double>& pts) {
+  const int d = c.problem.dim;
+  Mat<double> x("x", pts.size() / d, d);
+  for (std::size_t p = 0; p < x.extent(0); ++p)
+    for (int k = 0; k < d; ++k) x(p, k) = pts[p * d + k];
   std::vector<double> u;
   c.loss->evaluate_points(c.params, x, &u, nullptr);
   return u;
 }
 
-/// u and its derivatives at a 2-D point by finite differences of u (step h):
-/// {u, u_x, u_y, u_xx, u_yy, u_xy}.
-std::array<double, 6> fd_derivatives(const Case& c, double x, double y, double h) {
-  const auto u = u_at(c, {{x, y}, {x + h, y}, {x - h, y}, {x, y + h}, {x, y - h},
-                          {x + h, y + h}, {x + h, y - h}, {x - h, y + h}, {x - h, y - h}});
-  return {u[0],
-          (u[1] - u[2]) / (2 * h),
-          (u[3] - u[4]) / (2 * h),
-          (u[1] - 2 * u[0] + u[2]) / (h * h),
-          (u[3] - 2 * u[0] + u[4]) / (h * h),
-          (u[5] - u[6] - u[7] + u[8]) / (4 * h * h)};
+/// u and its derivatives at 2-D points x [n][2] by central differences of u (step h,
+/// kpde::testing::fd_first / fd_second): {u, u_x, u_y, u_xx, u_yy, u_xy}, each [n]; u
+/// from the points in reverse order (other blocks than the caller's batch).
+std::array<std::vector<double>, 6> fd_derivatives(const Case& c, const std::vector<double>& x, double h) {
+  const kpde::testing::Field u = [&](const std::vector<double>& xs) { return u_at(c, xs); };
+  using kpde::testing::fd_first;
+  using kpde::testing::fd_second;
+  const std::size_t n = x.size() / 2;
+  std::vector<double> xr(x.size());
+  for (std::size_t p = 0; p < n; ++p) xr[2 * p] = x[2 * (n - 1 - p)], xr[2 * p + 1] = x[2 * (n - 1 - p) + 1];
+  std::vector<double> u0 = u(xr);
+  std::reverse(u0.begin(), u0.end());
+  return {u0,
+          fd_first(u, x, 2, 0, h),
+          fd_first(u, x, 2, 1, h),
+          fd_second(u, x, 2, 0, 0, h),
+          fd_second(u, x, 2, 1, 1, h),
+          fd_second(u, x, 2, 0, 1, h)};
 }
 
 /// Checks evaluate()'s residual at the interior points against R[u] - f computed from
@@ -162,9 +165,12 @@ void check_residual(Case& c) {
   ASSERT_EQ(static_cast<int>(r.size()), n);
   double sum_r2 = 0, scale = 0;
   for (int p = 0; p < n; ++p) scale = std::max(scale, std::abs(r[p]));
+  std::vector<double> xs;
+  for (int p = 0; p < n; ++p) xs.push_back(x(p, 0)), xs.push_back(x(p, 1));
+  const auto fd = fd_derivatives(c, xs, 1e-3);
   for (int p = 0; p < n; ++p) {
     const mesh::Point pt{x(p, 0), x(p, 1), 0};
-    const auto d = fd_derivatives(c, pt[0], pt[1], 1e-3);
+    const std::array<double, 6> d = {fd[0][p], fd[1][p], fd[2][p], fd[3][p], fd[4][p], fd[5][p]};
     EXPECT_NEAR(u[p], d[0], 1e-12 * (1 + std::abs(d[0])));
     double want = -c.problem.source(pt);
     if (!c.problem.nonlinear) {
@@ -200,7 +206,7 @@ void check_boundary_terms(Case& c) {
   for (int q = 0; q < b.n_points(); ++q) {
     const mesh::Point x{b.x(q, 0), b.x(q, 1), 0};
     const double n0 = b.normal(q, 0), n1 = b.normal(q, 1);
-    const auto u = u_at(c, {{x[0], x[1]}, {x[0] + h * n0, x[1] + h * n1}, {x[0] - h * n0, x[1] - h * n1}});
+    const auto u = u_at(c, {x[0], x[1], x[0] + h * n0, x[1] + h * n1, x[0] - h * n0, x[1] - h * n1});
     const double dudn = (u[1] - u[2]) / (2 * h);
     for (const auto& cond : c.problem.conditions) {
       if (cond.part != b.part(q)) continue;
@@ -250,7 +256,7 @@ TEST(PinnObjectiveGradient, ConstantCoefficientsCollapsedLaplacian) {
   auto c = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -2.5, c_ux: 0.5, c_u: 1.5}\n"
                                "  source: sin(pi*x)*y\n" + kDirichletAll);
   EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::laplacian);
-  EXPECT_LT(gradient_error(*c), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
   check_residual(*c);
   check_boundary_terms(*c);
 }
@@ -259,7 +265,7 @@ TEST(PinnObjectiveGradient, VariableCoefficientsDiagonalChannels) {
   auto c = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: exp(y), c_uy: x, c_u: cos(x*y)}\n"
                                "  source: x - y\n" + kDirichletAll);
   EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::diagonal);
-  EXPECT_LT(gradient_error(*c), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
   check_residual(*c);
 }
 
@@ -267,12 +273,12 @@ TEST(PinnObjectiveGradient, MixedDerivativeHessianChannels) {
   auto c = make_case(kSquare + "  operator: {c_uxx: 1+y, c_uyy: 1, c_uxy: 0.7, c_ux: -0.3}\n"
                                "  source: exp(x)\n" + kDirichletAll);
   EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::hessian);
-  EXPECT_LT(gradient_error(*c), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
   check_residual(*c);
   // constant coefficients with u_xy also take the Hessian channels
   auto k = make_case(kSquare + "  operator: {c_uxx: 1, c_uyy: 1, c_uxy: 0.5}\n  source: 1\n" + kDirichletAll);
   EXPECT_EQ(k->loss->interior_channels().second, nn::SecondOrder::hessian);
-  EXPECT_LT(gradient_error(*k), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*k), 1e-6));
   check_residual(*k);
 }
 
@@ -283,7 +289,7 @@ TEST(PinnObjectiveGradient, NonlinearBurgersResidual) {
       "  boundary: [{parts: [left, right], type: dirichlet, value: 0}]\n"
       "  initial: {value: -sin(pi*x)}\n");
   EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::diagonal);
-  EXPECT_LT(gradient_error(*c), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
   check_residual(*c);
   check_boundary_terms(*c);
 }
@@ -294,7 +300,7 @@ TEST(PinnObjectiveGradient, NonlinearResidualWithEveryChannelAndCoordinates) {
                      "  operator: {residual: u_xx + u_yy + k*sin(u) + x*u_xy - exp(u_x)*u_y^2}\n"
                      "  source: y\n" + kDirichletAll);
   EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::hessian);
-  EXPECT_LT(gradient_error(*c), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
   check_residual(*c);
 }
 
@@ -303,27 +309,27 @@ TEST(PinnObjectiveGradient, NeumannAndRobinOnAHole) {
   ASSERT_GT(c->loss->n_neumann(), 0);
   ASSERT_GT(c->loss->n_dirichlet(), 0);
   c->lambda = {0.7, 1.3, 2.1};
-  EXPECT_LT(gradient_error(*c), 1e-6);
-  for (int k = 0; k < 3; ++k) EXPECT_LT(gradient_error(*c, k), 1e-6) << c->loss->term_names()[k];
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(fd_within(gradient_error(*c, k), 1e-6)) << c->loss->term_names()[k];
   check_residual(*c);
   check_boundary_terms(*c);
 }
 
 TEST(PinnObjectiveGradient, ModifiedMlp) {
   auto c = make_case(kHoleProblem, 8, 2, 16, 24, nn::Arch::modified_mlp);
-  EXPECT_LT(gradient_error(*c), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
 }
 
 // Gaussian features through the whole loss: Neumann/Robin/Dirichlet terms and a mixed
 // derivative (Hessian channels), every parameter including means, log sigmas, weights.
 TEST(PinnObjectiveGradient, GaussianFeatures) {
   auto c = make_case(kHoleProblem, 6, 1, 20, 40, nn::Arch::mlp, false, 7);
-  EXPECT_LT(gradient_error(*c), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
   auto h = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: 1, c_uxy: 0.3, c_u: x}\n  source: sin(x)\n" +
                          kDirichletAll,
                      6, 1, 20, 24, nn::Arch::mlp, false, 7);
   EXPECT_EQ(h->loss->interior_channels().second, nn::SecondOrder::hessian);
-  EXPECT_LT(gradient_error(*h), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*h), 1e-6));
 }
 
 TEST(PinnObjectiveTerms, TrainerWeightsTheTermGradients) {
@@ -432,7 +438,7 @@ TEST(PinnHardDirichlet, GradientsAndResidualForEveryChannelKind) {
     auto c = make_case(kSquare + "  operator: " + op + "\n  source: sin(pi*x)*y\n" + kHardBc, 10, 2, 20, 24,
                        nn::Arch::mlp, true);
     EXPECT_EQ(c->loss->n_dirichlet(), 0) << op;  // no penalty points: the data hold exactly
-    EXPECT_LT(gradient_error(*c), 1e-6) << op;
+    EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6)) << op;
     check_residual(*c);
   }
 }
@@ -440,14 +446,14 @@ TEST(PinnHardDirichlet, GradientsAndResidualForEveryChannelKind) {
 TEST(PinnHardDirichlet, BoundaryValuesHoldExactly) {
   auto c = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n  source: 1\n" + kHardBc, 10, 2, 20, 24,
                      nn::Arch::mlp, true);
-  const std::vector<std::array<double, 2>> pts = {{-1, 0.3}, {1, -0.7}, {0.2, -1}, {-0.6, 1}, {1, 1}};
+  const std::vector<double> pts = {-1, 0.3, 1, -0.7, 0.2, -1, -0.6, 1, 1, 1};
   const auto u = u_at(*c, pts);
-  for (std::size_t k = 0; k < pts.size(); ++k) {
-    const double x = pts[k][0], y = pts[k][1];
+  for (std::size_t k = 0; k < u.size(); ++k) {
+    const double x = pts[2 * k], y = pts[2 * k + 1];
     EXPECT_NEAR(u[k], 1 + x * y - 0.5 * y * y, 1e-14) << x << " " << y;
   }
   // and not in the interior (the network contributes there)
-  const auto ui = u_at(*c, {{0.1, 0.2}});
+  const auto ui = u_at(*c, {0.1, 0.2});
   EXPECT_GT(std::abs(ui[0] - (1 + 0.02 - 0.02)), 1e-6);
 }
 
@@ -530,17 +536,17 @@ TEST(PinnResidualModes, GradientForEveryChannelKind) {
   auto a = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -2.5, c_ux: 0.5, c_u: 1.5}\n  source: sin(pi*x)*y\n" +
                          kDirichletAll,
                      10, 2, 20, 24, nn::Arch::mlp, false, 0, 3, 40.0);
-  EXPECT_LT(gradient_error(*a), 1e-6);
-  EXPECT_LT(gradient_error(*a, 0), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*a), 1e-6));
+  EXPECT_TRUE(fd_within(gradient_error(*a, 0), 1e-6));
   auto b = make_case(kSquare + "  operator: {c_uxx: 1+y, c_uyy: 1, c_uxy: 0.7, c_ux: -0.3}\n  source: x*y\n" +
                          kDirichletAll,
                      8, 2, 20, 24, nn::Arch::mlp, false, 0, 2, 40.0);
-  EXPECT_LT(gradient_error(*b), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*b), 1e-6));
   auto g = make_case(kHoleProblem, 6, 1, 20, 40, nn::Arch::mlp, false, 7, 4, 40.0);
-  EXPECT_LT(gradient_error(*g), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*g), 1e-6));
   auto h = make_case(kSquare + "  operator: {c_uxx: 1+x^2, c_uyy: exp(y), c_uy: x, c_u: cos(x*y)}\n  source: x\n" + kHardBc,
                      10, 2, 20, 24, nn::Arch::mlp, true, 0, 3, 40.0);
-  EXPECT_LT(gradient_error(*h), 1e-6);
+  EXPECT_TRUE(fd_within(gradient_error(*h), 1e-6));
 }
 
 TEST(PinnResidualModes, LeastSquaresOutputLayer) {
