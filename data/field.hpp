@@ -1,6 +1,6 @@
 #pragma once
 /// data::Field: a scalar function of position used for sources, coefficients, boundary
-/// values, initial data and exact solutions (DESIGN.md 3.6): a constant, an expression
+/// values, initial data and exact solutions (docs/design.md 3.6): a constant, an expression
 /// in x, y, z (exact first and second derivatives through pde::Expression), or data on
 /// a uniform 2-D grid read from HDF5 and interpolated bilinearly.
 #include <memory>

@@ -40,13 +40,7 @@ std::pair<double, double> min_max_real(config::Node sec, const std::string& key,
 template <class E, class Parse>
 std::vector<E> parse_names(const config::Node& list, Parse parse) {
   std::vector<E> out;
-  for (const auto& name : list.as_strings()) {
-    try {
-      out.push_back(parse(name));
-    } catch (const InputError& e) {
-      list.fail(e.what());
-    }
-  }
+  for (const auto& name : list.as_strings()) out.push_back(list.check([&] { return parse(name); }));
   return out;
 }
 
@@ -81,11 +75,7 @@ void load_mms(config::Node m, MmsSettings& s) {
   config::Node pts = m.section("points");
   s.n_interior = static_cast<int>(pts.get_long_min("interior", s.n_interior, 0, 1000000));
   s.n_boundary = static_cast<int>(pts.get_long_min("boundary", s.n_boundary, 0, 1000000));
-  try {
-    s.validate();
-  } catch (const InputError& e) {
-    m.fail(e.what());
-  }
+  m.check([&] { s.validate(); });
 }
 
 void load_darcy(config::Node d, DarcySettings& s) {
@@ -96,11 +86,7 @@ void load_darcy(config::Node d, DarcySettings& s) {
   s.source = d.get_double("source", s.source);
   s.solver = d.get_choice("solver", "auto", {"auto", "hypre", "gamg", "mumps", "ilu"});
   s.rtol = d.get_double_above("rtol", s.rtol, 0);
-  try {
-    s.validate();
-  } catch (const InputError& e) {
-    d.fail(e.what());
-  }
+  d.check([&] { s.validate(); });
 }
 
 /// Throws on every rank the message of the lowest rank that failed (or nothing).

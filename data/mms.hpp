@@ -1,5 +1,5 @@
 #pragma once
-/// Random PDE samples for training data (DESIGN.md 3.6-3.8): manufactured solutions in
+/// Random PDE samples for training data (docs/design.md 3.6-3.8): manufactured solutions in
 /// HyPINO's style, and physics-only problems with no known solution.
 ///
 /// A sample is one problem of the shared family on [-1,1]^2 (HyPINO's canonical form)

@@ -113,16 +113,8 @@ struct Loader {
     auto grid = std::make_shared<GridData>();
     io::Shape shape;
     std::unique_ptr<io::H5File> f;
-    try {
-      f = std::make_unique<io::H5File>(io::H5File::open(file));
-    } catch (const InputError& e) {
-      n.at("hdf5").fail(e.what());
-    }
-    try {
-      grid->values = f->read(name, &shape);
-    } catch (const InputError& e) {
-      ds.fail(e.what());
-    }
+    f = n.at("hdf5").check([&] { return std::make_unique<io::H5File>(io::H5File::open(file)); });
+    grid->values = ds.check([&] { return f->read(name, &shape); });
     if (shape.size() != 2 || shape[0] < 2 || shape[1] < 2)
       ds.fail("dataset '" + name + "' in " + file + " has shape " + io::shape_string(shape) +
               ", expected a 2-D grid [ny x nx] with ny, nx >= 2");
@@ -248,11 +240,7 @@ Problem load_problem(config::Node section, const config::Document& doc) {
   if (auto holes = dom.find("holes")) {
     for (std::size_t i = 0; i < holes->size(); ++i) shape = mesh::subtract(shape, L.shape((*holes)[i]));
   }
-  try {
-    p.geometry = std::make_shared<const mesh::Geometry>(shape);
-  } catch (const InputError& e) {
-    dom.fail(e.what());
-  }
+  p.geometry = dom.check([&] { return std::make_shared<const mesh::Geometry>(shape); });
   const mesh::Geometry& geo = *p.geometry;
 
   // ---- operator
@@ -331,11 +319,7 @@ Problem load_problem(config::Node section, const config::Document& doc) {
     }
     for (const auto& name : targets) {
       Condition ci = c;
-      try {
-        ci.part = geo.part_id(name);
-      } catch (const InputError& e) {
-        (b.has("part") ? b.at("part") : b.at("parts")).fail(e.what());
-      }
+      ci.part = (b.has("part") ? b.at("part") : b.at("parts")).check([&] { return geo.part_id(name); });
       ci.part_name = name;
       for (const auto& other : p.conditions)
         if (other.part == ci.part && other.kind == ci.kind)

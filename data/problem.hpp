@@ -1,10 +1,10 @@
 #pragma once
-/// data::Problem: the PDE every kpde method solves (DESIGN.md 2 and 3.7), as loaded
+/// data::Problem: the PDE every kpde method solves (docs/design.md 2 and 3.7), as loaded
 /// from the `problem:` section of a config (docs/config.md).
 ///
 ///   R[u](x) = f(x)  in Omega (a mesh::Geometry in d = 1..3 dimensions)
 ///   R linear:    R[u] = sum_k c_k(x) D_k u, D_k in {u, u_x, u_y, u_z, u_xx, u_yy, u_zz,
-///                u_xy, u_xz, u_yz} (the family of DESIGN 3.7, extended to 1-3 axes)
+///                u_xy, u_xz, u_yz} (the family of docs/design.md 3.7, extended to 1-3 axes)
 ///   R nonlinear: an expression over u, its first and second derivatives and x
 ///                (e.g. Burgers `u_y + u*u_x - 0.01/pi*u_xx`, y is time)
 ///   boundary conditions per part: Dirichlet u = g, Neumann du/dn = g (outward n),

@@ -1,7 +1,7 @@
 #pragma once
 /// mesh::Geometry: a CSG shape (mesh/shape.hpp) compiled for fast queries, with its
 /// table of named boundary parts. This is the domain Omega of a problem
-/// (DESIGN.md 3.7): signed distance phi, inside test, outward normals, closest
+/// (docs/design.md 3.7): signed distance phi, inside test, outward normals, closest
 /// boundary part, bounding box, an estimate of |Omega| and of the length of every part
 /// that actually lies on the boundary of Omega. Thread-safe after construction (all
 /// queries are const and allocate nothing for trees up to 32 levels deep).

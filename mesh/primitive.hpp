@@ -1,5 +1,5 @@
 #pragma once
-/// Geometric primitives of kpde's CSG geometry (DESIGN.md sections 1 and 3.7):
+/// Geometric primitives of kpde's CSG geometry (docs/design.md sections 1 and 3.7):
 /// an axis-aligned box in 1 to 3 dimensions, and in 2-D a disk and a simple polygon
 /// (rectangles are named boxes, triangles are polygons). Each primitive knows its
 /// exact signed distance, the gradient of that distance (the outward unit normal on

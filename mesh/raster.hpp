@@ -1,6 +1,6 @@
 #pragma once
 /// Rasterising a 2-D mesh::Geometry onto an n x n grid of nodes, the input format of
-/// the HyPINO-style hypernetwork (DESIGN.md 3.7): a domain mask, a map of boundary
+/// the HyPINO-style hypernetwork (docs/design.md 3.7): a domain mask, a map of boundary
 /// bands (the part id of each pixel near the boundary) and, from a map
 /// part -> condition kind, the Dirichlet and Neumann mask channels.
 #include <map>

@@ -1,5 +1,5 @@
 #pragma once
-/// Collocation points for a mesh::Geometry (DESIGN.md section 2, "Sampler"):
+/// Collocation points for a mesh::Geometry (docs/design.md section 2, "Sampler"):
 /// interior points of Omega (holes excluded) by uniform rejection, Latin hypercube or
 /// Sobol, and boundary points spread proportionally to the length of each boundary
 /// part, with Omega's outward unit normals and part tags. Every sampler is

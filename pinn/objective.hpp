@@ -14,9 +14,10 @@
 ///   phi_m(x) = prod_a psi_{k_a}((x_a - lo_a) / (hi_a - lo_a)), k in {0..n-1}^d,
 ///   psi_0 = 1, psi_k(t) = sqrt(2) cos(k pi t)   ([lo, hi] the bounding box of Omega),
 ///   w_m = 1 / (1 + |k|^2)^2,
-/// so a residual that is one smooth mode counts (1 + w w_m) times (docs/design.md says
-/// why). Its adjoint is dL/dr_p = (2/N_r) (r_p + w sum_m w_m c_m phi_m(x_p)), so that
-/// pass is a forward keeping its blocks, then a backward (not fused).
+/// so a residual that is one smooth mode counts (1 + w w_m) times (docs/design.md, "Two
+/// training rules and why"). Its adjoint is
+///   dL/dr_p = (2/N_r) (r_p + w sum_m w_m c_m phi_m(x_p)),
+/// so that pass is a forward keeping its blocks, then a backward (not fused).
 ///
 /// The interior pass carries only the channels the operator needs
 /// (data::Residual::channels()); boundary passes carry u (Dirichlet) or u and grad u

@@ -20,19 +20,12 @@ ModelSettings load_model(config::Node m, int input_dim) {
   net.width = static_cast<int>(m.get_long_min("width", gauss ? 16 : 64, 1));
   net.depth = static_cast<int>(m.get_long_min("depth", gauss ? 1 : 4, 1));
   const config::Node act = m.has("activation") ? m.at("activation") : m;
-  try {
-    net.activation = nn::parse_activation(m.get_string("activation", "tanh"));
-  } catch (const InputError& e) {
-    act.fail(e.what());
-  }
+  net.activation = act.check([&] { return nn::parse_activation(m.get_string("activation", "tanh")); });
   const std::string prec = m.get_choice("precision", "float64", {"float64", "float32"});
   s.precision = prec == "float64" ? Precision::float64 : Precision::float32;
   s.seed = static_cast<std::uint64_t>(m.get_long_min("seed", 1, 0));
-  try {
-    s.init = nn::parse_init(m.get_string("init", "xavier_normal"));
-  } catch (const InputError& e) {
-    m.at("init").fail(e.what());
-  }
+  const std::string init = m.get_string("init", "xavier_normal");
+  s.init = m.at("init").check([&] { return nn::parse_init(init); });
   if (gauss) {
     if (m.has("features")) m.at("features").fail("features: gaussian_features has its own features (gaussians:)");
     nn::FeatureSpec& fs = net.features;
@@ -65,11 +58,7 @@ ModelSettings load_model(config::Node m, int input_dim) {
   }
   if (m.has("init_from")) s.init_from = m.get_string("init_from");
   net.block_points = static_cast<int>(m.get_long_min("block_points", 64, 1));
-  try {
-    net.validate();
-  } catch (const InputError& e) {
-    m.fail(e.what());
-  }
+  m.check([&] { net.validate(); });
   return s;
 }
 
@@ -77,11 +66,8 @@ PinnSettings load_pinn_settings(config::Node t) {
   PinnSettings s;
   const config::Node in = t.section("interior");
   s.n_interior = in.get_long_min("n", 4096, 1);
-  try {
-    s.method = mesh::parse_interior_method(in.get_string("method", "sobol"));
-  } catch (const InputError& e) {
-    in.at("method").fail(e.what());
-  }
+  const std::string method = in.get_string("method", "sobol");
+  s.method = in.at("method").check([&] { return mesh::parse_interior_method(method); });
   s.resample_every = in.get_long_min("resample_every", 0, 0);
   const config::Node bd = t.section("boundary");
   s.n_boundary = bd.get_long_min("n", 512, 1);

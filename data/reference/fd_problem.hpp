@@ -1,6 +1,6 @@
 #pragma once
 /// The linear PDE problem solved by the PETSc finite-difference reference solver
-/// (data/reference/reference_solver.hpp), DESIGN.md 3.7 and 3.8:
+/// (data/reference/reference_solver.hpp), docs/design.md 3.7 and 3.8:
 ///
 ///   L[u] = -div(a grad u) + c_u u + c_ux u_x + c_uy u_y + c_uxx u_xx + c_uyy u_yy
 ///          + c_uxy u_xy = f                                   in Omega (2-D),

@@ -1,5 +1,5 @@
 #pragma once
-/// The PETSc finite-difference reference solver (DESIGN.md 3.8): second-order finite
+/// The PETSc finite-difference reference solver (docs/design.md 3.8): second-order finite
 /// differences on a uniform grid of the problem's bounding box, for every FdProblem
 /// (data/reference/fd_problem.hpp). See docs/reference.md for the discretisation.
 ///

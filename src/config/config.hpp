@@ -1,5 +1,5 @@
 #pragma once
-/// Strict YAML configuration files (DESIGN.md 3.9).
+/// Strict YAML configuration files (docs/design.md 3.9).
 ///
 /// A config::Document is one YAML file (plus `--set key.path=value` overrides) that the
 /// loaders of the problem, model and training sections read through config::Node
@@ -41,6 +41,16 @@ class Node {
   std::string where() const;
   /// Throws InputError with where() + ": " + message.
   [[noreturn]] void fail(const std::string& message) const;
+  /// Runs f() and returns what it returns; an InputError it throws becomes fail() of its
+  /// message, so the error names this node's file, line and key.
+  template <class F>
+  auto check(F&& f) const -> decltype(f()) {
+    try {
+      return f();
+    } catch (const InputError& e) {
+      fail(e.what());
+    }
+  }
 
   bool is_map() const { return yaml_.IsMap(); }
   bool is_list() const { return yaml_.IsSequence(); }

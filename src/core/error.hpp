@@ -1,5 +1,5 @@
 #pragma once
-/// kpde's two kinds of failure (DESIGN.md section 4):
+/// kpde's two kinds of failure (docs/design.md section 4):
 ///  - kpde::Error: a runtime error a user can act on (bad input, a file, a diverged
 ///    run). It carries an exit code: 2 for bad input, 1 for a runtime failure.
 ///  - KPDE_ASSERT: a debug precondition on the caller's side; compiled out in

@@ -8,7 +8,7 @@ namespace kpde {
 using HostSpace = Kokkos::HostSpace;
 using HostExec = Kokkos::DefaultHostExecutionSpace;
 
-/// A flat parameter or gradient buffer (DESIGN.md 3.2), host memory.
+/// A flat parameter or gradient buffer (docs/design.md 3.2), host memory.
 template <class T>
 using Vec = Kokkos::View<T*, Kokkos::LayoutRight, HostSpace>;
 /// A host matrix in C order: [rows][cols].

@@ -1,5 +1,5 @@
 #pragma once
-/// Derivative channels carried by a forward pass (DESIGN.md 3.1).
+/// Derivative channels carried by a forward pass (docs/design.md 3.1).
 ///
 /// At every point a network output u carries C channels, in this order:
 ///   channel 0            u

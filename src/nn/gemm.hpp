@@ -1,5 +1,5 @@
 #pragma once
-/// The one GEMM of kpde (DESIGN.md 3.4):
+/// The one GEMM of kpde (docs/design.md 3.4):
 ///   C = alpha * op(A) * op(B) + beta * C,   op(X) = X or X^T ('N' or 'T').
 /// A, B, C are rank-2 Kokkos Views in LayoutLeft (column-major) with any stride
 /// between columns. On host-accessible memory the Views are mapped to Eigen (with

@@ -1,7 +1,7 @@
 #pragma once
 /// Element-wise kernels on blocks of derivative channels ("jets").
 ///
-/// A jet block holds, for P points and F features, the C channels of DESIGN 3.1 in
+/// A jet block holds, for P points and F features, the C channels of docs/design.md 3.1 in
 /// one column-major matrix [F x C*P]: column c*P + p is channel c of point p, so a
 /// dense layer moves every channel of every point with one GEMM, and the features
 /// of one (channel, point) are contiguous (the loops below vectorise over them).

@@ -1,5 +1,5 @@
 #pragma once
-/// The derivative-propagating network engine (DESIGN.md 3.1-3.3).
+/// The derivative-propagating network engine (docs/design.md 3.1-3.3).
 ///
 /// Architecture (NetworkSpec):
 ///   x in R^d (d = 1..3)
@@ -18,7 +18,7 @@
 ///      plain mlp: H_l = A_l.
 ///   -> output y = W_o H_L + b_o in R^m (m >= 1), no activation.
 ///
-/// Parameters: one flat buffer per network (DESIGN 3.2), in this order:
+/// Parameters: one flat buffer per network (docs/design.md 3.2), in this order:
 ///   W_1 [w][F], b_1 [w], ..., W_L [w][w], b_L [w], W_o [m][w], b_o [m],
 ///   then for modified_mlp Wu [w][F], bu [w], Wv [w][F], bv [w]   (W row-major [out][in]),
 ///   then for Gaussian features the N Gaussians [N][2d + n_u + k]: mu[d], log sigma[d],
@@ -26,7 +26,7 @@
 ///   part [0, n_dense_params) comes first; its gradient is reduced from per-task partials,
 ///   the Gaussians' gradient is gathered per Gaussian (no buffer of size N per task).
 ///
-/// Batched weights (DESIGN 3.3): every call takes B networks of the same spec, with
+/// Batched weights (docs/design.md 3.3): every call takes B networks of the same spec, with
 /// params [B][n_params], points [B][N][d] and outputs [B][N][C][m] (C channels of
 /// channels.hpp). B = 1 is a single network. Work is split into blocks of
 /// block_points points; blocks run in parallel on the Kokkos host space, and each

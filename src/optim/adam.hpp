@@ -1,5 +1,5 @@
 #pragma once
-/// Adam and AdamW on one flat parameter buffer (DESIGN.md 3.2), plus global
+/// Adam and AdamW on one flat parameter buffer (docs/design.md 3.2), plus global
 /// gradient-norm helpers. Host memory, Kokkos host execution space; element-wise
 /// work runs as Kokkos::parallel_for, norms as parallel_reduce in double.
 #include <cstddef>

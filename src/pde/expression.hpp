@@ -1,5 +1,5 @@
 #pragma once
-/// Math expressions with exact first and second derivatives (DESIGN.md 3.6).
+/// Math expressions with exact first and second derivatives (docs/design.md 3.6).
 ///
 /// A string such as `sin(pi*x)*sin(pi*y)` or `u_y + u*u_x - 0.01/pi*u_xx` is parsed
 /// once into an AST over caller-named variables, constant-folded and compiled to a

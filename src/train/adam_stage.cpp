@@ -24,11 +24,7 @@ optim::Schedule load_schedule(const config::Node& st, double lr, long steps) {
       sc.total_steps = static_cast<int>(s.get_long_min("total_steps", steps, 1));
       sc.min_lr = s.get_double("min_lr", 0.0);
     }
-    try {
-      sc.validate();
-    } catch (const InputError& e) {
-      s.fail(e.what());
-    }
+    s.check([&] { sc.validate(); });
   }
   return sc;
 }
@@ -45,11 +41,7 @@ std::shared_ptr<const StageConfig> AdamStage<T>::parse(const config::Node& st, c
   c->adam.clip_norm = st.get_double("clip_norm", 0.0);
   c->adam.decoupled = to_lower(c->kind) == "adamw";
   c->adam.weight_decay = st.get_double("weight_decay", c->adam.decoupled ? 0.01 : 0.0);
-  try {
-    c->adam.validate();
-  } catch (const InputError& e) {
-    st.fail(e.what());
-  }
+  st.check([&] { c->adam.validate(); });
   c->kind = c->adam.decoupled ? "adamw" : "adam";
   return c;
 }

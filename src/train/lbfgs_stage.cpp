@@ -28,11 +28,7 @@ std::shared_ptr<const StageConfig> LbfgsStage<T>::parse(const config::Node& st, 
     if (!(c->ridge >= 0)) st.at("ridge").fail("must be >= 0");
   }
   c->resample_every = st.get_long_min("resample_every", 0, 0);
-  try {
-    c->lbfgs.validate();
-  } catch (const InputError& e) {
-    st.fail(e.what());
-  }
+  st.check([&] { c->lbfgs.validate(); });
   return c;
 }
 

@@ -14,7 +14,7 @@
 
 #include "config/config.hpp"
 #include "data/problem.hpp"
-#include "input_checks.hpp"
+#include "support/input_checks.hpp"
 #include "io/hdf5.hpp"
 
 using namespace kpde;

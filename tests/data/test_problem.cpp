@@ -10,7 +10,7 @@
 
 #include "config/config.hpp"
 #include "data/problem.hpp"
-#include "input_checks.hpp"
+#include "support/input_checks.hpp"
 
 using namespace kpde;
 using kpde::config::Document;

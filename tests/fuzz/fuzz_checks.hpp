@@ -32,7 +32,7 @@ enum class ConfigOutcome { accepted, rejected };
 ///  - integer settings later narrowed to int fit (no silent wrap-around): network
 ///    width, depth, block size, sample counts, output n, stage steps and histories;
 ///  - resolved_text() loads again, with the same settings (the rerun promise of
-///    DESIGN 3.9).
+///    docs/design.md 3.9).
 /// `message` receives the error message when rejected.
 ConfigOutcome check_config(const std::string& text, const std::string& name, std::string* message = nullptr);
 

@@ -1,4 +1,4 @@
-// Finite-difference checks of the network engine in double (DESIGN 3.1, 4):
+// Finite-difference checks of the network engine in double (docs/design.md 3.1, 4):
 // every activation, architecture, feature map, input dimension and channel kind.
 //  - first derivative channels  vs central differences of the value channel
 //  - second-order channels      vs central differences of the gradient channels

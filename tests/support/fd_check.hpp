@@ -1,5 +1,5 @@
 #pragma once
-/// The finite-difference harness of the tests (DESIGN 4: one gradient-check harness for
+/// The finite-difference harness of the tests (docs/design.md 4: one gradient-check harness for
 /// every differentiable piece, first and second order, in double). Claimed derivatives
 /// are compared with central differences and summarised in an FdReport:
 ///   max |fd - g|, max |g|, relative error max |fd - g| / max |g|, the worst entry.

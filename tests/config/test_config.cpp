@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.hpp"
-#include "input_checks.hpp"
+#include "support/input_checks.hpp"
 
 using kpde::config::Document;
 using kpde::config::Node;
@@ -305,4 +305,21 @@ TEST(Config, FilesAndRelativePaths) {
   const std::string missing = (dir / "missing.yaml").string();
   expect_input_error([&] { Document::load_file(missing); }, {missing, "cannot read"});
   std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigNode, CheckNamesTheNodeOfAnInputError) {
+  Document d = Document::load_string("a:\n  b: 3\n", "cfg.yaml");
+  const Node b = d.root().at("a").at("b");
+  EXPECT_EQ(b.check([] { return 7; }), 7);  // passes the value through
+  const std::string msg = input_error([&] { b.check([]() -> int { throw kpde::InputError("must be even"); }); });
+  EXPECT_EQ(msg, "cfg.yaml:2:6: a.b: must be even");
+  // other exceptions pass unchanged
+  EXPECT_THROW(b.check([] { throw kpde::Error("runtime"); }), kpde::Error);
+  try {
+    b.check([] { throw kpde::Error("runtime"); });
+  } catch (const kpde::InputError&) {
+    ADD_FAILURE() << "a runtime error became an input error";
+  } catch (const kpde::Error& e) {
+    EXPECT_STREQ(e.what(), "runtime");
+  }
 }
