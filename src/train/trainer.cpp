@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "core/strings.hpp"
-#include "core/version.hpp"
 #include "io/hdf5.hpp"
 #include "optim/adam.hpp"
 
@@ -13,17 +12,8 @@ namespace kpde::train {
 
 namespace {
 
-constexpr int kCheckpointSchema = 1;
-constexpr const char* kCheckpointFormat = "kpde-checkpoint";
-
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-  return s;
 }
 
 }  // namespace
@@ -223,25 +213,16 @@ TrainResult Trainer<T>::run() {
 }
 
 template <class T>
+CheckpointIdentity Trainer<T>::identity() const {
+  return {options_.objective_kind, std::is_same<T, double>::value ? "float64" : "float32", options_.fingerprint};
+}
+
+template <class T>
 void Trainer<T>::write_checkpoint(int stage, long step_in_stage, const Stage<T>* state) {
   if (options_.checkpoint_path.empty()) return;
-  io::H5File f = io::H5File::create(options_.checkpoint_path);
-  const std::size_t n = params_.extent(0), K = names_.size();
-  f.set_attribute("/", "format", kCheckpointFormat);
-  f.set_attribute("/", "schema_version", double(kCheckpointSchema));
-  f.set_attribute("/", "kpde_version", kVersion);
-  f.set_attribute("/", "objective", options_.objective_kind);
-  f.set_attribute("/", "precision", std::is_same<T, double>::value ? "float64" : "float32");
-  f.set_attribute("/", "fingerprint", options_.fingerprint);
-  f.set_attribute("/", "stage", double(stage));
-  f.set_attribute("/", "step_in_stage", double(step_in_stage));
-  f.set_attribute("/", "global_step", double(global_step_));
-  f.set_attribute("/", "wall_s", elapsed());
-  std::vector<double> p(n);
-  for (std::size_t i = 0; i < n; ++i) p[i] = double(params_(i));
-  f.write("params", p, {n});
-  f.write("weights", weights_, {K});
-  f.set_attribute("weights", "terms", join(names_));
+  const std::vector<double> p(params_.data(), params_.data() + params_.extent(0));
+  io::H5File f = begin_checkpoint(options_.checkpoint_path, identity(),
+                                  CheckpointPosition{stage, step_in_stage, global_step_, elapsed()}, p, weights_, names_);
   if (state) {
     state->save_state(f, "optimizer");
     if (f.exists("optimizer")) f.set_attribute("optimizer", "stage", settings_.stages[stage]->kind);
@@ -255,33 +236,15 @@ void Trainer<T>::write_checkpoint(int stage, long step_in_stage, const Stage<T>*
 
 template <class T>
 void Trainer<T>::resume(const std::string& path) {
-  const io::H5File f = io::H5File::open(path);
+  const io::H5File f = open_checkpoint(path, identity());
   const auto bad = [&](const std::string& why) { throw InputError(path + ": cannot resume: " + why); };
-  if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kCheckpointFormat)
-    bad(f.has_attribute("/", "kind") ? "a checkpoint of an older kpde (before checkpoint schema 1); rerun from the start"
-                                     : "not a kpde checkpoint");
-  const double schema = f.number_attribute("/", "schema_version");
-  if (schema > kCheckpointSchema)
-    bad("written by a newer kpde (checkpoint schema " + format_number(schema) + "; this kpde reads schema " +
-        std::to_string(kCheckpointSchema) + ")");
-  if (f.string_attribute("/", "objective") != options_.objective_kind)
-    bad("it is a checkpoint of a '" + f.string_attribute("/", "objective") + "' run, not of a '" +
-        options_.objective_kind + "' run");
-  if (f.string_attribute("/", "fingerprint") != options_.fingerprint)
-    bad("it was written for a different problem, model or training configuration (compare its run's "
-        "config.resolved.yaml with this config)");
-  const std::size_t n = params_.extent(0), K = names_.size();
-  const auto p = f.read_checked("params", {n});
-  for (std::size_t i = 0; i < n; ++i) params_(i) = T(p[i]);
+  const std::vector<double> p = read_params(f, params_.extent(0));
+  for (std::size_t i = 0; i < p.size(); ++i) params_(i) = T(p[i]);
+  const CheckpointPosition at = read_position(f);
   const int n_stages = static_cast<int>(stages_.size());
-  stage_ = static_cast<int>(f.number_attribute("/", "stage"));
-  step_in_stage_ = static_cast<long>(f.number_attribute("/", "step_in_stage"));
-  global_step_ = static_cast<long>(f.number_attribute("/", "global_step"));
-  wall_before_ = f.number_attribute("/", "wall_s");
-  if (stage_ < 0 || stage_ > n_stages) bad("stage " + std::to_string(stage_) + " is out of range");
-  if (f.string_attribute("weights", "terms") != join(names_))
-    bad("its loss terms are " + f.string_attribute("weights", "terms") + ", this run's " + join(names_));
-  weights_ = f.read_checked("weights", {K});
+  if (at.stage < 0 || at.stage > n_stages) bad("stage " + std::to_string(at.stage) + " is out of range");
+  stage_ = at.stage, step_in_stage_ = at.step_in_stage, global_step_ = at.global_step, wall_before_ = at.wall_s;
+  weights_ = read_weights(f, names_);
   if (stage_ < n_stages && f.exists("optimizer")) {
     const std::string kind = f.string_attribute("optimizer", "stage");
     if (kind != settings_.stages[stage_]->kind)
@@ -296,12 +259,5 @@ void Trainer<T>::resume(const std::string& path) {
 
 template class Trainer<float>;
 template class Trainer<double>;
-
-std::vector<double> checkpoint_weights(const std::string& path, const std::vector<std::string>& term_names) {
-  const io::H5File f = io::H5File::open(path);
-  if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kCheckpointFormat) return {};
-  if (!f.exists("weights") || f.string_attribute("weights", "terms") != join(term_names)) return {};
-  return f.read_checked("weights", {term_names.size()});
-}
 
 }  // namespace kpde::train

@@ -9,17 +9,16 @@
 ///   L = sum_k lambda_k L_k,  dL/dtheta = sum_k lambda_k dL_k/dtheta,
 /// with lambda from the configured weights, optionally balanced by gradient norms.
 ///
-/// Checkpoint (HDF5, schema in docs/outputs.md): attributes format = "kpde-checkpoint",
-/// schema_version, kpde_version, objective, precision, fingerprint, stage,
-/// step_in_stage, global_step, wall_s; datasets params [n], weights [K] (attribute
-/// terms: the term names), optimizer/ (the running stage's state), objective/ (its
-/// state), history/ (the series).
+/// Checkpoints (train/checkpoint.hpp) are written every checkpoint_every steps at points
+/// the stages choose (where their optimiser state is consistent: any Adam step, the ends
+/// of L-BFGS's calls), at stage boundaries, at the end and when a run is suspended.
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/types.hpp"
+#include "train/checkpoint.hpp"
 #include "train/history.hpp"
 #include "train/objective.hpp"
 #include "train/observer.hpp"
@@ -100,6 +99,7 @@ class Trainer {
 
  private:
   void write_checkpoint(int stage, long step_in_stage, const Stage<T>* state);
+  CheckpointIdentity identity() const;
   void rebalance();
   double combine(const std::vector<double>& terms, const Vec<T>& grad) const;
   double elapsed() const;
@@ -131,9 +131,5 @@ class Trainer {
 
 extern template class Trainer<float>;
 extern template class Trainer<double>;
-
-/// The term weights stored in a checkpoint written for `term_names` (empty when the
-/// file has none or other terms); for model.init_from with balancing.
-std::vector<double> checkpoint_weights(const std::string& path, const std::vector<std::string>& term_names);
 
 }  // namespace kpde::train
