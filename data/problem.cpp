@@ -365,8 +365,7 @@ Problem load_problem(config::Node section, const config::Document& doc) {
     if (!has) missing.push_back(name);
   }
   if (!missing.empty()) {
-    std::string s;
-    for (const auto& m : missing) s += (s.empty() ? "" : ", ") + m;
+    const std::string s = join(missing, ", ");
     (bnode ? *bnode : section).fail("no boundary condition on the part(s) " + s +
                                     (p.time_axis >= 0 ? " (the initial line takes `initial:`)" : "") +
                                     " (use `parts: all` for the rest)");

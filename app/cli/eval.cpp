@@ -8,6 +8,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "core/rng.hpp"
+#include "core/strings.hpp"
 #include "data/table.hpp"
 #include "io/model_file.hpp"
 #include "pinn/model.hpp"
@@ -137,8 +138,7 @@ int eval(int argc, char** argv, int first) {
   data::write_table(out, t);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!a.has("--quiet")) {
-    std::string cols;
-    for (const auto& name : t.names) cols += (cols.empty() ? "" : ",") + name;
+    const std::string cols = join(t.names);
     std::printf("eval %s: %zu points, columns %s, wrote %s in %.2f s\n", model_path.c_str(), n, cols.c_str(),
                 out.c_str(), s);
   }

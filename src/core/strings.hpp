@@ -5,10 +5,18 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace kpde {
 
 /// ASCII lower case of s.
+/// The items separated by `sep` ("a,b,c"); "" for none.
+inline std::string join(const std::vector<std::string>& items, const std::string& sep = ",") {
+  std::string s;
+  for (const auto& x : items) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
 inline std::string to_lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/version.hpp"
 #include "io/hdf5.hpp"
 
@@ -12,12 +13,6 @@ namespace kpde::io {
 namespace {
 
 constexpr const char* kFormat = "kpde-model";
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-  return s;
-}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;

@@ -15,7 +15,7 @@ namespace kpde::train {
 /// What a checkpoint must match to be resumed.
 struct CheckpointIdentity {
   std::string objective;    ///< the objective's kind, e.g. "pinn"
-  std::string precision;    ///< "float64" or "float32"
+  std::string precision;    ///< "float64" or "float32" (recorded; the fingerprint covers it)
   std::string fingerprint;  ///< the configuration's text
 };
 
@@ -37,11 +37,15 @@ io::H5File begin_checkpoint(const std::string& path, const CheckpointIdentity& i
 /// missing, not a kpde checkpoint (or one of an older format), of a newer schema, of
 /// another objective, or of another configuration (fingerprint).
 io::H5File open_checkpoint(const std::string& path, const CheckpointIdentity& id);
-CheckpointPosition read_position(const io::H5File& file);
+/// The position; InputError when its stage is outside 0..n_stages.
+CheckpointPosition read_position(const io::H5File& file, int n_stages);
 /// params [n] (InputError on another length) and the weights of term_names (InputError
 /// when the file's terms differ).
 std::vector<double> read_params(const io::H5File& file, std::size_t n);
 std::vector<double> read_weights(const io::H5File& file, const std::vector<std::string>& term_names);
+
+/// Throws InputError "PATH: cannot resume: why".
+[[noreturn]] void refuse_resume(const io::H5File& file, const std::string& why);
 
 /// The term weights of a checkpoint written for `term_names` (empty when the file is no
 /// checkpoint or has other terms); for model.init_from with balancing.

@@ -237,18 +237,16 @@ void Trainer<T>::write_checkpoint(int stage, long step_in_stage, const Stage<T>*
 template <class T>
 void Trainer<T>::resume(const std::string& path) {
   const io::H5File f = open_checkpoint(path, identity());
-  const auto bad = [&](const std::string& why) { throw InputError(path + ": cannot resume: " + why); };
   const std::vector<double> p = read_params(f, params_.extent(0));
   for (std::size_t i = 0; i < p.size(); ++i) params_(i) = T(p[i]);
-  const CheckpointPosition at = read_position(f);
   const int n_stages = static_cast<int>(stages_.size());
-  if (at.stage < 0 || at.stage > n_stages) bad("stage " + std::to_string(at.stage) + " is out of range");
+  const CheckpointPosition at = read_position(f, n_stages);
   stage_ = at.stage, step_in_stage_ = at.step_in_stage, global_step_ = at.global_step, wall_before_ = at.wall_s;
   weights_ = read_weights(f, names_);
   if (stage_ < n_stages && f.exists("optimizer")) {
     const std::string kind = f.string_attribute("optimizer", "stage");
     if (kind != settings_.stages[stage_]->kind)
-      bad("its optimizer state is of a '" + kind + "' stage, stage " + std::to_string(stage_ + 1) + " is '" +
+      refuse_resume(f, "its optimizer state is of a '" + kind + "' stage, stage " + std::to_string(stage_ + 1) + " is '" +
           settings_.stages[stage_]->kind + "'");
     stages_[stage_]->load_state(f, "optimizer");
   }
