@@ -1,6 +1,7 @@
 #pragma once
 /// The exact solution of the viscous Burgers benchmark (Raissi et al. 2019; Basdevant
-/// et al. 1986), used as the reference of examples/configs/burgers_1d.yaml:
+/// et al. 1986), the reference a problem names with `reference: {burgers: nu}`
+/// (examples/configs/burgers_1d.yaml):
 ///   u_t + u u_x = nu u_xx,  x in [-1, 1], t in [0, 1],  u(x, 0) = -sin(pi x), u(+-1, t) = 0.
 /// Cole-Hopf: u = -2 nu phi_x / phi with phi the heat-equation solution, which gives
 ///   u(x, t) = - int sin(pi (x - s z)) F(x - s z) e^{-z^2} dz / int F(x - s z) e^{-z^2} dz,
@@ -14,10 +15,5 @@ namespace kpde::data {
 
 /// u(x, t) of the benchmark for viscosity nu > 0; `nodes` trapezoid nodes (>= 3).
 double burgers_cole_hopf(double x, double t, double nu, int nodes = 4001);
-
-/// Writes u on an n x n grid of [-1, 1] x [0, 1] (both ends included) to `path`: datasets
-/// `x` [n], `t` [n], `u` [n][n] (row i at t_i, column j at x_j: kpde's layout, row 0 at
-/// t = 0). Atomic (temporary name, then renamed).
-void write_burgers_reference(const std::string& path, int n, double nu, int nodes = 4001);
 
 }  // namespace kpde::data

@@ -1,11 +1,16 @@
 #include "data/problem.hpp"
 
+#include "data/burgers.hpp"
+#include "data/table.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "core/strings.hpp"
+#include "data/burgers.hpp"
+#include "data/table.hpp"
 #include "io/hdf5.hpp"
 #include "mesh/shape.hpp"
 
@@ -88,7 +93,16 @@ std::string Problem::describe() const {
     s << ", linear:";
     for (const auto& t : terms) s << " " << t.coefficient.describe() << "*" << t.derivative.name();
   }
-  s << ", " << conditions.size() << " boundary condition(s)";
+  // conditions holds one entry per (config entry, boundary part): count both
+  std::set<std::string> entries, initial;
+  std::set<int> parts;
+  for (const auto& c : conditions) {
+    (c.initial ? initial : entries).insert(c.where);
+    if (!c.initial) parts.insert(c.part);
+  }
+  s << ", " << entries.size() << (entries.size() == 1 ? " boundary condition" : " boundary conditions") << " on "
+    << parts.size() << (parts.size() == 1 ? " boundary part" : " boundary parts");
+  if (!initial.empty()) s << ", " << initial.size() << (initial.size() == 1 ? " initial condition" : " initial conditions");
   return s.str();
 }
 
@@ -195,6 +209,78 @@ mesh::BoundaryKind parse_kind(const std::string& s) {
   return mesh::BoundaryKind::robin;
 }
 
+
+}  // namespace
+
+namespace {
+
+/// The coordinate names of axis a: x, y, z; a time axis is also called t.
+std::vector<std::string> axis_names(const Problem& p, int a) {
+  std::vector<std::string> n{std::string(1, "xyz"[a])};
+  if (a == p.time_axis) n.push_back("t");
+  return n;
+}
+
+/// reference: {points: FILE, columns: [x, y, u]}: a table (data/table.hpp: CSV, text or
+/// HDF5) with one column per axis (x, y, z; t for a time axis) and u.
+PointReference load_point_reference(const config::Node& r, const Problem& p, const config::Document& doc) {
+  const config::Node f = r.at("points");
+  const std::string path = doc.resolve_path(f.as_string());
+  std::vector<std::string> columns;
+  if (r.has("columns")) columns = r.at("columns").as_strings();
+  Table t;
+  try {
+    t = read_table(path, columns);
+  } catch (const InputError& e) {
+    f.fail(e.what());
+  }
+  PointReference ref;
+  ref.origin = f.as_string();
+  const std::size_t n = t.n_rows();
+  ref.points.resize(n * p.dim);
+  for (int a = 0; a < p.dim; ++a) {
+    const std::vector<double>* c = nullptr;
+    const std::vector<std::string> names = axis_names(p, a);
+    for (const auto& name : names)
+      if (!c) c = t.find(name);
+    if (!c)
+      f.fail(path + ": no column '" + join(names, "' or '") + "' (the columns are " + join(t.names, ", ") + ")");
+    const double lo = p.geometry->lo()[a], hi = p.geometry->hi()[a], tol = 1e-9 * (hi - lo);
+    for (std::size_t k = 0; k < n; ++k) {
+      if ((*c)[k] < lo - tol || (*c)[k] > hi + tol)
+        f.fail(path + ": point " + std::to_string(k + 1) + " has " + names.front() + " = " + format_number((*c)[k]) +
+               ", outside the domain's box [" + format_number(lo) + ", " + format_number(hi) + "]");
+      ref.points[k * p.dim + a] = (*c)[k];
+    }
+  }
+  const std::vector<double>* u = t.find("u");
+  if (!u) f.fail(path + ": no column 'u' (the columns are " + join(t.names, ", ") + ")");
+  ref.u = *u;
+  return ref;
+}
+
+/// reference: {burgers: NU}: the Cole-Hopf solution of u_t + u u_x = nu u_xx on
+/// [-1, 1] x [0, 1] (time axis y), u(x, 0) = -sin(pi x), u(+-1, t) = 0 (data/burgers.hpp).
+NamedReference burgers_reference(const config::Node& r, const Problem& p) {
+  const config::Node b = r.at("burgers");
+  const double nu = b.as_double();
+  if (!(nu > 0) || !std::isfinite(nu)) b.fail("the viscosity nu must be > 0, got " + b.as_string());
+  const int nodes = static_cast<int>(r.get_long_min("nodes", 4001, 3, 10000000));
+  const auto& lo = p.geometry->lo();
+  const auto& hi = p.geometry->hi();
+  if (p.dim != 2 || p.time_axis != 1 || lo[0] != -1 || hi[0] != 1 || lo[1] != 0 || hi[1] != 1)
+    b.fail("the Burgers reference is the solution on x in [-1, 1], t in [0, 1] (domain box [[-1, 1], [0, 1]] "
+           "with time_axis: y)");
+  NamedReference ref;
+  ref.description = "the Cole-Hopf solution of viscous Burgers (nu = " + format_number(nu) + ", " +
+                    std::to_string(nodes) + " quadrature nodes)";
+  ref.values = [nu, nodes](const Mat<const double>& x, double* u) {
+    Kokkos::parallel_for("kpde::data::burgers_reference", Kokkos::RangePolicy<HostExec>(0, x.extent(0)),
+                         [=](std::size_t k) { u[k] = burgers_cole_hopf(x(k, 0), x(k, 1), nu, nodes); });
+    Kokkos::fence();
+  };
+  return ref;
+}
 
 }  // namespace
 
@@ -373,10 +459,21 @@ Problem load_problem(config::Node section, const config::Document& doc) {
 
   // ---- reference
   if (auto r = section.find("reference")) {
+    const std::string forms =
+        "expected petsc, {hdf5: file, dataset: name, mask: name} (a grid), {points: file} (scattered points) or "
+        "{burgers: nu} (the Cole-Hopf solution)";
     if (r->is_scalar()) {
       const std::string s = to_lower(r->as_string());
-      if (s != "petsc") r->fail("expected petsc or {hdf5: file, dataset: name, mask: name}");
+      if (s != "petsc") r->fail(forms);
       p.reference_solver = s;
+    } else if (!r->is_map()) {
+      r->fail(forms);
+    } else if (r->has("points")) {
+      p.point_reference = load_point_reference(*r, p, doc);
+    } else if (r->has("burgers")) {
+      p.named_reference = burgers_reference(*r, p);
+    } else if (!r->has("hdf5")) {
+      r->fail(forms);
     } else {
       GridReference g;
       g.solution = L.read_grid(*r, "dataset");

@@ -13,6 +13,7 @@
 ///   side (Dirichlet, and Neumann with value -g1 since n = -e_t there); the side
 ///   t = t_hi has none.
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,23 @@ struct GridReference {
   std::shared_ptr<const GridData> mask;  ///< may be null: mask from the geometry
 };
 
+/// A reference solution at scattered points (published references often come so): the
+/// method is evaluated at the points themselves, nothing is interpolated.
+struct PointReference {
+  std::string origin;             ///< the file, for messages and metrics
+  std::vector<double> points;     ///< [n][dim], row-major
+  std::vector<double> u;          ///< [n]
+  std::size_t size() const { return u.size(); }
+};
+
+/// An exact solution known by its values only (no expression, so no derivatives): the
+/// Cole-Hopf solution of the viscous Burgers benchmark.
+struct NamedReference {
+  std::string description;  ///< "Cole-Hopf solution of viscous Burgers, nu = 0.00318"
+  /// u at points x [n][dim] into u[n].
+  std::function<void(const Mat<const double>& x, double* u)> values;
+};
+
 /// The problem. Shared, immutable after load.
 struct Problem {
   std::string name;
@@ -79,6 +97,8 @@ struct Problem {
   std::optional<Field> exact;
   std::optional<GridReference> reference;
   std::string reference_solver;        ///< "petsc" when asked for, else ""
+  std::optional<PointReference> point_reference;
+  std::optional<NamedReference> named_reference;
 
   /// Derivatives the operator needs (linear: its terms; nonlinear: the variables the
   /// expression depends on).

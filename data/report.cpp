@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -11,10 +12,11 @@
 
 namespace kpde::data {
 
-Mat<double> output_points(const Problem& p, int n, GridFields* grid, std::vector<double>* mask) {
+Mat<double> output_points(const Problem& p, const GridCounts& counts, GridFields* grid, std::vector<double>* mask) {
   const mesh::Geometry& geo = *p.geometry;
   const auto axis = [&](int a) {
     std::vector<double> v;
+    const int n = counts[a];
     for (int j = 0; j < n; ++j) v.push_back(j == n - 1 ? geo.hi()[a] : geo.lo()[a] + (geo.hi()[a] - geo.lo()[a]) * j / (n - 1));
     return v;
   };
@@ -32,9 +34,7 @@ Mat<double> output_points(const Problem& p, int n, GridFields* grid, std::vector
         if (p.dim == 3) pts(q, 2) = grid->z[k];
       }
   if (p.dim == 2) {
-    const mesh::Grid g{n, geo.lo()[0], geo.hi()[0], geo.lo()[1], geo.hi()[1], false};
-    const Mat<double> m = mesh::domain_mask(geo, g);
-    mask->assign(m.data(), m.data() + m.size());
+    *mask = mesh::closure_mask(geo, pts);
   } else if (p.dim == 3) {
     // nodes in the closure of Omega (boundary nodes count)
     const Vec<double> phi("kpde::data::grid_sdf", pts.extent(0));
@@ -48,10 +48,23 @@ Mat<double> output_points(const Problem& p, int n, GridFields* grid, std::vector
   return pts;
 }
 
-GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, int n, const std::string& where) {
+namespace {
+
+/// The node count of the square PETSc grid: n[0] = n[1].
+int square_count(const GridCounts& n, const std::string& where) {
+  if (n[0] != n[1])
+    throw InputError(where + ": the PETSc reference solves on n x n nodes, but the output grid has " +
+                     std::to_string(n[0]) + " x " + std::to_string(n[1]) + " (give one count: --n N or output.n: N)");
+  return n[0];
+}
+
+}  // namespace
+
+GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, const GridCounts& n,
+                           const std::string& where) {
   const FdProblem fd = to_fd_problem(problem, where);
   FdOptions fo = options;
-  fo.n = n;
+  fo.n = square_count(n, where);
   const FdSolution sol = solve_reference(fd, fo);
   GridTruth t;
   t.name = "reference";
@@ -61,11 +74,11 @@ GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, int
   return t;
 }
 
-ReferenceRun run_reference(const Problem& p, const FdOptions& options, int n, const std::string& out,
+ReferenceRun run_reference(const Problem& p, const FdOptions& options, const GridCounts& n, const std::string& out,
                            const std::string& resolved_config, const std::string& where) {
   const FdProblem fd = to_fd_problem(p, where);
   FdOptions fo = options;
-  fo.n = n;
+  fo.n = square_count(n, where);
   ReferenceRun run;
   run.solution = solve_reference(fd, fo);
   const FdSolution& sol = run.solution;
@@ -100,6 +113,32 @@ ReferenceRun run_reference(const Problem& p, const FdOptions& options, int n, co
   return run;
 }
 
+ReferenceRun run_named_reference(const Problem& p, const GridCounts& n, const std::string& out,
+                                 const std::string& resolved_config) {
+  KPDE_REQUIRE(p.named_reference.has_value(), Error, "run_named_reference: the problem has no named reference");
+  const auto t0 = std::chrono::steady_clock::now();
+  Problem q = p;  // compared with the other truths of the problem, not with itself
+  q.named_reference.reset();
+  const PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>*) {
+    u->resize(x.extent(0));
+    p.named_reference->values(x, u->data());
+  };
+  Report rep = build_report(q, n, eval, false);
+  ReferenceRun run;
+  run.solution.solver = "named";
+  run.solution.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.metrics.set("method", "named_reference");
+  rep.metrics.set("reference", p.named_reference->description);
+  rep.metrics.set("wall_s", run.solution.wall_s);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    write_solution_outputs(out, rep.fields, {}, rep.metrics, resolved_config,
+                           "kpde reference: " + p.named_reference->description + " for '" + p.name + "'");
+  run.summary = rep.summary;
+  return run;
+}
+
 io::JsonValue time_to_accuracy(const std::vector<double>& wall_s, const std::vector<double>& errors) {
   io::JsonValue tt = io::JsonValue::object();
   for (int d = 1; d <= 8; ++d) {
@@ -123,11 +162,15 @@ void set_errors(io::JsonValue& m, const ErrorMetrics& e, const std::string& agai
   m.set("max_abs_err", e.max_abs_err);
   m.set("error_nodes", e.n);
   m.set("error_against", against);
+  if (e.truth_vanishes) {
+    m.set("rms_err", std::sqrt(e.mse));
+    m.set("error_note", "the truth is 0 at every node: rel_l2 is undefined, see rms_err and max_abs_err");
+  }
 }
 
 }  // namespace
 
-Report build_report(const Problem& p, int n, const PointEval& eval, bool with_residual, const GridTruth* given) {
+Report build_report(const Problem& p, const GridCounts& n, const PointEval& eval, bool with_residual, const GridTruth* given) {
   Report rep;
   io::JsonValue& metrics = rep.metrics;
   metrics.set("problem", p.name);
@@ -151,6 +194,10 @@ Report build_report(const Problem& p, int n, const PointEval& eval, bool with_re
     } else if (given) {
       truth = given->values;
       name = given->name, against = given->description;
+    } else if (p.named_reference) {
+      truth.resize(N);
+      p.named_reference->values(pts, truth.data());
+      name = "reference", against = p.named_reference->description + " on the output grid";
     } else if (p.reference) {
       truth.resize(N);
       for (std::size_t k = 0; k < N; ++k) truth[k] = (*p.reference->solution)(pts(k, 0), pts(k, 1));
@@ -211,9 +258,28 @@ Report build_report(const Problem& p, int n, const PointEval& eval, bool with_re
     metrics.set("reference_rel_l2", m.rel_l2);
     metrics.set("reference_max_abs_err", m.max_abs_err);
     metrics.set("reference_grid", ref.origin + " [" + std::to_string(ref.ny) + " x " + std::to_string(ref.nx) + "]");
-    if (!p.exact && !given) {
+    if (!p.exact && !given && !p.named_reference) {
       rep.summary = m;
       set_errors(metrics, m, "reference grid " + ref.origin);
+    }
+  }
+  if (p.point_reference) {
+    // At the reference's own points: the method evaluated there, nothing interpolated.
+    const PointReference& ref = *p.point_reference;
+    Mat<double> pts("kpde::data::reference_points", ref.size(), p.dim);
+    for (std::size_t k = 0; k < ref.size(); ++k)
+      for (int a = 0; a < p.dim; ++a) pts(k, a) = ref.points[k * p.dim + a];
+    std::vector<double> up;
+    eval(pts, &up, nullptr);
+    const ErrorMetrics m = error_metrics(up, ref.u, {});
+    const std::string origin = ref.origin + " (" + std::to_string(ref.size()) + " points)";
+    metrics.set("points_rel_l2", m.rel_l2);
+    metrics.set("points_mse", m.mse);
+    metrics.set("points_max_abs_err", m.max_abs_err);
+    metrics.set("reference_points", origin);
+    if (rep.summary.n == 0) {
+      rep.summary = m;
+      set_errors(metrics, m, "reference points " + origin + ", the solution evaluated at each point");
     }
   }
   if (rep.summary.n == 0) {

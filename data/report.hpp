@@ -2,6 +2,7 @@
 /// What `kpde solve` and `kpde reference` write besides training results: the fields on
 /// the output grid and the error metrics against the best truth available (an exact
 /// solution, a PETSc reference solve, a gridded reference such as the HyPINO arrays).
+#include <array>
 #include <functional>
 #include <vector>
 
@@ -29,18 +30,25 @@ struct Report {
   ErrorMetrics summary{NAN, NAN, NAN, 0};  ///< the headline rel_l2 / mse / max_abs_err
 };
 
-/// Output grid (output_points: n nodes per axis on the bounding box), u (0 outside
+/// Output grid nodes per axis (x, y, z); axes beyond the problem's dimension are ignored.
+using GridCounts = std::array<int, 3>;
+/// n nodes on every axis.
+inline GridCounts same_counts(int n) { return {n, n, n}; }
+
+/// Output grid (output_points: n[a] nodes on axis a of the bounding box), u (0 outside
 /// Omega), the truth (exact solution, else `truth`, else the problem's gridded reference
 /// interpolated), error = u - truth, residual when with_residual, domain_mask; metrics
 /// rel_l2, mse, max_abs_err (against that truth over the nodes in Omega), residual_rms;
 /// and on a gridded reference's own grid the HyPINO paper's metric
 /// reference_mse_all_pixels = mean over all pixels of (u * mask - reference)^2.
-Report build_report(const Problem& problem, int n, const PointEval& eval, bool with_residual,
+Report build_report(const Problem& problem, const GridCounts& n, const PointEval& eval, bool with_residual,
                     const GridTruth* truth = nullptr);
 
 /// The PETSc reference (data/reference) of a 2-D linear problem on the output grid of
-/// build_report (n x n nodes), as a GridTruth; `where` names the config key in errors.
-GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, int n, const std::string& where);
+/// build_report (n x n nodes: InputError when n[0] != n[1]), as a GridTruth; `where`
+/// names the config key in errors.
+GridTruth petsc_grid_truth(const Problem& problem, const FdOptions& options, const GridCounts& n,
+                           const std::string& where);
 
 /// `kpde reference`: the PETSc finite-difference solution of a 2-D linear problem on
 /// n x n nodes, its report (errors against the exact solution or the gridded
@@ -51,18 +59,24 @@ struct ReferenceRun {
   FdSolution solution;
   ErrorMetrics summary{NAN, NAN, NAN, 0};
 };
-ReferenceRun run_reference(const Problem& problem, const FdOptions& options, int n, const std::string& out,
+ReferenceRun run_reference(const Problem& problem, const FdOptions& options, const GridCounts& n, const std::string& out,
                            const std::string& resolved_config, const std::string& where);
+
+/// `kpde reference` of a problem with a named reference (reference: {burgers: nu}): that
+/// solution on the output grid, its report against the problem's other truths (exact,
+/// reference points) and, on rank 0, the output folder. solution.solver is "named".
+ReferenceRun run_named_reference(const Problem& problem, const GridCounts& n, const std::string& out,
+                                 const std::string& resolved_config);
 
 /// Time to accuracy: for each decade 1e-1 .. 1e-8, the first wall time at which the
 /// monitored error (errors[k] at wall_s[k]) was at or below it, as {"1e-3": seconds}
 /// (decades never reached are absent).
 io::JsonValue time_to_accuracy(const std::vector<double>& wall_s, const std::vector<double>& errors);
 
-/// The output grid of build_report: n nodes per axis on the bounding box; node
+/// The output grid of build_report: n[a] nodes on axis a of the bounding box; node
 /// coordinates into grid->x, y, z (1-D: y = {0}; z empty below 3-D), the domain mask
 /// (1 on nodes in the closure of Omega) and the points [nodes][dim], x fastest, then y,
 /// then z (fields are [nz][ny][nx]).
-Mat<double> output_points(const Problem& problem, int n, GridFields* grid, std::vector<double>* mask);
+Mat<double> output_points(const Problem& problem, const GridCounts& n, GridFields* grid, std::vector<double>* mask);
 
 }  // namespace kpde::data

@@ -28,17 +28,20 @@ ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<doubl
   KPDE_REQUIRE(u.size() == truth.size() && (mask.empty() || mask.size() == u.size()), Error,
                "error_metrics: sizes differ");
   ErrorMetrics m;
-  double e2 = 0, t2 = 0;
+  double e2 = 0, t2 = 0, t_max = 0, u_max = 0;
   for (std::size_t i = 0; i < u.size(); ++i) {
     if (!mask.empty() && mask[i] == 0) continue;
     const double e = u[i] - truth[i];
     e2 += e * e;
     t2 += truth[i] * truth[i];
+    t_max = std::max(t_max, std::abs(truth[i]));
+    u_max = std::max(u_max, std::abs(u[i]));
     m.max_abs_err = std::max(m.max_abs_err, std::abs(e));
     ++m.n;
   }
   if (m.n > 0) m.mse = e2 / m.n;
-  m.rel_l2 = t2 > 0 ? std::sqrt(e2 / t2) : std::sqrt(e2);
+  m.truth_vanishes = m.n > 0 && (t_max <= 1e-13 || t_max <= 1e-12 * u_max);
+  m.rel_l2 = m.truth_vanishes ? std::nan("") : std::sqrt(e2 / t2);
   return m;
 }
 

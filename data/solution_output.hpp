@@ -29,9 +29,14 @@ struct GridFields {
 /// Errors of u against a truth over the nodes where mask != 0 (all when mask is empty):
 ///   mse = mean (u - truth)^2, rel_l2 = ||u - truth||_2 / ||truth||_2 (or the absolute
 ///   L2 norm when ||truth|| = 0), max_abs_err = max |u - truth|.
+/// Errors of u against a truth over the nodes of a mask: rel_l2 = |u - t|_2 / |t|_2,
+/// mse = mean (u - t)^2, max_abs_err. When the truth vanishes at every node (max |t| <=
+/// 1e-13, rounding of an O(1) expression, or <= 1e-12 max |u|) rel_l2 is NaN (undefined)
+/// and truth_vanishes is set: report sqrt(mse) instead.
 struct ErrorMetrics {
   double rel_l2 = 0, mse = 0, max_abs_err = 0;
   long n = 0;
+  bool truth_vanishes = false;
 };
 ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<double>& truth,
                            const std::vector<double>& mask);

@@ -1,5 +1,6 @@
 #include "data/table.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -32,7 +33,28 @@ std::vector<std::string> split_commas(const std::string& line) {
   return out;
 }
 
-Table read_csv(const std::string& path) {
+/// Cells of a text row: separated by commas, spaces or tabs (runs of blanks count once).
+std::vector<std::string> split_blanks(const std::string& line) {
+  std::vector<std::string> out;
+  std::string s = line;
+  for (char& c : s)
+    if (c == '\t') c = ' ';
+  for (const auto& part : split_commas(s)) {
+    std::istringstream in(part);
+    std::string w;
+    bool any = false;
+    while (in >> w) out.push_back(w), any = true;
+    if (!any) out.push_back("");
+  }
+  return out;
+}
+
+bool starts_like_number(const std::string& s) {
+  return !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+' || s[0] == '.');
+}
+
+/// CSV (header required) or text (header optional: `names` otherwise).
+Table read_text(const std::string& path, bool text, const std::vector<std::string>& names) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot read the file (missing or not readable)");
   Table t;
@@ -43,8 +65,20 @@ Table read_csv(const std::string& path) {
     ++lineno;
     const std::string s = trim(line);
     if (s.empty() || s[0] == '#') continue;
-    const std::vector<std::string> cells = split_commas(s);
+    const std::vector<std::string> cells = text ? split_blanks(s) : split_commas(s);
     const std::string where = path + ":" + std::to_string(lineno);
+    if (!header && text && starts_like_number(cells.front())) {
+      // a text file without a header row: the caller names the columns
+      if (names.empty())
+        throw InputError(where + ": no header row naming the columns; name them (columns: [x, y, u] in a config)");
+      for (const auto& name : names) {
+        for (const auto& other : t.names)
+          if (other == name) throw InputError(path + ": the column name '" + name + "' is given twice");
+        t.names.push_back(name);
+      }
+      t.columns.resize(t.names.size());
+      header = true;
+    }
     if (!header) {
       for (const auto& name : cells) {
         if (name.empty()) throw InputError(where + ": an empty column name in the header row");
@@ -116,12 +150,15 @@ std::string table_format(const std::string& path) {
   const auto dot = path.find_last_of('.');
   const std::string ext = dot == std::string::npos ? "" : to_lower(path.substr(dot + 1));
   if (ext == "csv") return "csv";
+  if (ext == "txt" || ext == "dat") return "txt";
   if (ext == "h5" || ext == "hdf5") return "h5";
-  throw InputError(path + ": unknown table format (expected a .csv or .h5 file)");
+  throw InputError(path + ": unknown table format (expected a .csv, .txt, .dat or .h5 file)");
 }
 
-Table read_table(const std::string& path) {
-  return table_format(path) == "csv" ? read_csv(path) : read_h5(path);
+Table read_table(const std::string& path, const std::vector<std::string>& names) {
+  const std::string format = table_format(path);
+  if (format == "h5") return read_h5(path);
+  return read_text(path, format == "txt", names);
 }
 
 void write_table(const std::string& path, const Table& t) {

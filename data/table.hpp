@@ -4,6 +4,8 @@
 ///  - CSV (.csv): a header row naming the columns ("x,y,u"), then one row of numbers per
 ///    point, comma-separated (spaces around values allowed; lines starting with # and
 ///    empty lines are skipped);
+///  - text (.txt, .dat): the same rows with values separated by spaces, tabs or commas;
+///    the header row is optional (without one the caller names the columns);
 ///  - HDF5 (.h5, .hdf5): one 1-D float64 dataset per column at the root, all of the
 ///    same length; the attribute `columns` lists their order (without it: the
 ///    datasets in name order).
@@ -20,14 +22,16 @@ struct Table {
   const std::vector<double>* find(const std::string& name) const;
 };
 
-/// "csv" or "h5" from the file name (.csv, .h5, .hdf5); InputError otherwise.
+/// "csv", "txt" or "h5" from the file name (.csv; .txt, .dat; .h5, .hdf5); InputError
+/// otherwise.
 std::string table_format(const std::string& path);
 
 /// Reads a table; InputError naming the file (and line and column for CSV) on a
 /// missing file, an unknown extension, a missing or repeated header name, a row with
 /// the wrong number of values, text that is not a number, datasets of other shapes or
-/// lengths, or no rows at all.
-Table read_table(const std::string& path);
+/// lengths, or no rows at all. `names`: the column names of a text file without a
+/// header row (ignored when the file has one).
+Table read_table(const std::string& path, const std::vector<std::string>& names = {});
 
 /// Writes a table (CSV with 17 significant digits, or HDF5) under a temporary name,
 /// renamed when complete. InputError on an unknown extension or an unwritable place.

@@ -28,6 +28,22 @@ void Grid::validate() const {
     throw InputError("raster: the grid box needs finite x_lo < x_hi and y_lo < y_hi");
 }
 
+namespace {
+
+/// 1 when x lies in the closure of Omega: phi < 0, or |phi| <= 1e-12 scale and one of 8
+/// points at distance 1e-8 scale around x has phi < 0.
+double in_closure(const Geometry* g, const Point& x, double tol, double eps) {
+  const double phi = g->sdf(x);
+  bool in = phi < 0;
+  for (int k = 0; k < 8 && !in && phi <= tol; ++k) {
+    const double a = 0.7853981633974483 * k;
+    in = g->sdf(Point{x[0] + eps * std::cos(a), x[1] + eps * std::sin(a), 0}) < 0;
+  }
+  return in ? 1.0 : 0.0;
+}
+
+}  // namespace
+
 Mat<double> domain_mask(const Geometry& g, const Grid& grid) {
   require_2d(g);
   grid.validate();
@@ -35,19 +51,22 @@ Mat<double> domain_mask(const Geometry& g, const Grid& grid) {
   Mat<double> mask("domain_mask", n, n);
   const double tol = 1e-12 * g.scale(), eps = 1e-8 * g.scale();
   const Geometry* gp = &g;
-  Kokkos::parallel_for("kpde::mesh::domain_mask", Kokkos::RangePolicy<HostExec>(0, n * n),
-                       [=](int p) {
-                         const int i = p / n, j = p % n;
-                         const Point x{grid.x(j), grid.y(i), 0};
-                         const double phi = gp->sdf(x);
-                         bool in = phi < 0;
-                         // on the boundary: in the closure when some nearby point is inside
-                         for (int k = 0; k < 8 && !in && phi <= tol; ++k) {
-                           const double a = 0.7853981633974483 * k;
-                           in = gp->sdf(Point{x[0] + eps * std::cos(a), x[1] + eps * std::sin(a), 0}) < 0;
-                         }
-                         mask(i, j) = in ? 1.0 : 0.0;
-                       });
+  Kokkos::parallel_for("kpde::mesh::domain_mask", Kokkos::RangePolicy<HostExec>(0, n * n), [=](int p) {
+    const int i = p / n, j = p % n;
+    mask(i, j) = in_closure(gp, Point{grid.x(j), grid.y(i), 0}, tol, eps);
+  });
+  Kokkos::fence();
+  return mask;
+}
+
+std::vector<double> closure_mask(const Geometry& g, const Mat<const double>& x) {
+  require_2d(g);
+  std::vector<double> mask(x.extent(0));
+  const double tol = 1e-12 * g.scale(), eps = 1e-8 * g.scale();
+  const Geometry* gp = &g;
+  double* m = mask.data();
+  Kokkos::parallel_for("kpde::mesh::closure_mask", Kokkos::RangePolicy<HostExec>(0, x.extent(0)),
+                       [=](std::size_t p) { m[p] = in_closure(gp, Point{x(p, 0), x(p, 1), 0}, tol, eps); });
   Kokkos::fence();
   return mask;
 }

@@ -5,6 +5,7 @@
 /// part -> condition kind, the Dirichlet and Neumann mask channels.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/types.hpp"
 #include "mesh/geometry.hpp"
@@ -49,6 +50,10 @@ struct Grid {
 /// where phi = max(0, -0) = 0 too). Throws kpde::InputError when the geometry is not 2-D or the
 /// grid is invalid.
 Mat<double> domain_mask(const Geometry& geometry, const Grid& grid);
+
+/// The same closure rule as domain_mask at any 2-D points x [n][2]: 1 where the point
+/// lies in the closure of Omega, else 0.
+std::vector<double> closure_mask(const Geometry& geometry, const Mat<const double>& x);
 
 /// Boundary bands [n][n]: the id of the closest boundary part (Geometry::closest_part)
 /// at every node with |phi| <= w, -1 elsewhere. w = band_half_width pixels times

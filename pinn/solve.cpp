@@ -1,10 +1,13 @@
 #include "pinn/solve.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 
+#include "core/strings.hpp"
 #include "data/report.hpp"
 #include "data/reference/from_problem.hpp"
 #include "io/json.hpp"
@@ -38,8 +41,12 @@ nn::NetworkSpec with_domain(nn::NetworkSpec s, const data::Problem& p) {
   return s;
 }
 
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 template <class T>
-SolveResult run(const SolveConfig& cfg, const SolveOptions& o) {
+SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   const data::Problem& p = cfg.problem;
   // the PETSc reference first: a problem it cannot take fails before training
   std::unique_ptr<data::GridTruth> truth;
@@ -52,7 +59,11 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o) {
   to.fingerprint = cfg.fingerprint;
   to.objective_kind = "pinn";
   to.quiet = o.quiet;
-  train::Trainer<T> trainer(objective, cfg.training, to);
+  // the wall-time budget counts from the start of the solve: what set-up took is spent
+  train::TrainerSettings settings = cfg.training;
+  const double budget = o.max_wall_s >= 0 ? o.max_wall_s : settings.max_wall_s;
+  settings.max_wall_s = budget > 0 ? std::max(1e-3, budget - (now_s() - started)) : 0;
+  train::Trainer<T> trainer(objective, settings, to);
   if (o.stop_after > 0) trainer.add_stop(std::make_unique<train::StopAfterSteps>(o.stop_after));
   if (!o.resume.empty()) {
     trainer.resume(o.resume + "/checkpoint.h5");
@@ -69,15 +80,21 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o) {
     objective.sample(0);
   }
   if (!o.quiet)
-    std::fprintf(stderr, "kpde solve %s: %s; %d parameters, %d interior + %d Dirichlet + %d Neumann/Robin points, %d threads\n",
+    std::fprintf(stderr, "kpde solve %s: %s; %d parameters, %d interior + %d Dirichlet + %d Neumann/Robin points, %d threads%s; output in %s\n",
                  p.name.c_str(), p.describe().c_str(), net.n_params(), objective.n_interior(), objective.n_dirichlet(),
-                 objective.n_neumann(), static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()));
+                 objective.n_neumann(), static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()),
+                 o.threads_note.empty() ? "" : (" (" + o.threads_note + ")").c_str(), o.out.c_str());
   const train::TrainResult res = trainer.run();
   SolveResult result;
   result.stopped = res.stopped();
   result.steps = res.steps;
   result.wall_s = res.wall_s;
   result.final_loss = res.loss;
+  result.interrupted = res.interrupted;
+  result.out_of_time = res.out_of_time;
+  result.stop_reason = res.out_of_time ? "the wall-time budget of " + format_number(budget) + " s was spent"
+                                       : res.reason;
+  if (res.out_of_time) result.stopped = false;  // stopped at the budget: the outputs are written
   if (result.stopped) return result;
 
   const Vec<const T> params(trainer.params());
@@ -92,14 +109,15 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o) {
   metrics.set("n_params", net.n_params());
   metrics.set("final_loss", res.loss);
   const std::vector<std::string> names = objective.term_names();
-  for (std::size_t k = 0; k < names.size(); ++k) metrics.set("loss_" + names[k], res.terms[k]);
+  for (std::size_t k = 0; k < names.size() && k < res.terms.size(); ++k) metrics.set("loss_" + names[k], res.terms[k]);
   metrics.set("precision", std::is_same<T, double>::value ? "float64" : "float32");
   metrics.set("threads", static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()));
   metrics.set("n_interior", objective.n_interior());
   std::string stages;
   for (const auto& s : res.messages) stages += (stages.empty() ? "" : " | ") + s;
   metrics.set("stages", stages);
-  if (res.end == train::Verdict::finish) metrics.set("stopped_early", res.reason);
+  if (res.end == train::Verdict::finish || res.out_of_time) metrics.set("stopped_early", result.stop_reason);
+  if (budget > 0) metrics.set("max_wall_s", budget);
   const train::History& h = trainer.history();
   const auto* mw = h.find("monitor_wall_s");
   const auto* me = h.find("monitor_rel_l2");
@@ -132,21 +150,38 @@ SolveConfig load_solve_config(config::Document& doc) {
   cfg.pinn = load_pinn_settings(training);
   cfg.fd = data::load_fd_options(root.section("petsc"));
   const config::Node out = root.section("output");
-  cfg.output_n = static_cast<int>(out.get_long_min("n", cfg.problem.dim == 3 ? 65 : 201, 2, 100000));
+  // output.n: one count for every axis, or a list of one per axis
+  const int dim = cfg.problem.dim;
+  if (auto n = out.find("n"); n && n->is_list()) {
+    if (n->size() != static_cast<std::size_t>(dim))
+      n->fail("expected one node count or a list of " + std::to_string(dim) + " (one per axis), got " +
+              std::to_string(n->size()));
+    for (int a = 0; a < dim; ++a) {
+      const long v = (*n)[a].as_long();
+      if (v < 2 || v > 100000) (*n)[a].fail("a node count must be in [2, 100000], got " + std::to_string(v));
+      cfg.output_n[a] = static_cast<int>(v);
+    }
+  } else {
+    cfg.output_n = data::same_counts(static_cast<int>(out.get_long_min("n", dim == 3 ? 65 : 201, 2, 100000)));
+  }
   cfg.output_dir = out.get_string("dir", "kpde_out/" + cfg.problem.name);
   doc.check_unused();
   cfg.problem_text = emit(root.at("problem").yaml());
   cfg.model_text = emit(root.at("model").yaml());
-  cfg.fingerprint = cfg.problem_text + "\n" + cfg.model_text + "\n" + emit(training.yaml());
+  // the fingerprint leaves out the wall-time budget: a resumed run may have another
+  YAML::Node fingerprinted = YAML::Clone(training.yaml());
+  fingerprinted.remove("max_wall_s");
+  cfg.fingerprint = cfg.problem_text + "\n" + cfg.model_text + "\n" + emit(fingerprinted);
   cfg.source_directory = absolute(doc.directory());
   cfg.resolved = doc.resolved_text();
   return cfg;
 }
 
 SolveResult solve(const SolveConfig& cfg, const SolveOptions& options) {
+  const double started = now_s();
   data::make_output_directory(options.out);
-  if (cfg.model.precision == Precision::float32) return run<float>(cfg, options);
-  return run<double>(cfg, options);
+  if (cfg.model.precision == Precision::float32) return run<float>(cfg, options, started);
+  return run<double>(cfg, options, started);
 }
 
 }  // namespace kpde::pinn

@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "data/problem.hpp"
 #include "data/reference/reference_solver.hpp"
+#include "data/report.hpp"
 #include "data/solution_output.hpp"
 #include "pinn/settings.hpp"
 #include "train/settings.hpp"
@@ -21,7 +22,7 @@ struct SolveConfig {
   PinnSettings pinn;
   train::TrainerSettings training;
   data::FdOptions fd;           ///< `petsc:` (reference: petsc, kpde reference)
-  int output_n = 201;           ///< output grid nodes per axis (3-D default 65)
+  data::GridCounts output_n{201, 201, 201};  ///< output grid nodes per axis (3-D default 65)
   std::string output_dir;
   std::string problem_text;     ///< the resolved `problem:` section (YAML)
   std::string model_text;       ///< the resolved `model:` section
@@ -39,10 +40,18 @@ struct SolveOptions {
   std::string resume;     ///< "" or a folder whose checkpoint.h5 the run continues
   bool quiet = false;     ///< no banner and progress line
   long stop_after = 0;    ///< > 0: stop with a checkpoint after this many steps
+  /// >= 0: the wall-time budget in seconds, counted from the call of solve() (replaces
+  /// training.max_wall_s; 0: none). When it is spent, training stops with a checkpoint
+  /// and every output is written from the parameters of that step.
+  double max_wall_s = -1;
+  std::string threads_note;  ///< how the thread count was chosen, for the banner
 };
 
 struct SolveResult {
-  bool stopped = false;       ///< stopped by stop_after (continue with resume)
+  bool stopped = false;       ///< stopped by stop_after or a signal (continue with resume); no outputs
+  bool interrupted = false;   ///< stopped by a signal (train::interrupt_requested)
+  bool out_of_time = false;   ///< training stopped at the wall-time budget; outputs written
+  std::string stop_reason;    ///< why training stopped early ("" when every stage ran)
   long steps = 0;
   double wall_s = 0;
   double final_loss = 0;

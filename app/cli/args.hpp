@@ -7,12 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "cli/usage.hpp"
 #include "core/error.hpp"
 
 namespace kpde::cli {
 
 class Args {
  public:
+  /// argv[first..] against the options and positional arguments of `command` (usage.hpp).
+  Args(int argc, char** argv, int first, const Command& command)
+      : Args(argc, argv, first, command.name, valued_of(command), flags_of(command), command.positional.size()) {}
+  /// Same, by the command's name in the table.
+  Args(int argc, char** argv, int first, const std::string& command)
+      : Args(argc, argv, first, table_entry(command)) {}
   /// argv[first..] are options; `valued` take a value, `flags` do not.
   /// Up to max_positional arguments that do not start with "--" are kept in order
   /// (positional()); a valued option given several times keeps every value (all()).
@@ -30,7 +37,7 @@ class Args {
       } else if (a.rfind("--", 0) != 0 && positional_.size() < max_positional) {
         positional_.push_back(a);
       } else {
-        throw InputError(command + ": unknown argument '" + a + "'");
+        throw InputError(command + ": unknown argument '" + a + "' (kpde " + command + " --help lists the options)");
       }
     }
   }
@@ -101,6 +108,23 @@ class Args {
   }
 
  private:
+  static const Command& table_entry(const std::string& name) {
+    const Command* c = find_command(name);
+    if (!c) throw Error("cli: no usage entry for the command '" + name + "'");
+    return *c;
+  }
+  static std::set<std::string> valued_of(const Command& c) {
+    std::set<std::string> s;
+    for (const auto& o : c.options)
+      if (!o.value.empty()) s.insert(o.name);
+    return s;
+  }
+  static std::set<std::string> flags_of(const Command& c) {
+    std::set<std::string> s;
+    for (const auto& o : c.options)
+      if (o.value.empty()) s.insert(o.name);
+    return s;
+  }
   std::string command_;
   std::map<std::string, std::string> values_;
   std::map<std::string, std::vector<std::string>> all_;

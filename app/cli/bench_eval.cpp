@@ -38,8 +38,7 @@ io::ModelFile random_model(int width, int depth, bool float32) {
 }  // namespace
 
 int bench_eval(int argc, char** argv, int first) {
-  const Args a(argc, argv, first, "bench eval",
-               {"--model", "--points", "--repeat", "--width", "--depth", "--precision", "--threads"}, {});
+  const Args a(argc, argv, first, "bench eval");
   const long n = a.integer("--points", 100000, 1);
   const int repeat = static_cast<int>(a.integer("--repeat", 5, 1));
   const std::string prec = a.str("--precision", "float64");

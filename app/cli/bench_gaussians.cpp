@@ -29,9 +29,7 @@ using Clock = std::chrono::steady_clock;
 }  // namespace
 
 int bench_gaussians(int argc, char** argv, int first) {
-  Args a(argc, argv, first, "bench gaussians",
-         {"--n", "--points", "--steps", "--warmup", "--channels", "--width", "--cutoff", "--sigma", "--threads"},
-         {"--taper"});
+  Args a(argc, argv, first, "bench gaussians");
   const auto ns = a.integer_list("--n", "800,1600,3200,6400,12800,16000", 1);
   const int np = static_cast<int>(a.integer("--points", 4096, 1));
   const int steps = static_cast<int>(a.integer("--steps", 20, 1));

@@ -98,10 +98,7 @@ int run(const Args& a) {
 }  // namespace
 
 int bench_pinn_step(int argc, char** argv, int first) {
-  Args a(argc, argv, first, "bench pinn-step",
-         {"--precision", "--threads", "--width", "--depth", "--interior", "--boundary", "--steps", "--warmup",
-          "--block", "--lr"},
-         {});
+  Args a(argc, argv, first, "bench pinn-step");
   const std::string prec = a.str("--precision", "float64");
   if (prec == "float64" || prec == "double") return run<double>(a);
   if (prec == "float32" || prec == "float") return run<float>(a);

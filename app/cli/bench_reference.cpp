@@ -32,8 +32,7 @@ double peak_rss_mb() {
 }  // namespace
 
 int bench_reference(int argc, char** argv, int first) {
-  Args a(argc, argv, first, "bench reference", {"--n", "--solver", "--rtol", "--refine", "--repeat", "--threads"},
-         {"--verbose"});
+  Args a(argc, argv, first, "bench reference");
   const std::vector<long> sizes = a.integer_list("--n", "258", 3);
   for (const long n : sizes)
     if (n > std::numeric_limits<int>::max()) throw InputError("bench reference: --n " + std::to_string(n) + " is too large");

@@ -19,9 +19,6 @@ int reference(int argc, char** argv, int first);
 /// `kpde generate CONFIG --out FILE.h5 -n N [--seed S] [--grid G] [--set ...]`: random
 /// training samples into an HDF5 dataset (docs/datasets.md), rank-parallel under MPI.
 int generate(int argc, char** argv, int first);
-/// `kpde bench burgers-reference --out FILE [--n N] [--nu NU]`: the Cole-Hopf reference
-/// of the Burgers benchmark on a grid (data/burgers.hpp).
-int bench_burgers_reference(int argc, char** argv, int first);
 /// `kpde eval MODEL (--points FILE | --grid N | --random N) [--derivatives ...] --out FILE`:
 /// values and input derivatives of a trained model at points.
 int eval(int argc, char** argv, int first);

@@ -80,9 +80,7 @@ int run_demo(const Args& a) {
 }  // namespace
 
 int demo(int argc, char** argv, int first) {
-  Args a(argc, argv, first, "demo",
-         {"--steps", "--lbfgs", "--width", "--depth", "--interior", "--boundary", "--precision", "--threads", "--seed"},
-         {});
+  Args a(argc, argv, first, "demo");
   const std::string prec = a.str("--precision", "float64");
   if (prec == "float64" || prec == "double") return run_demo<double>(a);
   if (prec == "float32" || prec == "float") return run_demo<float>(a);

@@ -80,8 +80,7 @@ Mat<double> random_points(const io::ModelFile& m, long n, std::uint64_t seed) {
 }  // namespace
 
 int eval(int argc, char** argv, int first) {
-  const Args a(argc, argv, first, "eval",
-               {"--points", "--grid", "--random", "--seed", "--derivatives", "--out", "--threads"}, {"--quiet"}, 1);
+  const Args a(argc, argv, first, "eval");
   if (a.positional().empty()) throw InputError("eval: name a model file: kpde eval MODEL.h5 --points FILE --out FILE");
   const std::string model_path = a.positional()[0];
   const int sources = int(a.has("--points")) + int(a.has("--grid")) + int(a.has("--random"));

@@ -16,8 +16,7 @@
 namespace kpde::cli {
 
 int generate(int argc, char** argv, int first) {
-  const Args args(argc, argv, first, "generate", {"--out", "-n", "--n", "--seed", "--grid", "--set", "--threads"},
-                  {"--quiet"}, 1);
+  const Args args(argc, argv, first, "generate");
   MPI_Comm comm = MPI_COMM_WORLD;
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);

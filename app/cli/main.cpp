@@ -1,52 +1,69 @@
 // kpde: command-line entry. Exit codes: 0 success, 1 runtime failure, 2 bad input.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/usage.hpp"
 #include "core/error.hpp"
 #include "runtime/runtime.hpp"
 
+// OpenMP threads wait passively by default (they sleep in the kernel between parallel
+// regions instead of spinning). On a machine shared with other jobs a spinning thread takes
+// the core from the job it shares it with, and a busy core stalls every region: measured
+// on 2 cores with one busy, a short solve took 1.8x the --threads 1 time with libgomp's
+// default (spin) and 1.06x with passive waiting; on a quiet machine both run at the same
+// speed (docs/performance.md). libgomp reads OMP_WAIT_POLICY once, from its own
+// initialiser, before main(); a function in the executable's .preinit_array runs before
+// any shared library's initialiser, so it can set the default. A user's own
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+extern "C" {
+static void kpde_passive_openmp_wait(int, char**, char**) {
+  if (!std::getenv("GOMP_SPINCOUNT")) setenv("OMP_WAIT_POLICY", "passive", 0);
+}
+__attribute__((section(".preinit_array"), used)) static void (*const kpde_preinit)(int, char**, char**) =
+    kpde_passive_openmp_wait;
+}
+
 namespace {
 
-const char* kUsage =
-    "usage: kpde <command> [options]\n"
-    "commands:\n"
-    "  solve CONFIG             solve the config's PDE with a PINN and write the output folder\n"
-    "       [--out DIR] [--n N] [--set key.path=value ...] [--resume DIR] [--quiet] [--threads N]\n"
-    "       [--stop-after-steps K]   (stop with a checkpoint after K steps; continue with --resume DIR)\n"
-    "  reference CONFIG         solve the config's (linear, 2-D) PDE with PETSc finite differences\n"
-    "       [--out DIR] [--n N] [--set key.path=value ...]\n"
-    "  eval MODEL               values and exact input derivatives of a trained model (model.h5) at points\n"
-    "       (--points FILE.csv|FILE.h5 | --grid N | --random N [--seed S])\n"
-    "       [--derivatives u_x,u_y,u_xx,u_yy,u_xy,lap] --out FILE.csv|FILE.h5   (docs/outputs.md)\n"
-    "  generate CONFIG          random training samples (manufactured solutions, Darcy) into one HDF5 file\n"
-    "       --out FILE.h5 -n N [--seed S] [--grid G] [--set key.path=value ...] [--quiet]   (docs/datasets.md)\n"
-    "  demo                     train the Poisson PINN (-lap u = f on [-1,1]^2) and print its error\n"
-    "       [--steps N] [--lbfgs N] [--width W] [--depth D] [--interior N] [--boundary N]\n"
-    "       [--precision float64|float32] [--threads N] [--seed S]\n"
-    "  bench pinn-step          time Adam steps of that PINN\n"
-    "       [--precision float64|float32] [--threads N] [--width 64] [--depth 4]\n"
-    "       [--interior 4096] [--boundary 512] [--steps K] [--block P]\n"
-    "  bench gaussians          time a step of a Gaussian-feature PINN against the number of Gaussians\n"
-    "       [--n 800,1600,...,16000] [--points 4096] [--steps 20] [--channels 4] [--width 16]\n"
-    "       [--cutoff 4] [--sigma S (default: 2/sqrt(N))] [--threads N]\n"
-    "  bench eval               points per second of model evaluation (u; u and its Laplacian)\n"
-    "       [--model FILE] [--points 100000] [--repeat 5] [--width 64] [--depth 4] [--precision float64|float32]\n"
-    "  bench reference          time the PETSc finite-difference solver on 2-D Poisson\n"
-    "       [--n N[,N...]] [--solver auto|hypre|gamg|mumps|ilu] [--rtol 1e-8] [--refine K] [--repeat R]\n"
-    "  bench burgers-reference  write the Cole-Hopf solution of the Burgers benchmark to HDF5\n"
-    "       --out FILE [--n 201] [--nu 0.0031831] [--nodes 4001]\n"
-    "  version                  print the version and the Kokkos/MPI runtime\n";
+/// `kpde help [COMMAND]`, `kpde COMMAND --help`, `kpde bench NAME -h`: the usage of that
+/// command (or the overview) on stdout, exit 0; `kpde help NOSUCH`: exit 2. Returns -1 when
+/// the command line does not ask for help.
+int print_help(int argc, char** argv) {
+  const auto is_help = [](const char* a) { return !std::strcmp(a, "--help") || !std::strcmp(a, "-h"); };
+  std::vector<std::string> words;  // the command's words before the first option
+  bool asked = !std::strcmp(argv[1], "help") || is_help(argv[1]);
+  for (int i = asked ? 2 : 1; i < argc; ++i) {
+    if (is_help(argv[i])) asked = true;
+    else if (argv[i][0] != '-' && words.size() < 2 && (words.empty() || words[0] == "bench")) words.push_back(argv[i]);
+  }
+  if (!asked) return -1;
+  std::string name = words.empty() ? "" : words[0];
+  if (name == "bench" && words.size() > 1) name += " " + words[1];
+  if (const kpde::cli::Command* c = kpde::cli::find_command(name)) {
+    std::fputs(kpde::cli::usage(*c).c_str(), stdout);
+    return 0;
+  }
+  if (name.empty() || name == "bench") {
+    std::fputs(kpde::cli::overview().c_str(), stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "kpde: error: unknown command '%s'\n%s", name.c_str(), kpde::cli::overview().c_str());
+  return 2;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::fputs(kpde::cli::overview().c_str(), stderr);
+    return 2;
   }
+  if (const int code = print_help(argc, argv); code >= 0) return code;
   try {
     kpde::RuntimeOptions options;
     options.threads = kpde::cli::threads_from_command_line(argc, argv);
@@ -59,15 +76,15 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return kpde::cli::eval(argc, argv, 2);
     if (cmd == "bench") {
       if (argc < 3)
-        throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference, burgers-reference)");
+        throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference)");
       const std::string which = argv[2];
       if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
       if (which == "gaussians") return kpde::cli::bench_gaussians(argc, argv, 3);
       if (which == "reference") return kpde::cli::bench_reference(argc, argv, 3);
       if (which == "eval") return kpde::cli::bench_eval(argc, argv, 3);
-      if (which == "burgers-reference") return kpde::cli::bench_burgers_reference(argc, argv, 3);
       throw kpde::InputError("bench: unknown benchmark '" + which +
-                             "' (expected pinn-step, gaussians, eval, reference or burgers-reference)");
+                             "' (expected pinn-step, gaussians, eval or reference; the Burgers reference is "
+                             "`kpde reference examples/configs/burgers_1d.yaml`)");
     }
     if (cmd == "version" || cmd == "--version") {
       std::printf("kpde 0.1.0\n%s\n", runtime.describe().c_str());

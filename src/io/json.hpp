@@ -2,6 +2,7 @@
 /// A minimal JSON writer for metrics.json: nested objects of numbers, strings, bools and
 /// arrays of numbers. Numbers print round-trippable (%.17g); NaN and +-inf print as null.
 /// No parser, no arrays of objects yet.
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,16 @@ class JsonValue {
   JsonValue& set(const std::string& key, JsonValue value);
   /// Member access that creates a null member (turning a null value into an object).
   JsonValue& operator[](const std::string& key);
+  /// Member `key` of an object, or null when absent.
+  const JsonValue* find(const std::string& key) const {
+    for (const auto& m : members_)
+      if (m.first == key) return &m.second;
+    return nullptr;
+  }
+  /// The number of a number value (NaN for other kinds).
+  double number() const { return kind_ == Kind::number ? number_ : std::numeric_limits<double>::quiet_NaN(); }
+  /// The text of a string value ("" for other kinds).
+  const std::string& text() const { return string_; }
   /// Serialises with two-space indentation (indent < 0: one line).
   std::string dump(int indent = 2) const;
 

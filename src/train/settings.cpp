@@ -1,5 +1,7 @@
 #include "train/settings.hpp"
 
+#include <cmath>
+
 namespace kpde::train {
 
 long TrainerSettings::total_steps() const {
@@ -19,6 +21,9 @@ TrainerSettings load_trainer_settings(config::Node t, const std::vector<std::str
   if (!(s.balance_alpha >= 0 && s.balance_alpha < 1)) w.at("balance_alpha").fail("must be in [0, 1)");
   s.checkpoint_every = t.get_long_min("checkpoint_every", 1000, 0);
   s.monitor_every = t.get_long_min("monitor_every", 0, 0);
+  s.max_wall_s = t.get_double("max_wall_s", 0.0);
+  if (!(s.max_wall_s >= 0) || !std::isfinite(s.max_wall_s))
+    t.at("max_wall_s").fail("expected a number of seconds >= 0 (0: no limit), got " + t.at("max_wall_s").as_string());
   const config::Node stages = t.at("stages");
   if (stages.size() == 0) stages.fail("at least one stage is needed");
   for (std::size_t i = 0; i < stages.size(); ++i) s.stages.push_back(parse_stage(stages[i], context));

@@ -29,12 +29,16 @@ struct TrainerSettings {
   long checkpoint_every = 1000;  ///< steps between checkpoints (0: only at stage ends)
   /// > 0: every this many steps the objective's monitor() goes into the history.
   long monitor_every = 0;
+  /// > 0: the wall-time budget of a run in seconds (training.max_wall_s); the method stops
+  /// training when it is spent and still writes its outputs. Not part of the fingerprint
+  /// of a configuration: a resumed run may have another budget.
+  double max_wall_s = 0;
   /// Steps of all stages.
   long total_steps() const;
 };
 
 /// Reads stages, weights.<term> (for each of term_names), weights.balance,
-/// weights.balance_every, weights.balance_alpha, checkpoint_every and monitor_every
+/// weights.balance_every, weights.balance_alpha, checkpoint_every, monitor_every and max_wall_s
 /// from `training`. Errors name the file, line and key.
 TrainerSettings load_trainer_settings(config::Node training, const std::vector<std::string>& term_names,
                                       const StageParseContext& context);

@@ -12,16 +12,26 @@ std::string WallTimeLimit::reason(const StepState& s) const {
   return "stopped at the wall-time limit of " + format_number(seconds_) + " s";
 }
 
+std::atomic<bool>& interrupt_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+std::string Interrupted::reason(const StepState& s) const {
+  return "interrupted after " + std::to_string(s.global_step) + " steps";
+}
+
 std::string LossTolerance::reason(const StepState& s) const {
   return "the loss " + format_number(s.loss) + " reached the tolerance " + format_number(tolerance_);
 }
 
 Verdict check_all(const std::vector<std::unique_ptr<StopCriterion>>& criteria, const StepState& s,
-                  std::string* reason) {
+                  std::string* reason, const StopCriterion** which) {
   for (const auto& c : criteria) {
     const Verdict v = c->check(s);
     if (v != Verdict::go) {
       if (reason) *reason = c->reason(s);
+      if (which) *which = c.get();
       return v;
     }
   }

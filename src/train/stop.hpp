@@ -5,6 +5,7 @@
 /// are skipped and the run ends as a completed one). Divergence is the criterion asked
 /// before the parameters are updated; a run that diverges ends with kpde::Error and
 /// keeps its last good checkpoint.
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -52,6 +53,18 @@ class WallTimeLimit : public StopCriterion {
   double seconds_;
 };
 
+/// Suspends when interrupt_requested() is set: an application's SIGINT/SIGTERM handler
+/// sets it, the run stops after the step in progress with a checkpoint. Every trainer
+/// asks it after its own criteria.
+std::atomic<bool>& interrupt_requested();
+class Interrupted : public StopCriterion {
+ public:
+  Verdict check(const StepState&) const override {
+    return interrupt_requested().load(std::memory_order_relaxed) ? Verdict::suspend : Verdict::go;
+  }
+  std::string reason(const StepState& s) const override;
+};
+
 /// Finishes once the loss is at or below `tolerance`.
 class LossTolerance : public StopCriterion {
  public:
@@ -63,9 +76,10 @@ class LossTolerance : public StopCriterion {
   double tolerance_;
 };
 
-/// The first verdict other than go among criteria (in order), with its reason.
+/// The first verdict other than go among criteria (in order), with its reason and the
+/// criterion that gave it (when `which` is not null).
 Verdict check_all(const std::vector<std::unique_ptr<StopCriterion>>& criteria, const StepState& s,
-                  std::string* reason);
+                  std::string* reason, const StopCriterion** which = nullptr);
 
 /// Divergence: a loss (or a gradient) that is not finite. describe() names the loss and
 /// its terms for the message of the diverged run.

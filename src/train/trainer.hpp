@@ -46,6 +46,9 @@ struct TrainResult {
   /// resume); finish: a criterion ended training early (the result is final).
   Verdict end = Verdict::go;
   std::string reason;                  ///< the criterion's reason when end != go
+  const StopCriterion* stopped_by = nullptr;  ///< the criterion that ended it (end != go)
+  bool out_of_time = false;  ///< suspended by settings.max_wall_s (the method still writes its outputs)
+  bool interrupted = false;  ///< suspended by interrupt_requested() (a signal)
   bool stopped() const { return end == Verdict::suspend; }
 };
 
@@ -127,6 +130,9 @@ class Trainer {
   long start_step_ = 0;        // global_step_ at run()
   long last_checkpoint_step_ = -1;
   std::string stop_reason_;
+  const StopCriterion* stopped_by_ = nullptr;
+  std::unique_ptr<WallTimeLimit> wall_limit_;  ///< settings.max_wall_s, asked after criteria_
+  Interrupted interrupt_;                      ///< asked last
 };
 
 extern template class Trainer<float>;

@@ -63,6 +63,27 @@ TEST(Table, CsvWithCommentsAndSpaces) {
   std::remove(p.c_str());
 }
 
+TEST(Table, TextWithBlanksAndOptionalHeader) {
+  // spaces, tabs and commas separate values; a header row names the columns
+  const std::string h = write_text("h.txt", "# x t u\nx  t\tu\n1 2\t3\n-4e-1, 5   6\n");
+  const data::Table t = data::read_table(h);
+  EXPECT_EQ(t.names, (std::vector<std::string>{"x", "t", "u"}));
+  EXPECT_EQ(t.columns[0], (std::vector<double>{1, -0.4}));
+  EXPECT_EQ(t.columns[2], (std::vector<double>{3, 6}));
+  // without a header the caller names the columns; with none named it is refused
+  const std::string n = write_text("n.dat", "0.5 0.25 1\n.5 -1 +2\n");
+  const data::Table u = data::read_table(n, {"x", "y", "u"});
+  EXPECT_EQ(u.names, (std::vector<std::string>{"x", "y", "u"}));
+  EXPECT_EQ(u.columns[1], (std::vector<double>{0.25, -1}));
+  EXPECT_EQ(u.columns[2], (std::vector<double>{1, 2}));
+  EXPECT_NE(error_of(n).find("no header row"), std::string::npos) << error_of(n);
+  EXPECT_NE(error_of(n).find(n + ":1"), std::string::npos) << error_of(n);
+  // a row with a missing value names its line
+  const std::string bad = write_text("bad.txt", "x y u\n1 2 3\n4 5\n");
+  EXPECT_NE(error_of(bad).find(bad + ":3: expected 3 values"), std::string::npos) << error_of(bad);
+  for (const auto& f : {h, n, bad}) std::remove(f.c_str());
+}
+
 TEST(Table, RefusesBadInput) {
   const auto refused = [](const std::string& path, const std::string& expect) {
     const std::string e = error_of(path);
@@ -79,7 +100,7 @@ TEST(Table, RefusesBadInput) {
   refused(write_text("nan.csv", "x,y\n1,nan\n"), "'nan' is not a finite number");
   refused(write_text("dup.csv", "x,x\n1,2\n"), "the column 'x' appears twice");
   refused(write_text("emptyname.csv", "x,,y\n1,2,3\n"), "an empty column name");
-  refused(write_text("t.txt", "x\n1\n"), "unknown table format (expected a .csv or .h5 file)");
+  refused(write_text("t.json", "x\n1\n"), "unknown table format (expected a .csv, .txt, .dat or .h5 file)");
   {
     io::H5File f = io::H5File::create(tmp("bad.h5"));
     f.write("x", {1, 2, 3}, {3});

@@ -112,7 +112,7 @@ std::string summary(const Loaded& l) {
     if (const auto* c = dynamic_cast<const train::LeastSquaresStageConfig*>(st.get())) s << "," << c->ridge;
     s << ";";
   }
-  s << "|" << l.output_n << "," << l.output_dir;
+  s << "|" << l.output_n[0] << "," << l.output_n[1] << "," << l.output_n[2] << "," << l.output_dir;
   return s.str();
 }
 

@@ -1,0 +1,38 @@
+# A wall-time budget (--max-wall S, or training.max_wall_s by --set): training stops at a
+# clean point after S seconds, every output is still written, metrics.json says why, and
+# the checkpoint lets --resume continue. CONFIG trains for much longer than S.
+set(outputs solution.h5 solution.xdmf u.png error.png metrics.json config.resolved.yaml model.h5 checkpoint.h5)
+foreach(form cli config)
+  set(out ${DIR}/${form})
+  file(REMOVE_RECURSE ${out})
+  if(form STREQUAL cli)
+    set(budget --max-wall 2)
+  else()
+    set(budget --set training.max_wall_s=2)
+  endif()
+  string(TIMESTAMP t0 "%s")
+  execute_process(COMMAND ${KPDE} solve ${CONFIG} --out ${out} --n 21 --quiet ${budget}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  string(TIMESTAMP t1 "%s")
+  math(EXPR took "${t1} - ${t0}")
+  if(NOT rc EQUAL 0 OR NOT o MATCHES "rel_l2=" OR NOT e MATCHES "the wall-time budget of 2 s was spent")
+    message(FATAL_ERROR "kpde solve ${budget}: exit ${rc}\n${o}\n${e}")
+  endif()
+  foreach(f IN LISTS outputs)
+    if(NOT EXISTS ${out}/${f})
+      message(FATAL_ERROR "kpde solve ${budget}: ${f} was not written")
+    endif()
+  endforeach()
+  file(READ ${out}/metrics.json m)
+  if(NOT m MATCHES "\"stopped_early\": \"the wall-time budget of 2 s was spent\"" OR NOT m MATCHES "\"max_wall_s\": 2")
+    message(FATAL_ERROR "metrics.json does not say that the budget stopped training:\n${m}")
+  endif()
+  message(STATUS "${budget}: stopped and wrote every output in ${took} s")
+endforeach()
+# continue the cli run for another 2 s: more steps than before
+execute_process(COMMAND ${KPDE} solve ${CONFIG} --resume ${DIR}/cli --n 21 --quiet --max-wall 2
+                RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+if(NOT rc EQUAL 0 OR NOT o MATCHES "rel_l2=")
+  message(FATAL_ERROR "kpde solve --resume after a budget stop: exit ${rc}\n${o}\n${e}")
+endif()
+message(STATUS "resumed: ${o}")
