@@ -18,7 +18,8 @@
 // default (spin) and 1.06x with passive waiting; on a quiet machine both run at the same
 // speed (docs/performance.md). libgomp reads OMP_WAIT_POLICY once, from its own
 // initialiser, before main(); a function in the executable's .preinit_array runs before
-// any shared library's initialiser, so it can set the default. A user's own
+// any shared library's initialiser, so it can set the default. (glibc hands main() the
+// original environment again, so nothing else sees the change.) A user's own
 // OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
 extern "C" {
 static void kpde_passive_openmp_wait(int, char**, char**) {

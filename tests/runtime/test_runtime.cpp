@@ -34,3 +34,17 @@ TEST(Error, CarriesExitCode) {
     EXPECT_STREQ(e.what(), "bad key");
   }
 }
+
+TEST(Runtime, DefaultThreadsAreTheFreeCoresSharedAmongRanks) {
+  using kpde::CoreLoad;
+  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 0, true}, 1), 2);
+  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 1, true}, 1), 1);  // one core busy: one thread
+  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 2, true}, 1), 1);  // never below one
+  EXPECT_EQ(kpde::default_threads(CoreLoad{16, 2, true}, 4), 3);  // 14 free cores, 4 ranks
+  EXPECT_EQ(kpde::default_threads(CoreLoad{4, 0, false}, 8), 1);
+  // a real sample: this test's own threads are idle while it sleeps
+  const CoreLoad load = kpde::sample_core_load(0.05);
+  EXPECT_GE(load.available, 1);
+  EXPECT_GE(load.busy, 0);
+  EXPECT_LE(load.busy, load.available);
+}
