@@ -10,6 +10,7 @@
 #include "core/strings.hpp"
 #include "data/report.hpp"
 #include "data/reference/from_problem.hpp"
+#include "io/atomic_file.hpp"
 #include "io/json.hpp"
 #include "io/model_file.hpp"
 #include "nn/network.hpp"
@@ -84,6 +85,10 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
                  p.name.c_str(), p.describe().c_str(), net.n_params(), objective.n_interior(), objective.n_dirichlet(),
                  objective.n_neumann(), static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()),
                  o.threads_note.empty() ? "" : (" (" + o.threads_note + ")").c_str(), o.out.c_str());
+  // the input is good: the resolved config first, so that the folder of a run that is
+  // killed says what ran in it
+  data::make_output_directory(o.out);
+  if (!cfg.resolved.empty()) io::write_file_atomically(o.out + "/config.resolved.yaml", cfg.resolved);
   const train::TrainResult res = trainer.run();
   SolveResult result;
   result.stopped = res.stopped();
@@ -179,7 +184,6 @@ SolveConfig load_solve_config(config::Document& doc) {
 
 SolveResult solve(const SolveConfig& cfg, const SolveOptions& options) {
   const double started = now_s();
-  data::make_output_directory(options.out);
   if (cfg.model.precision == Precision::float32) return run<float>(cfg, options, started);
   return run<double>(cfg, options, started);
 }

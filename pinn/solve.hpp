@@ -61,7 +61,8 @@ struct SolveResult {
 /// Trains the PINN of cfg and writes the output folder (docs/outputs.md):
 /// solution.h5 (+ .xdmf), u.png, error.png, metrics.json, config.resolved.yaml,
 /// model.h5, checkpoint.h5 (and gaussians.png for 2-D Gaussian-feature models). A
-/// stopped run writes only its checkpoint. Throws InputError on bad input (before
+/// stopped run writes only its checkpoint (and config.resolved.yaml, written first so that
+/// the folder of a killed run says what ran). Throws InputError on bad input (before
 /// anything is written), kpde::Error when training diverges.
 SolveResult solve(const SolveConfig& cfg, const SolveOptions& options);
 

@@ -87,7 +87,7 @@ int solve(int argc, char** argv, int first) {
   std::signal(SIGTERM, SIG_DFL);
   if (r.interrupted) {
     std::fprintf(stderr, "kpde: solve %s %s: the checkpoint is %s/checkpoint.h5 (continue with --resume %s); "
-                 "no other output was written\n", cfg.problem.name.c_str(), r.stop_reason.c_str(), o.out.c_str(),
+                 "the solution and figures were not written\n", cfg.problem.name.c_str(), r.stop_reason.c_str(), o.out.c_str(),
                  o.out.c_str());
     return 130;
   }
