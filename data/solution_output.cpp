@@ -12,7 +12,7 @@
 #include "core/strings.hpp"
 #include "io/atomic_file.hpp"
 #include "io/hdf5.hpp"
-#include "io/png.hpp"
+#include "io/plot.hpp"
 #include "io/xdmf.hpp"
 
 namespace kpde::data {
@@ -112,6 +112,8 @@ void write_solution_outputs(const std::string& dir, const GridFields& grid,
     }
     io::HeatMapOptions o;
     o.mask = mask;
+    o.x_range = {grid.x.front(), grid.x.back()};
+    o.y_range = {grid.y.front(), grid.y.back()};
     o.title = "u" + where;
     io::write_heat_map_png(dir + "/u.png", cut(*grid.find("u")), nx, ny, o);
     if (const auto* e = grid.find("error")) {
