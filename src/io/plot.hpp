@@ -73,7 +73,7 @@ struct LinePlotOptions {
 };
 
 /// Writes the series as a line plot to `path` (PNG). Points with a non-finite x or y are
-/// skipped (a gap in their curve). When no point at all is left the axes are drawn
+/// skipped (a gap in their curve); a point left alone between gaps is drawn as a dot. When no point at all is left the axes are drawn
 /// empty, saying "no finite values to plot". Named series are listed in a legend right
 /// of the data area, in their colours. Throws kpde::Error when a series' x and y differ
 /// in length or a range is not finite, kpde::InputError (naming the path) when the file

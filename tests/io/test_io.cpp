@@ -426,7 +426,9 @@ TEST_F(IoTest, LinePlotDrawsEachSeriesInItsColourOnALogAxis) {
   EXPECT_EQ(box.y1, 0);
   // two curves in the palette's first two colours inside the data area
   const io::Rgb blue = {31, 119, 180}, orange = {255, 127, 14};
-  const auto in_box = [&](const io::Rgb& c) { return im.count(box.px0, box.px1, box.py0, box.py1, [&](io::Rgb p) { return near(p, c, 30); }); };
+  const auto in_box = [&](const io::Rgb& c) {
+    return im.count(box.px0, box.px1, box.py0, box.py1, [&](io::Rgb p) { return near(p, c, 30); });
+  };
   EXPECT_GT(in_box(blue), 200u);
   EXPECT_GT(in_box(orange), 200u);
   // a passes through (60, exp(-2)): its pixel, give or take 2, is blue
