@@ -18,7 +18,7 @@ log() { echo "[setup] $*" >&2; }
 pkgs=(build-essential cmake pkg-config patchelf
       libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev
       petsc-dev libhdf5-openmpi-dev zlib1g-dev libeigen3-dev libyaml-cpp-dev
-      googletest libgtest-dev)
+      googletest libgtest-dev libplplot-dev plplot-driver-cairo fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -62,7 +62,9 @@ if(NOT HDF5_IS_PARALLEL)
   message(WARNING "kpde: serial HDF5 found; PETSc links the parallel one")
 endif()
 
-find_package(ZLIB REQUIRED)  # PNG encoding (io/png)
+find_package(ZLIB REQUIRED)  # PNG encoding (io/plot)
+# Figures (io/plot): PLplot (libplplot-dev), drawn by its cairo driver (plplot-driver-cairo).
+pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 find_package(yaml-cpp REQUIRED)
 find_package(GTest REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)

@@ -12,10 +12,53 @@
 #include "core/strings.hpp"
 #include "io/atomic_file.hpp"
 #include "io/hdf5.hpp"
-#include "io/png.hpp"
+#include "io/plot.hpp"
 #include "io/xdmf.hpp"
 
 namespace kpde::data {
+
+namespace {
+
+// loss.png: against "step", the total loss and each loss term (every other series of that
+// length, except lr, wall_s and stage: train::HistoryRecorder's); against
+// "monitor_step", each monitored error "monitor_<name>" (except monitor_wall_s). A series
+// without a positive finite value (a term with no points: 0 at every step) is left out,
+// as the log axis would not show it. Not written when there are no steps.
+void write_loss_png(const std::string& path,
+                    const std::vector<std::pair<std::string, std::vector<double>>>& history) {
+  const std::vector<double>* step = nullptr;
+  const std::vector<double>* monitor_step = nullptr;
+  for (const auto& [name, values] : history) {
+    if (name == "step") step = &values;
+    if (name == "monitor_step") monitor_step = &values;
+  }
+  if (!step || step->empty()) return;
+  std::vector<io::Series> series;
+  bool monitored = false;
+  for (const auto& [name, values] : history) {
+    if (std::none_of(values.begin(), values.end(), [](double v) { return v > 0 && std::isfinite(v); })) continue;
+    if (name == "step" || name == "lr" || name == "wall_s" || name == "stage" || name == "monitor_step" ||
+        name == "monitor_wall_s")
+      continue;
+    if (name.rfind("monitor_", 0) == 0) {
+      if (monitor_step && monitor_step->size() == values.size()) {
+        series.push_back({name.substr(8) + " (monitor)", *monitor_step, values});
+        monitored = true;
+      }
+    } else if (values.size() == step->size()) {
+      series.push_back({name, *step, values});
+    }
+  }
+  io::LinePlotOptions o;
+  o.title = "training history";
+  o.x_label = "step";
+  o.y_label = monitored ? "loss, monitored error" : "loss";
+  o.log_y = true;
+  o.width = 900;
+  io::write_line_plot_png(path, series, o);
+}
+
+}  // namespace
 
 const std::vector<double>* GridFields::find(const std::string& name) const {
   for (const auto& f : fields)
@@ -115,6 +158,8 @@ void write_solution_outputs(const std::string& dir, const GridFields& grid,
     }
     io::HeatMapOptions o;
     o.mask = mask;
+    o.x_range = {grid.x.front(), grid.x.back()};
+    o.y_range = {grid.y.front(), grid.y.back()};
     o.title = "u" + where;
     io::write_heat_map_png(dir + "/u.png", cut(*grid.find("u")), nx, ny, o);
     if (const auto* e = grid.find("error")) {
@@ -122,6 +167,7 @@ void write_solution_outputs(const std::string& dir, const GridFields& grid,
       io::write_heat_map_png(dir + "/error.png", cut(*e), nx, ny, o);
     }
   }
+  write_loss_png(dir + "/loss.png", history);
   io::write_json(dir + "/metrics.json", metrics);
   if (!resolved_config.empty()) io::write_file_atomically(dir + "/config.resolved.yaml", resolved_config);
 }

@@ -1,7 +1,7 @@
 #pragma once
 /// The output folder of `kpde solve` and `kpde reference` (docs/outputs.md):
-/// solution.h5 (+ loss history), solution.xdmf, u.png, error.png, metrics.json and
-/// config.resolved.yaml. Every file is written under a temporary name and renamed.
+/// solution.h5 (+ loss history), solution.xdmf, u.png, error.png, loss.png, metrics.json
+/// and config.resolved.yaml. Every file is written under a temporary name and renamed.
 #include <map>
 #include <string>
 #include <utility>
@@ -45,9 +45,11 @@ ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<doubl
 ///  - solution.h5: x [nx], y [ny] (z [nz]), every field [ny][nx] ([nz][ny][nx]);
 ///    `history/<name>` [steps] for each history series; attributes: description, layout.
 ///  - solution.xdmf for ParaView; u.png and error.png (when an `error` field exists; in
-///    3-D the middle z slice);
+///    3-D the middle z slice), heat maps with x and y axes;
+///  - loss.png, the history's loss, loss terms and monitored errors against the step on a
+///    log scale (when the history has steps);
 ///  - metrics.json (the given object) and config.resolved.yaml (when text is not empty).
-/// 1-D problems pass ny = 1 (y = {0}); XDMF and PNG are then skipped.
+/// 1-D problems pass ny = 1 (y = {0}); XDMF and the heat maps are then skipped.
 void write_solution_outputs(const std::string& dir, const GridFields& grid,
                             const std::vector<std::pair<std::string, std::vector<double>>>& history,
                             const io::JsonValue& metrics, const std::string& resolved_config,

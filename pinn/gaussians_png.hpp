@@ -1,8 +1,9 @@
 #pragma once
 /// gaussians.png: the Gaussians of a trained Gaussian-feature model (2-D) over the
-/// domain's bounding box: each Gaussian's one-sigma ellipse {x : |U (x - mu)| = 1},
-/// coloured by the norm of its weight vector |w_g| (viridis, dark = small, yellow =
-/// the largest), and its centre as a black dot.
+/// domain's bounding box (x and y axes with tick labels, one unit as long on both):
+/// each Gaussian's one-sigma ellipse {x : |U (x - mu)| = 1}, coloured by the norm of its
+/// weight vector |w_g| (viridis, dark = small, yellow = the largest; a colour bar from 0
+/// to max |w_g|), and its centre as a black dot.
 #include <string>
 
 #include "core/types.hpp"

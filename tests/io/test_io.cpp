@@ -1,4 +1,4 @@
-// Tests of io/: AtomicFile, HDF5 wrapper, XDMF, PNG heat maps, JSON.
+// Tests of io/: AtomicFile, HDF5 wrapper, XDMF, figures (heat maps, line plots), JSON.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,13 +13,14 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
 #include "io/atomic_file.hpp"
 #include "io/hdf5.hpp"
 #include "io/json.hpp"
-#include "io/png.hpp"
+#include "io/plot.hpp"
 #include "io/xdmf.hpp"
 
 namespace {
@@ -252,37 +253,40 @@ TEST_F(IoTest, XdmfReferencesDatasetsAndIsBalanced) {
   EXPECT_TRUE(stack.empty());
 }
 
-// ---------------------------------------------------------------- PNG
+// ---------------------------------------------------------------- figures (PNG)
 std::uint32_t be32(const std::string& s, std::size_t at) {
   return (std::uint32_t(std::uint8_t(s[at])) << 24) | (std::uint32_t(std::uint8_t(s[at + 1])) << 16) |
          (std::uint32_t(std::uint8_t(s[at + 2])) << 8) | std::uint32_t(std::uint8_t(s[at + 3]));
 }
 
-TEST_F(IoTest, PngHeatMapDecodesAndUsesColourMapEnds) {
-  const std::size_t nx = 30, ny = 20;
-  std::vector<double> field(nx * ny);
-  for (std::size_t j = 0; j < ny; ++j)
-    for (std::size_t i = 0; i < nx; ++i) field[j * nx + i] = double(i) + 100.0 * double(j);
-  field[5] = std::numeric_limits<double>::quiet_NaN();  // (i=5, j=0)
-  io::HeatMapOptions opt;
-  opt.title = "u(x,y)";
-  opt.mask.assign(nx * ny, 1);
-  opt.mask[nx + 3] = 0;  // (i=3, j=1)
-  io::write_heat_map_png(path("u.png"), field, nx, ny, opt);
-  EXPECT_FALSE(any_tmp());
-  const io::HeatMapLayout l = io::heat_map_layout(nx, ny, opt);
-  EXPECT_GE(l.scale * std::max(nx, ny), 400u);
+// A decoded 8-bit RGB PNG (no interlace): rgb is [height][width][3], rows top to bottom.
+struct Image {
+  std::size_t width = 0, height = 0;
+  std::vector<std::uint8_t> rgb;
+  io::Rgb at(double x, double y) const {
+    const std::size_t i = (std::size_t(y) * width + std::size_t(x)) * 3;
+    return {rgb[i], rgb[i + 1], rgb[i + 2]};
+  }
+  // pixels in [x0, x1) x [y0, y1) for which pred holds
+  std::size_t count(double x0, double x1, double y0, double y1, const std::function<bool(io::Rgb)>& pred) const {
+    std::size_t n = 0;
+    for (std::size_t y = std::size_t(std::max(0.0, y0)); y < std::min<std::size_t>(height, std::size_t(y1)); ++y)
+      for (std::size_t x = std::size_t(std::max(0.0, x0)); x < std::min<std::size_t>(width, std::size_t(x1)); ++x)
+        n += pred(at(double(x), double(y)));
+    return n;
+  }
+};
 
-  const std::string png = slurp(path("u.png"));
-  ASSERT_GT(png.size(), 33u);
+// Checks the signature, every chunk's CRC, IHDR (8-bit RGB) and IEND, inflates the IDAT
+// data and undoes the per-row filters (None, Sub, Up, Average, Paeth).
+Image decode_png(const std::string& png) {
+  Image im;
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
-  EXPECT_EQ(be32(png, 8), 13u);
   EXPECT_EQ(png.substr(12, 4), "IHDR");
-  EXPECT_EQ(be32(png, 16), l.width);
-  EXPECT_EQ(be32(png, 20), l.height);
+  im.width = be32(png, 16), im.height = be32(png, 20);
   EXPECT_EQ(png[24], 8);  // bit depth
   EXPECT_EQ(png[25], 2);  // RGB
-  // walk the chunks, checking CRCs and collecting IDAT
+  EXPECT_EQ(png[28], 0);  // no interlace
   std::string idat;
   bool iend = false;
   for (std::size_t at = 8; at + 12 <= png.size();) {
@@ -295,39 +299,189 @@ TEST_F(IoTest, PngHeatMapDecodesAndUsesColourMapEnds) {
     at += 12 + len;
   }
   EXPECT_TRUE(iend);
-  const std::size_t stride = l.width * 3 + 1;
-  std::vector<unsigned char> raw(stride * l.height + 16);
+  const std::size_t row = im.width * 3, stride = row + 1;
+  std::vector<std::uint8_t> raw(stride * im.height);
   uLongf raw_size = raw.size();
-  ASSERT_EQ(uncompress(raw.data(), &raw_size, reinterpret_cast<const Bytef*>(idat.data()),
-                       idat.size()),
-            Z_OK);
-  ASSERT_EQ(raw_size, stride * l.height);
-  for (std::size_t y = 0; y < l.height; ++y) EXPECT_EQ(raw[y * stride], 0) << "filter byte";
+  EXPECT_EQ(uncompress(raw.data(), &raw_size, reinterpret_cast<const Bytef*>(idat.data()), idat.size()), Z_OK);
+  EXPECT_EQ(raw_size, raw.size());
+  im.rgb.assign(row * im.height, 0);
+  for (std::size_t y = 0; y < im.height; ++y) {
+    const std::uint8_t filter = raw[y * stride];
+    EXPECT_LE(filter, 4);
+    for (std::size_t i = 0; i < row; ++i) {
+      const int a = i >= 3 ? im.rgb[y * row + i - 3] : 0, b = y > 0 ? im.rgb[(y - 1) * row + i] : 0,
+                c = i >= 3 && y > 0 ? im.rgb[(y - 1) * row + i - 3] : 0;
+      const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
+      const int pred = filter == 1 ? a : filter == 2 ? b : filter == 3 ? (a + b) / 2
+                     : filter == 4 ? (pa <= pb && pa <= pc ? a : pb <= pc ? b : c) : 0;
+      im.rgb[y * row + i] = std::uint8_t(raw[y * stride + 1 + i] + pred);
+    }
+  }
+  return im;
+}
 
-  const auto pixel_of = [&](std::size_t i, std::size_t j) {  // centre of field value (i, j)
-    const std::size_t x = l.map_x0 + i * l.scale + l.scale / 2;
-    const std::size_t y = l.map_y0 + (ny - 1 - j) * l.scale + l.scale / 2;  // flipped
-    const unsigned char* p = &raw[y * stride + 1 + x * 3];
-    return io::Rgb{p[0], p[1], p[2]};
+bool near(const io::Rgb& a, const io::Rgb& b, int tol) {
+  for (int k = 0; k < 3; ++k)
+    if (std::abs(int(a[k]) - int(b[k])) > tol) return false;
+  return true;
+}
+bool dark(const io::Rgb& c) { return c[0] < 90 && c[1] < 90 && c[2] < 90; }
+
+TEST_F(IoTest, HeatMapHasAxesColourBarAndViridisCells) {
+  // f = i + 100 j on nx = 30 x ny = 20 nodes over [-1, 2] x [0, 1]: row 0 (j = 0) at y = 0
+  const std::size_t nx = 30, ny = 20;
+  std::vector<double> field(nx * ny);
+  for (std::size_t j = 0; j < ny; ++j)
+    for (std::size_t i = 0; i < nx; ++i) field[j * nx + i] = double(i) + 100.0 * double(j);
+  field[3 * nx + 5] = std::numeric_limits<double>::quiet_NaN();  // (i=5, j=3)
+  io::HeatMapOptions opt;
+  opt.title = "u(x,y) #1";
+  opt.x_range = {-1, 2};
+  opt.y_range = {0, 1};
+  opt.mask.assign(nx * ny, 1);
+  opt.mask[nx + 3] = 0;  // (i=3, j=1)
+  const io::PlotBox b = io::write_heat_map_png(path("u.png"), field, nx, ny, opt);
+  EXPECT_FALSE(any_tmp());
+  const Image im = decode_png(slurp(path("u.png")));
+  ASSERT_EQ(im.width, std::size_t(opt.width));
+  ASSERT_EQ(im.height, std::size_t(opt.height));
+  EXPECT_EQ(b.x0, -1);
+  EXPECT_EQ(b.x1, 2);
+  EXPECT_EQ(b.y0, 0);
+  EXPECT_EQ(b.y1, 1);
+  ASSERT_GT(b.px0, 40);  // room for the y tick labels
+  ASSERT_LT(b.px1, im.width - 60.0);  // and for the colour bar
+  ASSERT_GT(b.py1 - b.py0, 100);
+  // the domain is 3 x 1: so is the data area
+  EXPECT_NEAR((b.px1 - b.px0) / (b.py1 - b.py0), 3.0, 0.05);
+
+  // the centre of node (i, j)
+  const auto pixel = [&](std::size_t i, std::size_t j) {
+    const double x = -1 + 3.0 * double(i) / (nx - 1), y = double(j) / (ny - 1);
+    return im.at(b.px0 + (x - b.x0) / (b.x1 - b.x0) * (b.px1 - b.px0),
+                 b.py1 - (y - b.y0) / (b.y1 - b.y0) * (b.py1 - b.py0));
   };
+  // viridis entry floor(256 t), t = (f - min) / (max - min) over the shown values
+  const double lo = 1, hi = double(nx - 1) + 100.0 * double(ny - 1);
   const auto& cmap = io::viridis_table();
-  EXPECT_EQ(pixel_of(0, 0), cmap[0]);                // min value, bottom-left
-  EXPECT_EQ(pixel_of(nx - 1, ny - 1), cmap[255]);    // max value, top-right
-  EXPECT_EQ(pixel_of(5, 0), io::kMaskedGrey);        // NaN
-  EXPECT_EQ(pixel_of(3, 1), io::kMaskedGrey);        // masked
-  // colour bar: top row = max colour, bottom row = min colour
-  const auto bar = [&](std::size_t y) {
-    const unsigned char* p = &raw[y * stride + 1 + (l.bar_x0 + l.bar_width / 2) * 3];
-    return io::Rgb{p[0], p[1], p[2]};
+  for (const auto& [i, j] : std::vector<std::pair<std::size_t, std::size_t>>{{10, 5}, {25, 2}, {4, 17}, {15, 10}}) {
+    const double t = (field[j * nx + i] - lo) / (hi - lo);
+    const io::Rgb want = cmap[std::min(255, int(256 * t))];
+    EXPECT_TRUE(near(pixel(i, j), want, 4)) << "node " << i << ", " << j;
+  }
+  // row 0 at the bottom: the corner nodes, a quarter cell inside the data area
+  EXPECT_TRUE(near(im.at(b.px0 + 2, b.py1 - 2), cmap[0], 4));                   // (0, 0): f = 0 < lo, clamped
+  EXPECT_TRUE(near(im.at(b.px1 - 2, b.py0 + 2), cmap[255], 4));                 // (nx-1, ny-1): the maximum
+  EXPECT_EQ(pixel(5, 3), io::kMaskedGrey);  // NaN
+  EXPECT_EQ(pixel(3, 1), io::kMaskedGrey);  // masked
+  // tick labels and axis labels: dark pixels left of and below the data area, and a
+  // title above it
+  EXPECT_GT(im.count(0, b.px0 - 4, b.py0, b.py1, dark), 100u);
+  EXPECT_GT(im.count(b.px0, b.px1, b.py1 + 4, im.height, dark), 100u);
+  EXPECT_GT(im.count(b.px0, b.px1, 0, b.py0 - 4, dark), 20u);
+  // the colour bar right of the map: both ends of viridis (a row of the bar each), and
+  // its tick labels
+  EXPECT_GT(im.count(b.px1 + 4, im.width, 0, im.height, [&](io::Rgb c) { return near(c, cmap[255], 4); }), 15u);
+  EXPECT_GT(im.count(b.px1 + 4, im.width, 0, im.height, [&](io::Rgb c) { return near(c, cmap[0], 4); }), 15u);
+  EXPECT_GT(im.count(b.px1 + 4, im.width, 0, im.height, dark), 200u);
+}
+
+TEST_F(IoTest, HeatMapWithoutValuesIsGreyAndSizesAreChecked) {
+  const std::size_t n = 8;
+  std::vector<double> field(n * n, std::numeric_limits<double>::quiet_NaN());
+  const io::PlotBox b = io::write_heat_map_png(path("nan.png"), field, n, n);  // node indices
+  const Image im = decode_png(slurp(path("nan.png")));
+  EXPECT_EQ(b.x1, double(n - 1));
+  EXPECT_EQ(im.at(0.5 * (b.px0 + b.px1), 0.5 * (b.py0 + b.py1)), io::kMaskedGrey);
+  EXPECT_THROW(io::write_heat_map_png(path("bad.png"), field, n, n + 1), kpde::Error);
+  io::HeatMapOptions opt;
+  opt.x_range = {1, 1};
+  EXPECT_THROW(io::write_heat_map_png(path("bad.png"), field, n, n, opt), kpde::Error);
+  EXPECT_FALSE(exists(path("bad.png")));
+}
+
+TEST_F(IoTest, LinePlotDrawsEachSeriesInItsColourOnALogAxis) {
+  io::Series a{"loss", {}, {}}, b{"pde #2", {}, {}};
+  for (int k = 0; k < 200; ++k) {
+    a.x.push_back(k), a.y.push_back(std::exp(-k / 30.0));  // 1 .. 1.3e-3
+    b.x.push_back(k), b.y.push_back(0.5 * std::exp(-k / 60.0));
+  }
+  // skipped on a log axis: y <= 0, NaN, inf
+  b.y[10] = 0, b.y[50] = -1, b.y[51] = std::numeric_limits<double>::quiet_NaN();
+  b.y[52] = std::numeric_limits<double>::infinity();
+  io::LinePlotOptions opt;
+  opt.title = "training history";
+  opt.x_label = "step";
+  opt.y_label = "loss";
+  opt.log_y = true;
+  const io::PlotBox box = io::write_line_plot_png(path("loss.png"), {a, b}, opt);
+  EXPECT_FALSE(any_tmp());
+  const Image im = decode_png(slurp(path("loss.png")));
+  ASSERT_EQ(im.width, 800u);
+  ASSERT_EQ(im.height, 600u);
+  // x from the data; log10 y widened to whole decades: [1e-3, 1]
+  EXPECT_EQ(box.x0, 0);
+  EXPECT_EQ(box.x1, 199);
+  EXPECT_EQ(box.y0, -3);
+  EXPECT_EQ(box.y1, 0);
+  // two curves in the palette's first two colours inside the data area
+  const io::Rgb blue = {31, 119, 180}, orange = {255, 127, 14};
+  const auto in_box = [&](const io::Rgb& c) {
+    return im.count(box.px0, box.px1, box.py0, box.py1, [&](io::Rgb p) { return near(p, c, 30); });
   };
-  EXPECT_EQ(bar(l.map_y0), cmap[255]);
-  EXPECT_EQ(bar(l.map_y0 + ny * l.scale - 1), cmap[0]);
-  // viridis ends: dark purple -> yellow
-  EXPECT_LT(cmap[0][1], 20);
-  EXPECT_GT(cmap[0][2], 70);
-  EXPECT_GT(cmap[255][0], 230);
-  EXPECT_GT(cmap[255][1], 210);
-  EXPECT_LT(cmap[255][2], 60);
+  EXPECT_GT(in_box(blue), 200u);
+  EXPECT_GT(in_box(orange), 200u);
+  // a passes through (60, exp(-2)): its pixel, give or take 2, is blue
+  const double px = box.px0 + 60.0 / 199 * (box.px1 - box.px0);
+  const double py = box.py0 + (0 - std::log10(std::exp(-2.0))) / 3 * (box.py1 - box.py0);
+  EXPECT_GT(im.count(px - 2, px + 3, py - 2, py + 3, [&](io::Rgb p) { return near(p, blue, 30); }), 0u);
+  // tick labels left of and below the data area; the legend right of it, in both colours
+  EXPECT_GT(im.count(0, box.px0 - 4, box.py0, box.py1, dark), 100u);
+  EXPECT_GT(im.count(box.px0, box.px1, box.py1 + 4, im.height, dark), 100u);
+  EXPECT_GT(im.count(box.px1 + 4, im.width, 0, im.height, dark), 100u);
+  EXPECT_GT(im.count(box.px1 + 4, im.width, 0, im.height, [&](io::Rgb p) { return near(p, orange, 30); }), 20u);
+}
+
+TEST_F(IoTest, LinePlotWithNothingToPlotSaysSo) {
+  // decided: an all-NaN history (a diverged run) still gets its figure: empty axes over
+  // [0, 1] with a line of text in the data area, not an error that would stop the outputs
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  io::LinePlotOptions opt;
+  opt.log_y = true;
+  for (const auto& series : {std::vector<io::Series>{{"loss", {0, 1, 2}, {nan, -1, 0}}}, std::vector<io::Series>{}}) {
+    const io::PlotBox box = io::write_line_plot_png(path("empty.png"), series, opt);
+    EXPECT_EQ(box.x0, 0);
+    EXPECT_EQ(box.x1, 1);
+    const Image im = decode_png(slurp(path("empty.png")));
+    const double cx = 0.5 * (box.px0 + box.px1), cy = 0.5 * (box.py0 + box.py1);
+    EXPECT_GT(im.count(cx - 150, cx + 150, cy - 12, cy + 12, dark), 50u) << "the message";
+  }
+  EXPECT_THROW(io::write_line_plot_png(path("bad.png"), {io::Series{"a", {0, 1}, {1}}}, opt), kpde::Error);
+  EXPECT_FALSE(exists(path("bad.png")));
+}
+
+TEST_F(IoTest, FigureInAMissingDirectoryIsInputErrorAndLeavesNothing) {
+  const std::string p = path("missing/loss.png");
+  std::string msg = expect_input_error([&] { io::write_line_plot_png(p, {io::Series{"a", {0, 1}, {1, 2}}}); });
+  EXPECT_NE(msg.find(p), std::string::npos) << msg;
+  msg = expect_input_error([&] { io::write_heat_map_png(p, std::vector<double>(4, 1.0), 2, 2); });
+  EXPECT_NE(msg.find(p), std::string::npos) << msg;
+  EXPECT_TRUE(list().empty());
+}
+
+TEST_F(IoTest, FiguresFromTwoThreadsAreBothWhole) {
+  // PLplot is not thread-safe: io/plot serialises its calls
+  std::vector<double> field(16 * 16);
+  for (std::size_t k = 0; k < field.size(); ++k) field[k] = double(k);
+  std::thread t([&] {
+    for (int r = 0; r < 3; ++r) io::write_heat_map_png(path("a.png"), field, 16, 16);
+  });
+  for (int r = 0; r < 3; ++r) io::write_line_plot_png(path("b.png"), {io::Series{"a", {0, 1, 2}, {1, 3, 2}}});
+  t.join();
+  const Image a = decode_png(slurp(path("a.png"))), b = decode_png(slurp(path("b.png")));
+  EXPECT_EQ(a.width, 800u);
+  EXPECT_EQ(b.width, 800u);
+  EXPECT_FALSE(any_tmp());
 }
 
 // ---------------------------------------------------------------- JSON
