@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Threads on a shared machine (issue 13): wall time of a short `kpde solve` (poisson_sin,
-# 200 Adam + 200 L-BFGS steps) on a quiet machine and with one core kept busy by another
+# 300 Adam + 300 L-BFGS steps, the default 201^2 output grid; STEPS=N and N_OUT=N change
+# them) on a quiet machine and with one core kept busy by another
 # process (a shell busy loop), each figure the median of paired runs from farm-bench.
 #   quiet:  --threads 2 against --threads 1                 (target: 2 threads >= 1.7x faster)
 #   busy:   default settings against --threads 1            (target: default <= 1.2x)
 #           --threads 2 (passive waiting) against --threads 1
-#           --threads 2 with libgomp's spinning wait (GOMP_SPINCOUNT=300000, the old default)
+#           --threads 2 with libgomp's spinning wait (GOMP_SPINCOUNT=300000: libgomp's default,
+#           which kpde replaced by passive waiting)
 # Usage: bench/threads_shared.sh [RUNS (default 3)]. Needs a machine with 2+ cores and
 # nothing else running; prints one table (ratios are A/B wall, median of pairs).
 set -euo pipefail
+set -f  # the --set values hold [ ]
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=${1:-3}
 kpde=${KPDE:-$repo/build/kpde}
@@ -16,8 +19,8 @@ work=$(mktemp -d)
 spinner=""
 trap '[ -n "$spinner" ] && kill "$spinner" 2>/dev/null; rm -rf "$work"' EXIT
 solve() {  # solve OUT [args]: the short solve as one command line
-  echo "$kpde solve $repo/examples/configs/poisson_sin.yaml --quiet --out $work/$1 --n 65" \
-       "--set training.stages[0].steps=200 --set training.stages[1].steps=200 ${*:2}"
+  echo "$kpde solve $repo/examples/configs/poisson_sin.yaml --quiet --out $work/$1 --n ${N_OUT:-201}" \
+       "--set training.stages[0].steps=${STEPS:-300} --set training.stages[1].steps=${STEPS:-300} ${*:2}"
 }
 pair() {  # pair LABEL "A" "B": median A wall, B wall, A/B wall
   local out

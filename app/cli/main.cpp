@@ -1,4 +1,6 @@
 // kpde: command-line entry. Exit codes: 0 success, 1 runtime failure, 2 bad input.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,19 +16,17 @@
 // OpenMP threads wait passively by default (they sleep in the kernel between parallel
 // regions instead of spinning). On a machine shared with other jobs a spinning thread takes
 // the core from the job it shares it with, and a busy core stalls every region: measured
-// on 2 cores with one busy, a short solve took 1.8x the --threads 1 time with libgomp's
-// default (spin) and 1.06x with passive waiting; on a quiet machine both run at the same
-// speed (docs/performance.md). libgomp reads OMP_WAIT_POLICY once, from its own
-// initialiser, before main(); a function in the executable's .preinit_array runs before
-// any shared library's initialiser, so it can set the default. (glibc hands main() the
-// original environment again, so nothing else sees the change.) A user's own
-// OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
-extern "C" {
-static void kpde_passive_openmp_wait(int, char**, char**) {
-  if (!std::getenv("GOMP_SPINCOUNT")) setenv("OMP_WAIT_POLICY", "passive", 0);
-}
-__attribute__((section(".preinit_array"), used)) static void (*const kpde_preinit)(int, char**, char**) =
-    kpde_passive_openmp_wait;
+// on 2 cores with one busy, a short solve with --threads 2 took 1.7x the --threads 1 time
+// with libgomp's default spin count and 0.8-1.06x with passive waiting; on a quiet machine
+// both run at the same speed (docs/performance.md). libgomp reads its settings once, when
+// it is loaded, before main(), and GCC 12's libgomp does not see a variable set from the
+// executable's .preinit_array (tried: OMP_DISPLAY_ENV=verbose showed the default spin
+// count). So kpde sets OMP_WAIT_POLICY=passive and runs itself again (same process id,
+// before MPI starts). A user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+static void prefer_passive_openmp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
+  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  execv("/proc/self/exe", argv);  // returns only when it fails: go on as before
 }
 
 namespace {
@@ -60,6 +60,7 @@ int print_help(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prefer_passive_openmp_wait(argv);
   if (argc < 2) {
     std::fputs(kpde::cli::overview().c_str(), stderr);
     return 2;

@@ -57,6 +57,7 @@ CoreLoad sample_core_load(double window_s) {
   const int n_hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const auto allowed = [&](std::size_t c) { return have_mask ? CPU_ISSET(c, &mask) != 0 : true; };
   load.available = have_mask ? CPU_COUNT(&mask) : n_hw;
+  load.online = n_hw;
   const auto t0 = read_cpu_times();
   if (t0.empty()) return load;
   std::this_thread::sleep_for(std::chrono::duration<double>(window_s));
@@ -74,7 +75,8 @@ CoreLoad sample_core_load(double window_s) {
 }
 
 int default_threads(const CoreLoad& load, int local_ranks) {
-  return std::max(1, (load.available - load.busy) / std::max(1, local_ranks));
+  const int share = load.available < load.online ? 1 : std::max(1, local_ranks);
+  return std::max(1, (load.available - load.busy) / share);
 }
 
 const std::string& Runtime::threads_origin() { return origin_text(); }

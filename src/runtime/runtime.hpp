@@ -19,7 +19,8 @@ namespace kpde {
 /// The load of the cores this process may run on, measured over a short window.
 struct CoreLoad {
   int available = 0;  ///< cores in the process's affinity mask
-  int busy = 0;       ///< of those, cores more than half busy during the window
+  int online = 0;     ///< cores of the machine (available < online: a launcher bound the process)
+  int busy = 0;       ///< of the available cores, those more than half busy during the window
   bool measured = false;  ///< false when /proc/stat could not be read (busy = 0 then)
 };
 
@@ -28,7 +29,9 @@ struct CoreLoad {
 /// count.
 CoreLoad sample_core_load(double window_s = 0.1);
 
-/// The default thread count: max(1, (available - busy) / local_ranks).
+/// The default thread count: max(1, (available - busy) / local_ranks), where the ranks on
+/// the node share the cores only when the process may run on all of them (a launcher
+/// that binds each rank to its own cores, as mpirun does, has divided them already).
 int default_threads(const CoreLoad& load, int local_ranks);
 
 struct RuntimeOptions {

@@ -37,14 +37,18 @@ TEST(Error, CarriesExitCode) {
 
 TEST(Runtime, DefaultThreadsAreTheFreeCoresSharedAmongRanks) {
   using kpde::CoreLoad;
-  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 0, true}, 1), 2);
-  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 1, true}, 1), 1);  // one core busy: one thread
-  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 2, true}, 1), 1);  // never below one
-  EXPECT_EQ(kpde::default_threads(CoreLoad{16, 2, true}, 4), 3);  // 14 free cores, 4 ranks
-  EXPECT_EQ(kpde::default_threads(CoreLoad{4, 0, false}, 8), 1);
+  // {available, online, busy, measured}
+  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 2, 0, true}, 1), 2);
+  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 2, 1, true}, 1), 1);  // one core busy: one thread
+  EXPECT_EQ(kpde::default_threads(CoreLoad{2, 2, 2, true}, 1), 1);  // never below one
+  EXPECT_EQ(kpde::default_threads(CoreLoad{16, 16, 2, true}, 4), 3);  // 14 free cores, 4 ranks
+  EXPECT_EQ(kpde::default_threads(CoreLoad{4, 4, 0, false}, 8), 1);
+  // a launcher bound this rank to 4 of 16 cores: those are its own
+  EXPECT_EQ(kpde::default_threads(CoreLoad{4, 16, 1, true}, 4), 3);
   // a real sample: this test's own threads are idle while it sleeps
   const CoreLoad load = kpde::sample_core_load(0.05);
   EXPECT_GE(load.available, 1);
+  EXPECT_LE(load.available, load.online);
   EXPECT_GE(load.busy, 0);
   EXPECT_LE(load.busy, load.available);
 }
