@@ -31,7 +31,14 @@ Trainer<T>::Trainer(Objective<T>& objective, TrainerSettings settings, TrainerOp
                "train::Trainer: " + std::to_string(settings_.weights.size()) + " weights for " + std::to_string(K) +
                    " loss terms");
   weights_ = settings_.weights;
-  if (settings_.max_wall_s > 0) wall_limit_ = std::make_unique<WallTimeLimit>(settings_.max_wall_s);
+  // the trainer's own criteria: the wall-time budget and an interrupt (criteria added by
+  // add_stop are asked after them)
+  if (settings_.max_wall_s > 0) {
+    criteria_.push_back(std::make_unique<WallTimeLimit>(settings_.max_wall_s));
+    wall_limit_ = criteria_.back().get();
+  }
+  criteria_.push_back(std::make_unique<Interrupted>());
+  interrupt_ = criteria_.back().get();
   for (std::size_t k = 0; k < K; ++k) term_grads_.emplace_back("kpde::train::term_grad", n);
   for (const auto& c : settings_.stages) stages_.push_back(make_stage<T>(*c));
   observers_.push_back(std::make_unique<HistoryRecorder<T>>(history_, names_));
@@ -148,12 +155,7 @@ Verdict Trainer<T>::step_done(long step_in_stage, double loss, const std::vector
   const StepInfo<T> s = info(step_in_stage, loss, &terms, lr, current);
   for (auto& o : observers_) o->on_step(s);
   const StepState state{global_step_, loss, s.run_s, s.wall_s};
-  Verdict v = check_all(criteria_, state, &stop_reason_, &stopped_by_);
-  if (v == Verdict::go && wall_limit_) v = wall_limit_->check(state), stopped_by_ = wall_limit_.get();
-  if (v == Verdict::go) v = interrupt_.check(state), stopped_by_ = &interrupt_;
-  if (v != Verdict::go && (stopped_by_ == wall_limit_.get() || stopped_by_ == &interrupt_))
-    stop_reason_ = stopped_by_->reason(state);
-  return v;
+  return check_all(criteria_, state, &stop_reason_, &stopped_by_);
 }
 
 template <class T>
@@ -193,8 +195,8 @@ TrainResult Trainer<T>::run() {
   }
   result.reason = result.end != Verdict::go ? stop_reason_ : "";
   result.stopped_by = result.end != Verdict::go ? stopped_by_ : nullptr;
-  result.out_of_time = result.stopped_by && result.stopped_by == wall_limit_.get();
-  result.interrupted = result.stopped_by == &interrupt_;
+  result.out_of_time = result.stopped_by && result.stopped_by == wall_limit_;
+  result.interrupted = result.stopped_by && result.stopped_by == interrupt_;
   if (result.stopped()) {
     if (!options_.quiet) std::fputc('\n', stderr);
     result.steps = global_step_;

@@ -131,8 +131,8 @@ class Trainer {
   long last_checkpoint_step_ = -1;
   std::string stop_reason_;
   const StopCriterion* stopped_by_ = nullptr;
-  std::unique_ptr<WallTimeLimit> wall_limit_;  ///< settings.max_wall_s, asked after criteria_
-  Interrupted interrupt_;                      ///< asked last
+  const StopCriterion* wall_limit_ = nullptr;  ///< in criteria_ when settings.max_wall_s > 0
+  const StopCriterion* interrupt_ = nullptr;   ///< in criteria_ (interrupt_requested)
 };
 
 extern template class Trainer<float>;
