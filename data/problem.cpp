@@ -214,13 +214,6 @@ mesh::BoundaryKind parse_kind(const std::string& s) {
 
 namespace {
 
-/// The coordinate names of axis a: x, y, z; a time axis is also called t.
-std::vector<std::string> axis_names(const Problem& p, int a) {
-  std::vector<std::string> n{std::string(1, "xyz"[a])};
-  if (a == p.time_axis) n.push_back("t");
-  return n;
-}
-
 /// reference: {points: FILE, columns: [x, y, u]}: a table (data/table.hpp: CSV, text or
 /// HDF5) with one column per axis (x, y, z; t for a time axis) and u.
 PointReference load_point_reference(const config::Node& r, const Problem& p, const config::Document& doc) {
@@ -239,16 +232,15 @@ PointReference load_point_reference(const config::Node& r, const Problem& p, con
   const std::size_t n = t.n_rows();
   ref.points.resize(n * p.dim);
   for (int a = 0; a < p.dim; ++a) {
-    const std::vector<double>* c = nullptr;
-    const std::vector<std::string> names = axis_names(p, a);
-    for (const auto& name : names)
-      if (!c) c = t.find(name);
+    const std::string axis(1, "xyz"[a]);
+    const std::vector<double>* c = data::coordinate_column(t, axis, a == p.time_axis);
     if (!c)
-      f.fail(path + ": no column '" + join(names, "' or '") + "' (the columns are " + join(t.names, ", ") + ")");
+      f.fail(path + ": no column '" + axis + (a == p.time_axis ? "' or 't'" : "'") + " (the columns are " +
+             join(t.names, ", ") + ")");
     const double lo = p.geometry->lo()[a], hi = p.geometry->hi()[a], tol = 1e-9 * (hi - lo);
     for (std::size_t k = 0; k < n; ++k) {
       if ((*c)[k] < lo - tol || (*c)[k] > hi + tol)
-        f.fail(path + ": point " + std::to_string(k + 1) + " has " + names.front() + " = " + format_number((*c)[k]) +
+        f.fail(path + ": point " + std::to_string(k + 1) + " has " + axis + " = " + format_number((*c)[k]) +
                ", outside the domain's box [" + format_number(lo) + ", " + format_number(hi) + "]");
       ref.points[k * p.dim + a] = (*c)[k];
     }

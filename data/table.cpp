@@ -146,6 +146,15 @@ const std::vector<double>* Table::find(const std::string& name) const {
   return nullptr;
 }
 
+const std::vector<double>* coordinate_column(const Table& t, const std::string& axis_name, bool time_axis,
+                                             std::string* found) {
+  const std::vector<double>* c = t.find(axis_name);
+  std::string name = axis_name;
+  if (!c && time_axis) c = t.find("t"), name = "t";
+  if (c && found) *found = name;
+  return c;
+}
+
 std::string table_format(const std::string& path) {
   const auto dot = path.find_last_of('.');
   const std::string ext = dot == std::string::npos ? "" : to_lower(path.substr(dot + 1));

@@ -22,6 +22,11 @@ struct Table {
   const std::vector<double>* find(const std::string& name) const;
 };
 
+/// The column of a coordinate: the one called `axis_name`, else "t" when the axis is a
+/// time axis; null when neither is there. `found` gets the name used.
+const std::vector<double>* coordinate_column(const Table& table, const std::string& axis_name, bool time_axis,
+                                             std::string* found = nullptr);
+
 /// "csv", "txt" or "h5" from the file name (.csv; .txt, .dat; .h5, .hdf5); InputError
 /// otherwise.
 std::string table_format(const std::string& path);

@@ -39,9 +39,8 @@ Mat<double> points_from_table(const data::Table& t, const std::string& path, con
   std::string wanted;
   for (int a = 0; a < d; ++a) wanted += (a ? "," : "") + m.coordinates[a] + (a == m.time_axis ? " (or t)" : "");
   for (int a = 0; a < d; ++a) {
-    const std::vector<double>* c = t.find(m.coordinates[a]);
-    std::string name = m.coordinates[a];
-    if (!c && a == m.time_axis) c = t.find("t"), name = "t";
+    std::string name;
+    const std::vector<double>* c = data::coordinate_column(t, m.coordinates[a], a == m.time_axis, &name);
     if (!c)
       throw InputError(path + ": no column '" + m.coordinates[a] + "'; this " + std::to_string(d) +
                        "-D model needs the columns " + wanted);
