@@ -488,6 +488,20 @@ void H5File::set_attribute(const std::string& object, const std::string& attr, d
     throw Error("cannot write attribute '" + attr + "' of '" + o + "' in '" + path_ + "'");
 }
 
+void H5File::set_attribute(const std::string& object, const std::string& attr, const std::vector<double>& values) {
+  const std::string o = object_path(object);
+  if (o != "/" && !exists(o)) throw Error("HDF5 file '" + path_ + "': no object '" + o + "'");
+  if (values.empty()) throw Error("HDF5 file '" + path_ + "': attribute '" + attr + "' would be empty");
+  if (has_attribute(o, attr)) H5Adelete_by_name(id_, o.c_str(), attr.c_str(), H5P_DEFAULT);
+  const hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle a(H5Acreate_by_name(id_, o.c_str(), attr.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT),
+           H5Aclose);
+  if (!a.ok() || H5Awrite(a.get(), H5T_NATIVE_DOUBLE, values.data()) < 0)
+    throw Error("cannot write attribute '" + attr + "' of '" + o + "' in '" + path_ + "'");
+}
+
 std::string H5File::string_attribute(const std::string& object, const std::string& attr) const {
   const std::string o = object_path(object);
   if (!has_attribute(o, attr))
@@ -501,6 +515,7 @@ std::string H5File::string_attribute(const std::string& object, const std::strin
     char* s = nullptr;
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));  // UTF-8 strings (h5py's) need a UTF-8 memory type
     if (H5Aread(a.get(), mem.get(), &s) < 0 || !s)
       throw InputError("cannot read attribute '" + attr + "' in '" + path_ + "'");
     std::string out(s);
@@ -515,18 +530,27 @@ std::string H5File::string_attribute(const std::string& object, const std::strin
   return buf;
 }
 
-double H5File::number_attribute(const std::string& object, const std::string& attr) const {
+std::vector<double> H5File::numbers_attribute(const std::string& object, const std::string& attr) const {
   const std::string o = object_path(object);
   if (!has_attribute(o, attr))
     throw InputError("HDF5 file '" + path_ + "': '" + o + "' has no attribute '" + attr + "'");
   Handle a(H5Aopen_by_name(id_, o.c_str(), attr.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   Handle type(H5Aget_type(a.get()), H5Tclose);
+  Handle space(H5Aget_space(a.get()), H5Sclose);
   const H5T_class_t cls = H5Tget_class(type.get());
-  double v = 0;
-  if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0)
-    throw InputError("HDF5 file '" + path_ + "': attribute '" + attr + "' of '" + o +
-                     "' is not a number");
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<double> v(n > 0 ? static_cast<std::size_t>(n) : 0);
+  if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || n < 1 || H5Aread(a.get(), H5T_NATIVE_DOUBLE, v.data()) < 0)
+    throw InputError("HDF5 file '" + path_ + "': attribute '" + attr + "' of '" + o + "' is not a number");
   return v;
+}
+
+double H5File::number_attribute(const std::string& object, const std::string& attr) const {
+  const std::vector<double> v = numbers_attribute(object, attr);
+  if (v.size() != 1)
+    throw InputError("HDF5 file '" + path_ + "': attribute '" + attr + "' of '" + object_path(object) +
+                     "' holds " + std::to_string(v.size()) + " numbers; expected one");
+  return v[0];
 }
 
 }  // namespace kpde::io

@@ -99,6 +99,8 @@ class H5File {
                      const std::string& value);
   /// Sets a float64 scalar attribute (integers up to 2^53 round-trip exactly).
   void set_attribute(const std::string& object, const std::string& attr, double value);
+  /// Sets a 1-D float64 array attribute (values non-empty), replacing it.
+  void set_attribute(const std::string& object, const std::string& attr, const std::vector<double>& values);
   /// Overload so that string literals do not pick the double overload.
   void set_attribute(const std::string& object, const std::string& attr, const char* value) {
     set_attribute(object, attr, std::string(value));
@@ -107,6 +109,8 @@ class H5File {
   std::string string_attribute(const std::string& object, const std::string& attr) const;
   /// Reads a numeric scalar attribute as double; InputError when missing.
   double number_attribute(const std::string& object, const std::string& attr) const;
+  /// Reads a numeric attribute of any shape as doubles in C order; InputError when missing.
+  std::vector<double> numbers_attribute(const std::string& object, const std::string& attr) const;
   /// Whether object `object` has attribute `attr`.
   bool has_attribute(const std::string& object, const std::string& attr) const;
 

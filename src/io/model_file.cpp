@@ -1,5 +1,6 @@
 #include "io/model_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -58,7 +59,14 @@ void write_model_file(const std::string& path, const ModelFile& m) {
   f.set_attribute("/", "time_axis", double(m.time_axis));
   f.set_attribute("/", "output_transform", m.output_transform);
   f.set_attribute("/", "description", m.description);
-  f.write("params", m.params, {m.params.size()});
+  if (m.precision == "float32") {
+    // float32 models store float32 parameters (exact: they are float32 values); half the
+    // file of a large model (the hypernetwork)
+    f.create_dataset("params", H5File::DType::float32, {m.params.size()}, {std::min<std::size_t>(m.params.size(), 1 << 20)}, 0);
+    f.write_rows("params", 0, m.params.size(), m.params.data());
+  } else {
+    f.write("params", m.params, {m.params.size()});
+  }
   f.write("input/offset", m.input_offset, {d});
   f.write("input/scale", m.input_scale, {d});
   f.write("domain/lo", m.domain_lo, {d});

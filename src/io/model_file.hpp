@@ -10,8 +10,7 @@
 /// paths in `problem` are relative to), coordinates (the input axes: "x", "x,y",
 /// "x,y,z"), time_axis (-1: none), output_transform ("none", or "hard_dirichlet":
 /// u = g + phi N with g and phi from the problem), description. Datasets: params [n]
-/// (float64, exact for float32
-/// models too), input/offset [d], input/scale [d] (the network sees
+/// (float64; float32 for float32 models, whose values it holds exactly), input/offset [d], input/scale [d] (the network sees
 /// (x - offset) * scale), domain/lo [d], domain/hi [d] (the problem's bounding box).
 #include <cstdint>
 #include <string>
