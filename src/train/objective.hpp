@@ -39,6 +39,18 @@ class Objective {
   /// allocated by the caller and overwritten).
   virtual void evaluate(const Vec<const T>& params, std::vector<double>& terms, std::vector<Vec<T>>& term_grads) = 0;
 
+  /// Whether the objective weighs its terms itself (evaluate_weighted): one reverse pass
+  /// for the weighted sum instead of one per term, for methods whose reverse pass is
+  /// expensive (the hypernetwork's encoder). Balancing by gradient norms needs the
+  /// per-term gradients and is refused for such an objective.
+  virtual bool weighs_terms() const { return false; }
+  /// terms[k] = L_k(theta) and grad = sum_k weights[k] dL_k/dtheta (overwritten);
+  /// returns sum_k weights[k] L_k. Only when weighs_terms().
+  virtual double evaluate_weighted(const Vec<const T>& params, const std::vector<double>& weights,
+                                   std::vector<double>& terms, const Vec<T>& grad) {
+    throw Error("this objective does not weigh its terms itself");
+  }
+
   // ---- hooks (the defaults do nothing) ---------------------------------------------------
 
   /// Called when stage `index` (0-based) starts or resumes.

@@ -46,9 +46,20 @@ void ProgressLine<T>::print(const StepInfo<T>& s, bool force) {
   std::string line = "[" + std::to_string(s.stage + 1) + "/" + std::to_string(s.n_stages) + " " + s.stage_name +
                      "] step " + std::to_string(s.step) + "/" + std::to_string(s.stage_steps) + " loss " +
                      format_e(s.loss) + " (";
+  // each term by its shortest prefix of at least 3 characters that no other term shares
+  const auto abbreviation = [this](std::size_t k) {
+    const std::string& n = names_[k];
+    for (std::size_t len = 3; len < n.size(); ++len) {
+      bool unique = true;
+      for (std::size_t j = 0; j < names_.size() && unique; ++j)
+        unique = j == k || names_[j].compare(0, len, n, 0, len) != 0;
+      if (unique) return n.substr(0, len);
+    }
+    return n;
+  };
   for (std::size_t k = 0; k < names_.size(); ++k) {
     if (k > 0 && !active_(static_cast<int>(k))) continue;
-    line += (k ? ", " : "") + names_[k].substr(0, 3) + " " +
+    line += (k ? ", " : "") + abbreviation(k) + " " +
             format_e(s.terms && k < s.terms->size() ? (*s.terms)[k] : NAN);
   }
   line += ")";

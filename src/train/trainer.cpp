@@ -39,7 +39,14 @@ Trainer<T>::Trainer(Objective<T>& objective, TrainerSettings settings, TrainerOp
   }
   criteria_.push_back(std::make_unique<Interrupted>());
   interrupt_ = criteria_.back().get();
-  for (std::size_t k = 0; k < K; ++k) term_grads_.emplace_back("kpde::train::term_grad", n);
+  if (objective_.weighs_terms()) {
+    if (settings_.balance == Balance::grad_norm)
+      throw InputError("training.weights.balance: grad_norm needs one gradient per loss term, which the " +
+                       (options_.objective_kind.empty() ? std::string("chosen") : options_.objective_kind) +
+                       " objective does not compute (it weighs its terms itself); use fixed weights");
+  } else {
+    for (std::size_t k = 0; k < K; ++k) term_grads_.emplace_back("kpde::train::term_grad", n);
+  }
   for (const auto& c : settings_.stages) stages_.push_back(make_stage<T>(*c));
   observers_.push_back(std::make_unique<HistoryRecorder<T>>(history_, names_));
   observers_.push_back(std::make_unique<Monitor<T>>(history_, objective_, settings_.monitor_every));
@@ -103,6 +110,7 @@ template <class T>
 double Trainer<T>::evaluate(const Vec<const T>& params, const Vec<T>& grad, std::vector<double>& terms,
                             long first_order_step) {
   terms.assign(names_.size(), 0.0);
+  if (objective_.weighs_terms()) return objective_.evaluate_weighted(params, weights_, terms, grad);
   objective_.evaluate(params, terms, term_grads_);
   if (first_order_step >= 0 && settings_.balance == Balance::grad_norm && first_order_step % settings_.balance_every == 0)
     rebalance();
