@@ -44,7 +44,9 @@ std::vector<E> parse_names(const config::Node& list, Parse parse) {
   return out;
 }
 
-void load_mms(config::Node m, MmsSettings& s) {
+}  // namespace
+
+void load_mms_settings(config::Node m, MmsSettings& s) {
   std::tie(s.updates_min, s.updates_max) = min_max(m, "updates", 6, 10, 1, 64);
   config::Node ab = m.section("ab");
   s.ab_range = ab.get_double("range", s.ab_range);
@@ -75,8 +77,11 @@ void load_mms(config::Node m, MmsSettings& s) {
   config::Node pts = m.section("points");
   s.n_interior = static_cast<int>(pts.get_long_min("interior", s.n_interior, 0, 1000000));
   s.n_boundary = static_cast<int>(pts.get_long_min("boundary", s.n_boundary, 0, 1000000));
+  s.band_half_width = m.get_double_above("band_half_width", s.band_half_width, 0);
   m.check([&] { s.validate(); });
 }
+
+namespace {
 
 void load_darcy(config::Node d, DarcySettings& s) {
   s.a_plus = d.get_double_above("a_plus", s.a_plus, 0);
@@ -225,7 +230,7 @@ GenerateConfig load_generate_config(config::Node root) {
     load_darcy(root.section("darcy"), c.darcy);
   } else {
     c.mms.grid = grid;
-    load_mms(root.section("mms"), c.mms);
+    load_mms_settings(root.section("mms"), c.mms);
   }
   return c;
 }

@@ -31,6 +31,10 @@ struct GenerateConfig {
   DatasetSchema schema() const;
 };
 
+/// Reads the keys of an `mms:` section into s (defaults: s's values), then validates;
+/// errors name the file, line and key.
+void load_mms_settings(config::Node mms, MmsSettings& s);
+
 /// Reads a generate config (`kind: mms|darcy`, `grid`, `precision`, `compression`,
 /// `batch`, `mms:` or `darcy:`); every error names the file, line and key. Call
 /// doc.check_unused() afterwards.

@@ -453,7 +453,7 @@ MmsSample generate_mms_sample(const MmsSettings& s, std::uint64_t seed, std::uin
     // grid channels
     const mesh::Grid grid = mesh::Grid::hypino(n);
     const Mat<double> mask = mesh::domain_mask(geom, grid);
-    const Mat<int> bands = mesh::boundary_bands(geom, grid);
+    const Mat<int> bands = mesh::boundary_bands(geom, grid, s.band_half_width);
     const std::size_t nn = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
     out.n = n;
     out.domain_mask.assign(nn, 0);

@@ -73,6 +73,10 @@ struct MmsSettings {
   double max_source = 1e4;      ///< reject |f| > max_source
   double max_derivative = 1e4;  ///< reject |u_x|, |u_y|, |u_xx|, |u_yy|, |u_xy| > this
   int max_attempts = 2000;      ///< draws per sample before giving up (kpde::InputError)
+  /// Half-width of the boundary bands of the mask channels, in pixel diagonals
+  /// (mesh::boundary_bands): 0.5 gives bands 1-2 nodes wide on each side, 1.42 about 2
+  /// spacings (3 nodes inside a box side), like the masks of HyPINO's benchmarks.
+  double band_half_width = 0.5;
   int n_interior = 1024;        ///< interior training points per sample
   int n_boundary = 256;         ///< boundary training points per sample
   /// Throws InputError (naming the setting) on ranges that are empty or out of bounds,

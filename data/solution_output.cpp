@@ -17,8 +17,6 @@
 
 namespace kpde::data {
 
-namespace {
-
 // loss.png: against "step", the total loss and each loss term (every other series of that
 // length, except lr, wall_s and stage: train::HistoryRecorder's); against
 // "monitor_step", each monitored error "monitor_<name>" (except monitor_wall_s). A series
@@ -57,6 +55,8 @@ void write_loss_png(const std::string& path,
   o.width = 900;
   io::write_line_plot_png(path, series, o);
 }
+
+namespace {
 
 }  // namespace
 

@@ -55,6 +55,11 @@ void write_solution_outputs(const std::string& dir, const GridFields& grid,
                             const io::JsonValue& metrics, const std::string& resolved_config,
                             const std::string& description);
 
+/// The training history as a figure: against "step", the loss and each loss term (not
+/// lr, wall_s, stage); against "monitor_step", each monitored quantity monitor_<name>;
+/// log scale, series without a positive value left out. Nothing without steps.
+void write_loss_png(const std::string& path, const std::vector<std::pair<std::string, std::vector<double>>>& history);
+
 /// Creates `dir` and its parents when missing; InputError naming it when that fails or
 /// it is not a writable directory.
 void make_output_directory(const std::string& dir);
