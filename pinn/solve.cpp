@@ -142,17 +142,20 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
 
 }  // namespace
 
-SolveConfig load_solve_config(config::Document& doc) {
+SolveConfig load_solve_config(config::Document& doc, bool needs_training) {
   SolveConfig cfg;
   config::Node root = doc.root();
   cfg.problem = data::load_problem(root.at("problem"), doc);
   cfg.model = load_model(root.section("model"), cfg.problem.dim);
-  const config::Node training = root.at("training");
-  train::StageParseContext ctx;
-  ctx.projectable = !cfg.problem.nonlinear;
-  ctx.not_projectable = "this problem's operator is a nonlinear residual";
-  cfg.training = train::load_trainer_settings(training, {"residual", "dirichlet", "neumann"}, ctx);
-  cfg.pinn = load_pinn_settings(training);
+  const bool trains = needs_training || root.has("training");
+  const config::Node training = trains ? root.at("training") : root.section("training");
+  if (trains) {
+    train::StageParseContext ctx;
+    ctx.projectable = !cfg.problem.nonlinear;
+    ctx.not_projectable = "this problem's operator is a nonlinear residual";
+    cfg.training = train::load_trainer_settings(training, {"residual", "dirichlet", "neumann"}, ctx);
+    cfg.pinn = load_pinn_settings(training);
+  }
   cfg.fd = data::load_fd_options(root.section("petsc"));
   const config::Node out = root.section("output");
   // output.n: one count for every axis, or a list of one per axis
@@ -172,11 +175,13 @@ SolveConfig load_solve_config(config::Document& doc) {
   cfg.output_dir = out.get_string("dir", "kpde_out/" + cfg.problem.name);
   doc.check_unused();
   cfg.problem_text = emit(root.at("problem").yaml());
-  cfg.model_text = emit(root.at("model").yaml());
+  cfg.model_text = root.has("model") ? emit(root.at("model").yaml()) : std::string();
   // the fingerprint leaves out the wall-time budget: a resumed run may have another
-  YAML::Node fingerprinted = YAML::Clone(training.yaml());
-  fingerprinted.remove("max_wall_s");
-  cfg.fingerprint = cfg.problem_text + "\n" + cfg.model_text + "\n" + emit(fingerprinted);
+  if (trains) {
+    YAML::Node fingerprinted = YAML::Clone(training.yaml());
+    fingerprinted.remove("max_wall_s");
+    cfg.fingerprint = cfg.problem_text + "\n" + cfg.model_text + "\n" + emit(fingerprinted);
+  }
   cfg.source_directory = absolute(doc.directory());
   cfg.resolved = doc.resolved_text();
   return cfg;

@@ -32,8 +32,9 @@ struct SolveConfig {
 };
 
 /// Reads every section of doc (overrides applied before), then checks for unknown
-/// keys. InputError naming the file, line, column and key.
-SolveConfig load_solve_config(config::Document& doc);
+/// keys. InputError naming the file, line, column and key. Without needs_training a
+/// config may leave out `training:` (kpde hypernet, which trains nothing).
+SolveConfig load_solve_config(config::Document& doc, bool needs_training = true);
 
 struct SolveOptions {
   std::string out;        ///< the output folder (created)

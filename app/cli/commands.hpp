@@ -24,6 +24,12 @@ int generate(int argc, char** argv, int first);
 int eval(int argc, char** argv, int first);
 /// `kpde bench eval [--model FILE] [--points N]`: evaluation throughput (points per second).
 int bench_eval(int argc, char** argv, int first);
+/// `kpde train CONFIG [--out DIR] [--resume DIR] ...`: trains a model of model.type
+/// (hypernet) on generated data, with checkpoints that resume exactly.
+int train(int argc, char** argv, int first);
+/// `kpde hypernet CONFIG [--model FILE] [--refine K] [--out DIR] [--n N]`: the
+/// hypernetwork's PINN for a config's problem, with the outputs of solve.
+int hypernet(int argc, char** argv, int first);
 /// Threads asked for by `--threads N` anywhere on the command line (0 if absent).
 int threads_from_command_line(int argc, char** argv);
 }  // namespace kpde::cli

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
     if (cmd == "reference") return kpde::cli::reference(argc, argv, 2);
     if (cmd == "generate") return kpde::cli::generate(argc, argv, 2);
     if (cmd == "eval") return kpde::cli::eval(argc, argv, 2);
+    if (cmd == "train") return kpde::cli::train(argc, argv, 2);
+    if (cmd == "hypernet") return kpde::cli::hypernet(argc, argv, 2);
     if (cmd == "bench") {
       if (argc < 3)
         throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference)");

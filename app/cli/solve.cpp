@@ -7,8 +7,13 @@
 #include <cstdio>
 
 #include "cli/args.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/commands.hpp"
+#include "cli/solve_config.hpp"
 #include "config/config.hpp"
+#include "data/solution_output.hpp"
+#include "hypernet/emit.hpp"
+#include "io/model_file.hpp"
 #include "data/report.hpp"
 #include "pinn/solve.hpp"
 #include "runtime/runtime.hpp"
@@ -18,46 +23,44 @@ namespace kpde::cli {
 
 namespace {
 
-/// The config of `kpde solve` / `kpde reference` (the same format) with the --set
-/// overrides and --n.
-pinn::SolveConfig load_config(config::Document& doc, const Args& a) {
-  for (const auto& s : a.all("--set")) doc.apply_override(s);
-  pinn::SolveConfig cfg = pinn::load_solve_config(doc);
-  if (a.has("--n")) {
-    // --n N (every axis) or --n NX,NY[,NZ] (one per axis)
-    const std::vector<long> n = a.integer_list("--n", "", 2);
-    const int dim = cfg.problem.dim;
-    if (n.size() != 1 && n.size() != static_cast<std::size_t>(dim))
-      throw InputError("--n expects one node count or " + std::to_string(dim) + " (one per axis), got '" +
-                       a.str("--n", "") + "'");
-    for (int k = 0; k < dim; ++k) {
-      const long v = n[n.size() == 1 ? 0 : k];
-      if (v > 100000) throw InputError("--n must be <= 100000, got " + std::to_string(v));
-      cfg.output_n[k] = static_cast<int>(v);
-    }
-  }
-  return cfg;
-}
-
-void print_summary(const char* what, const std::string& name, const data::ErrorMetrics& e) {
-  if (e.n == 0) {
-    std::printf("%s %s: no reference (no exact solution or reference in the config: errors not measured)", what,
-                name.c_str());
-  } else if (e.truth_vanishes) {
-    std::printf("%s %s: the reference is 0 at every node (rel_l2 undefined): rms_err=%.3e mse=%.3e max_abs_err=%.3e",
-                what, name.c_str(), std::sqrt(e.mse), e.mse, e.max_abs_err);
-  } else {
-    std::printf("%s %s: rel_l2=%.3e mse=%.3e max_abs_err=%.3e", what, name.c_str(), e.rel_l2, e.mse, e.max_abs_err);
-  }
-}
-
-/// SIGINT / SIGTERM during training: the trainer stops after the step in progress and
-/// writes its checkpoint (train::interrupt_requested); a second signal ends the process.
-extern "C" void on_interrupt(int sig) {
-  if (train::interrupt_requested().exchange(true)) {
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
-  }
+/// --init-from-hypernet: the network becomes the hypernetwork's target PINN (HyPINO's
+/// modified MLP, width 32, fixed Fourier features) and starts from the weights the
+/// hypernetwork emits for the problem (least-squares output layer), written to
+/// OUT/hypernet_init.h5 and read through model.init_from.
+void init_from_hypernet(pinn::SolveConfig& cfg, const std::string& model_path, const std::string& out, bool quiet) {
+  const hypernet::Spec spec = hypernet::spec_from_problem(cfg.problem);
+  const hypernet::BoxMap map = hypernet::box_map(cfg.problem);
+  for (int k = 0; k < 2; ++k)
+    if (std::abs(map.lo[static_cast<std::size_t>(k)] + 1) > 1e-12 || std::abs(map.hi[static_cast<std::size_t>(k)] - 1) > 1e-12)
+      throw InputError("solve: --init-from-hypernet needs the domain's bounding box to be [-1,1]^2 (kpde solve's "
+                       "PINN takes x unscaled, the emitted one takes canonical coordinates); problem '" +
+                       cfg.problem.name + "' spans another box");
+  if (cfg.model.network.features.kind == nn::FeatureKind::gaussian)
+    throw InputError("solve: --init-from-hypernet replaces the network by the hypernetwork's target PINN; "
+                     "model.type gaussian_features cannot be kept");
+  const hypernet::TrainedHypernet hn = hypernet::read_hypernet_file(model_path);
+  const hypernet::Emitted em = hypernet::emit(hn, spec, hypernet::EmitOptions{});
+  nn::NetworkSpec net = em.merged_spec();
+  net.block_points = cfg.model.network.block_points;
+  cfg.model.network = net;
+  cfg.model.init_from = out + "/hypernet_init.h5";
+  cfg.model_text = em.merged_architecture() + "precision: " +
+                   (cfg.model.precision == pinn::Precision::float64 ? "float64" : "float32") + "\n";
+  io::ModelFile mf;
+  mf.kind = "pinn";
+  mf.precision = "float64";
+  mf.architecture = em.merged_architecture();
+  mf.coordinates = {"x", "y"};
+  mf.time_axis = cfg.problem.time_axis;
+  mf.description = "initial weights from the hypernetwork " + model_path;
+  mf.params = em.merged_params();
+  mf.input_offset = {0, 0}, mf.input_scale = {1, 1}, mf.domain_lo = {-1, -1}, mf.domain_hi = {1, 1};
+  data::make_output_directory(out);
+  io::write_model_file(cfg.model.init_from, mf);
+  if (!quiet)
+    std::fprintf(stderr, "kpde solve %s: initial weights from the hypernetwork %s (forward %.3f s, emitted PINN "
+                 "residual mse %.3e); network: modified MLP, width 32, 4 layers, fixed Fourier features\n",
+                 cfg.problem.name.c_str(), model_path.c_str(), em.model_seconds, em.rounds.back().mse_f);
 }
 
 }  // namespace
@@ -68,10 +71,14 @@ int solve(int argc, char** argv, int first) {
     throw InputError("solve: give a config file: kpde solve CONFIG [--out DIR] [--n N] [--set key=value] "
                      "[--resume DIR] [--quiet]");
   config::Document doc = config::Document::load_file(a.positional()[0]);
-  const pinn::SolveConfig cfg = load_config(doc, a);
+  pinn::SolveConfig cfg = load_config(doc, a);
   pinn::SolveOptions o;
   o.resume = a.str("--resume", "");
   o.out = a.str("--out", o.resume.empty() ? cfg.output_dir : o.resume);
+  if (a.has("--init-from-hypernet") || a.has("--hypernet-model")) {
+    if (!o.resume.empty()) throw InputError("solve: --init-from-hypernet starts a run; it cannot be combined with --resume");
+    init_from_hypernet(cfg, a.str("--hypernet-model", hypernet::default_hypernet_model()), o.out, a.has("--quiet"));
+  }
   o.stop_after = a.integer("--stop-after-steps", 0, 1);
   o.quiet = a.has("--quiet");
   if (a.has("--max-wall")) {
@@ -80,11 +87,11 @@ int solve(int argc, char** argv, int first) {
       throw InputError("solve: --max-wall expects a number of seconds > 0, got '" + a.str("--max-wall", "") + "'");
   }
   o.threads_note = Runtime::threads_origin();
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
-  const pinn::SolveResult r = pinn::solve(cfg, o);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  pinn::SolveResult r;
+  {
+    const InterruptScope scope;
+    r = pinn::solve(cfg, o);
+  }
   if (r.interrupted) {
     std::fprintf(stderr, "kpde: solve %s %s: the checkpoint is %s/checkpoint.h5 (continue with --resume %s); "
                  "the solution and figures were not written\n", cfg.problem.name.c_str(), r.stop_reason.c_str(), o.out.c_str(),

@@ -29,9 +29,42 @@ std::vector<Command> make_commands() {
                  "stop training after this wall time at a clean point and write every output "
                  "(default: training.max_wall_s, else none)"},
                 {"--stop-after-steps", "K", "stop with a checkpoint after K steps; continue with --resume DIR"},
+                {"--init-from-hypernet", "", "start from the weights the shipped hypernetwork emits for the problem "
+                 "(the network becomes its target PINN: modified MLP, width 32, fixed Fourier features)"},
+                {"--hypernet-model", "FILE", "as --init-from-hypernet, with this hypernetwork model.h5"},
                 kQuiet,
                 kThreads},
                "Exit codes: 0 done, 1 training failed (diverged; the last good checkpoint is kept), 2 bad input."});
+  c.push_back({"train",
+               {"CONFIG"},
+               "train a model on generated data: model.type hypernet, the HyPINO-style hypernetwork "
+               "(docs/hypernet.md); checkpoints resume exactly",
+               {{"--out", "DIR", "output folder (default: output.dir of the config)"},
+                kSet,
+                {"--resume", "DIR", "continue the run whose checkpoint is in DIR (output goes there too)"},
+                {"--init-from", "MODEL", "start from the parameters of a model.h5 of the same architecture "
+                 "(fresh optimiser state)"},
+                {"--max-wall", "SECONDS", "stop after this wall time with a checkpoint and model.h5 (default: training.max_wall_s)"},
+                {"--stop-after-steps", "K", "stop with a checkpoint after K steps; continue with --resume DIR"},
+                kQuiet,
+                kThreads},
+               "Exit codes: 0 done, 1 training failed (diverged; the last good checkpoint is kept), 2 bad input, "
+               "130 interrupted (checkpoint written)."});
+  c.push_back({"hypernet",
+               {"CONFIG"},
+               "the PINN a trained hypernetwork emits for the config's problem (2-D linear, constant "
+               "coefficients), no training; with the outputs of solve",
+               {{"--model", "FILE", "hypernetwork model.h5 (default: the shipped hypernet/models/hypino_kpde.h5)"},
+                {"--refine", "K", "refinement rounds: K delta PINNs fitted to the current residual (default 0)"},
+                {"--spec", "FILE.h5:GROUP", "read the specification from a benchmark file's group instead of "
+                 "rasterising the config's problem (hypino_benchmarks.h5 layout)"},
+                {"--out", "DIR", "output folder (default: output.dir of the config + _hypernet)"},
+                kNodes,
+                kSet,
+                kQuiet,
+                kThreads},
+               "The emitted PINN is written as model.h5 (kind pinn), usable by kpde eval and by "
+               "kpde solve --init-from-hypernet."});
   c.push_back({"reference",
                {"CONFIG"},
                "the reference solution of the config's problem, with the outputs of solve: PETSc finite "

@@ -1,0 +1,54 @@
+// `kpde train CONFIG [--out DIR] [--resume DIR] [--set key=value ...] [--max-wall S]
+// [--stop-after-steps K] [--quiet]`: trains a model on generated data; model.type selects
+// the method (hypernet: hypernet/train.hpp).
+#include <cmath>
+#include <cstdio>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
+#include "config/config.hpp"
+#include "hypernet/train.hpp"
+
+namespace kpde::cli {
+
+int train(int argc, char** argv, int first) {
+  const Args a(argc, argv, first, "train");
+  if (a.positional().empty())
+    throw InputError("train: give a config file: kpde train CONFIG [--out DIR] [--resume DIR] [--set key=value]");
+  config::Document doc = config::Document::load_file(a.positional()[0]);
+  for (const auto& s : a.all("--set")) doc.apply_override(s);
+  const std::string type = doc.root().at("model").get_choice("type", {"hypernet"});
+  (void)type;
+  const hypernet::TrainConfig cfg = hypernet::load_train_config(doc);
+  hypernet::TrainOptions o;
+  o.resume = a.str("--resume", "");
+  o.init_from = a.str("--init-from", "");
+  if (!o.resume.empty() && !o.init_from.empty()) throw InputError("train: --resume and --init-from exclude each other");
+  o.out = a.str("--out", o.resume.empty() ? cfg.output_dir : o.resume);
+  o.quiet = a.has("--quiet");
+  o.stop_after = a.integer("--stop-after-steps", 0, 1);
+  if (a.has("--max-wall")) {
+    o.max_wall_s = a.real("--max-wall", 0);
+    if (!(o.max_wall_s > 0) || !std::isfinite(o.max_wall_s))
+      throw InputError("train: --max-wall expects a number of seconds > 0, got '" + a.str("--max-wall", "") + "'");
+  }
+  for (int k = 0; k < argc; ++k) o.command += (k ? " " : "") + std::string(argv[k]);
+  hypernet::TrainRun r;
+  {
+    const InterruptScope scope;
+    r = hypernet::run_training(cfg, o);
+  }
+  if (train::interrupt_requested().load()) {
+    std::fprintf(stderr, "kpde: train: interrupted after %ld steps; model.h5 holds that state and the checkpoint is "
+                 "%s/checkpoint.h5 (continue with --resume %s)\n", r.steps, r.out.c_str(), r.out.c_str());
+    return 130;
+  }
+  std::printf("train hypernet: %ld steps, %ld samples seen, %.2f samples/s, %.2f CPU-hours, loss %.3e%s; out=%s\n",
+              r.steps, r.samples_seen, r.samples_per_s, r.cpu_hours, r.loss,
+              r.finished ? "" : (" (stopped: " + r.stop_reason + "; continue with --resume " + r.out + ")").c_str(),
+              r.out.c_str());
+  return 0;
+}
+
+}  // namespace kpde::cli
