@@ -5,6 +5,7 @@
 #   bench/hypernet_benchmarks.sh [MODEL] [ROUNDS...]     (default: the shipped model, 0 10)
 # Spec: the benchmark file's own grids (--spec FILE:GROUP), so the input is what HyPINO
 # got; the config supplies the output grid and the reference. Needs ../shared/data.
+# EXTRA="--no-least-squares" keeps the output layer the heads emit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kpde=${KPDE:-$root/build/kpde}
@@ -23,7 +24,7 @@ for id in HT HZ HZ-G PS-C PS-L PS-G WV; do
   for k in "${rounds[@]}"; do
     dir=$out/$id-r$k
     "$kpde" hypernet "$root/examples/benchmarks/$id.yaml" --model "$model" --refine "$k" \
-      --spec "$bench:${group[$id]}" --n 224 --out "$dir" --quiet > "$dir.log" 2>&1 || { echo "$id failed: $(tail -1 "$dir.log")"; continue; }
+      --spec "$bench:${group[$id]}" --n 224 --out "$dir" --quiet ${EXTRA:-} > "$dir.log" 2>&1 || { echo "$id failed: $(tail -1 "$dir.log")"; continue; }
     python3 - "$dir/metrics.json" "$id" "$k" "${paper0[$id]}" "${paper10[$id]}" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1])); k = int(sys.argv[3])

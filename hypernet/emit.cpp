@@ -69,8 +69,8 @@ SamplePoints spec_points(const Spec& s, double sigma, int n_interior, std::uint6
   return p;
 }
 
-/// The least-squares output layer (normalised) of hidden tensors `t` for the rows p.
-std::array<double, kOut> fit_output(const std::vector<double>& t, const SamplePoints& p, const LossSettings& ls) {
+/// The basis channels [N][5][32] of the hidden tensors of target parameters t at p's points.
+std::vector<double> basis_channels(const std::vector<double>& t, const SamplePoints& p) {
   nn::Network<double> basis(target_spec(kTargetWidth));
   std::vector<double> bp(basis_size());
   basis_from_target(t.data(), bp.data());
@@ -79,7 +79,7 @@ std::array<double, kOut> fit_output(const std::vector<double>& t, const SamplePo
   for (std::size_t k = 0; k < N; ++k) x(0, k, 0) = p.x[2 * k], x(0, k, 1) = p.x[2 * k + 1];
   Arr4<double> phi("phi", 1, N, 5, static_cast<std::size_t>(kTargetWidth));
   basis.forward(Mat<const double>(bp.data(), 1, bp.size()), x, nn::ChannelSpec::diagonal(2), phi);
-  return least_squares_output(p, phi.data(), ls);
+  return std::vector<double>(phi.data(), phi.data() + phi.size());
 }
 
 }  // namespace
@@ -113,6 +113,10 @@ Emitted emit(const TrainedHypernet& hn, const Spec& spec, const EmitOptions& o) 
   const std::size_t nn = spec.size();
   std::vector<double> sum(5 * nn, 0.0);  // channels of the current sum on the grid
   Spec cur = spec;
+  // joint projection: every member's basis at the original spec's rows
+  const double sigma0 = data_scale(spec);
+  const SamplePoints rows0 = spec_points(spec, sigma0, o.n_interior, o.seed);
+  std::vector<std::vector<double>> phis;
   for (int r = 0; r <= o.refine; ++r) {
     if (r > 0) {
       // the residual spec of the current sum
@@ -136,18 +140,36 @@ Emitted emit(const TrainedHypernet& hn, const Spec& spec, const EmitOptions& o) 
     out.model_seconds += now_s() - tm;
     std::vector<double> member(target_size());
     for (std::size_t k = 0; k < member.size(); ++k) member[k] = static_cast<double>(t(0, k));
-    std::array<double, kOut> theta{};
-    if (o.least_squares) {
-      theta = fit_output(member, spec_points(cur, in.scale, o.n_interior, o.seed + static_cast<std::uint64_t>(r)), o.loss);
+    if (o.least_squares && o.joint) {
+      // the output layers of all members so far by one least-squares fit of the
+      // original spec's rows over their 32 (r + 1) basis functions and a shared bias
+      phis.push_back(basis_channels(member, rows0));
+      std::vector<const double*> ptr;
+      for (const auto& ph : phis) ptr.push_back(ph.data());
+      out.members.push_back(std::move(member));
+      const std::vector<double> theta = least_squares_joint(rows0, ptr, o.loss);
+      for (std::size_t k = 0; k < out.members.size(); ++k) {
+        double layer[kOut];
+        for (int j = 0; j < kTargetWidth; ++j) layer[j] = theta[k * kTargetWidth + static_cast<std::size_t>(j)];
+        layer[kTargetWidth] = k == 0 ? theta.back() : 0.0;
+        set_output_layer(layer, sigma0, out.members[k].data());
+      }
+      sum = grid_channels(out.members, spec.n);
     } else {
-      const TargetTensor &Wo = target_tensors()[6], &bo = target_tensors()[13];
-      for (int j = 0; j < kTargetWidth; ++j) theta[static_cast<std::size_t>(j)] = member[Wo.offset + static_cast<std::size_t>(j)];
-      theta[kTargetWidth] = member[bo.offset];
+      std::array<double, kOut> theta{};
+      if (o.least_squares) {
+        const SamplePoints p = spec_points(cur, in.scale, o.n_interior, o.seed + static_cast<std::uint64_t>(r));
+        theta = least_squares_output(p, basis_channels(member, p).data(), o.loss);
+      } else {
+        const TargetTensor &Wo = target_tensors()[6], &bo = target_tensors()[13];
+        for (int j = 0; j < kTargetWidth; ++j) theta[static_cast<std::size_t>(j)] = member[Wo.offset + static_cast<std::size_t>(j)];
+        theta[kTargetWidth] = member[bo.offset];
+      }
+      set_output_layer(theta.data(), in.scale, member.data());
+      const std::vector<double> add = grid_channels({member}, spec.n);
+      for (std::size_t k = 0; k < sum.size(); ++k) sum[k] += add[k];
+      out.members.push_back(std::move(member));
     }
-    set_output_layer(theta.data(), in.scale, member.data());
-    const std::vector<double> add = grid_channels({member}, spec.n);
-    for (std::size_t k = 0; k < sum.size(); ++k) sum[k] += add[k];
-    out.members.push_back(std::move(member));
     // diagnostics of the sum so far
     RoundInfo info;
     info.scale = in.scale;

@@ -10,6 +10,9 @@
 /// PINNs on the grid, r_D = g - u on the Dirichlet mask, r_N = h - n.grad u on the
 /// Neumann mask, r_f = f - L[u] on the domain, is a new spec with the same masks and
 /// coefficients; the PINN emitted for it is added to the sum (the problem is linear).
+/// With joint projection (the default) the output layers of all PINNs so far are then
+/// refitted together to the original spec: the delta PINNs' hidden layers extend the
+/// basis, and the fit over the extended basis never increases the least-squares misfit.
 ///
 /// The sum of K+1 PINNs of width 32 is one PINN of width 32 (K+1) with block-diagonal
 /// hidden layers (the fixed features are shared): merged_params() gives it, so the result
@@ -27,6 +30,10 @@ namespace kpde::hypernet {
 struct EmitOptions {
   int refine = 0;              ///< K refinement rounds
   bool least_squares = true;   ///< output layers by least squares (else the heads')
+  /// With least_squares: after every round, the output layers of all members are one
+  /// least-squares fit of the original spec over their 32 (r + 1) basis functions (a
+  /// growing basis); else each member's layer is fitted to its round's residual spec.
+  bool joint = true;
   int n_interior = 4096;       ///< domain nodes of the least-squares rows (all when fewer)
   std::uint64_t seed = 0;      ///< which domain nodes
   LossSettings loss;           ///< least-squares row weights

@@ -120,6 +120,7 @@ Model<T>::Model(const ModelSpec& spec) : spec_(spec) {
   const auto take = [&](std::size_t n) {
     const std::size_t o = off;
     off += n;
+    blocks_.push_back(o);
     return o;
   };
   L->stem = nn::Conv2d<T>(conv_spec(kInputChannels, spec_.stem, 2));
@@ -155,7 +156,7 @@ Model<T>::Model(const ModelSpec& spec) : spec_(spec) {
   for (const TargetTensor& t : target_tensors()) {
     const bool big = t.cols > 1 && !t.output();
     const int hidden = big ? spec_.head_hidden : spec_.small_hidden;
-    typename Layers::Head h{nn::Linear<T>(L->pooled, hidden), nn::GroupNorm<T>(spec_.head_groups, hidden),
+    typename Layers::Head h{nn::Linear<T>(L->pooled + spec_.cond, hidden), nn::GroupNorm<T>(spec_.head_groups, hidden),
                             nn::Linear<T>(hidden, static_cast<int>(t.size())), 0, 0, 0, hidden};
     h.o_l1 = take(h.l1.n_params());
     h.o_gn = take(h.gn.n_params());
@@ -316,11 +317,13 @@ void Model<T>::forward(const T* p, const Arr4<const T>& grids, const Mat<const T
   for (std::size_t k = 0; k < tensors.size(); ++k) {
     const auto& h = L.heads[k];
     auto& hc = c.heads[k];
-    hc.in = mat<T>("head_in", B, L.pooled);
+    // the head reads its query's row of every stage's pooling and the conditioning z
+    hc.in = mat<T>("head_in", B, L.pooled + spec_.cond);
     for (int b = 0; b < B; ++b) {
       int col = 0;
       for (std::size_t s = 0; s < L.stages.size(); ++s)
         for (int j = 0; j < L.stages[s].width; ++j) hc.in(b, col++) = c.stages[s].pooled(b, k, j);
+      for (int j = 0; j < spec_.cond; ++j) hc.in(b, col++) = c.z(b, j);
     }
     hc.pre = mat<T>("head_pre", B, h.hidden), hc.act = mat<T>("head_act", B, h.hidden), hc.gn = mat<T>("head_gn", B, h.hidden);
     h.l1.forward(p + h.o_l1, hc.in, hc.pre);
@@ -338,7 +341,8 @@ void Model<T>::backward(const T* p, Cache& c, const Mat<const T>& d_targets, T* 
   const Layers& L = *layers_;
   const int B = c.B;
   const auto& tensors = target_tensors();
-  // heads -> d pooled
+  // heads -> d pooled, d z
+  Mat<T> dz = mat<T>("dz", B, spec_.cond);
   std::vector<Arr3<T>> dpool(L.stages.size());
   for (std::size_t s = 0; s < L.stages.size(); ++s)
     dpool[s] = Arr3<T>("dpool", static_cast<std::size_t>(B), tensors.size(), static_cast<std::size_t>(L.stages[s].width));
@@ -348,7 +352,7 @@ void Model<T>::backward(const T* p, Cache& c, const Mat<const T>& d_targets, T* 
     Mat<T> dout = mat<T>("dout", B, static_cast<int>(tensors[k].size()));
     for (int b = 0; b < B; ++b)
       for (std::size_t q = 0; q < tensors[k].size(); ++q) dout(b, q) = d_targets(b, tensors[k].offset + q);
-    Mat<T> dgn = mat<T>("dgn", B, h.hidden), dact = mat<T>("dact", B, h.hidden), din = mat<T>("din", B, L.pooled);
+    Mat<T> dgn = mat<T>("dgn", B, h.hidden), dact = mat<T>("dact", B, h.hidden), din = mat<T>("din", B, L.pooled + spec_.cond);
     h.l2.backward(p + h.o_l2, hc.gn, dout, dgn, grad + h.o_l2);
     h.gn.backward(p + h.o_gn, as3(hc.act), as3(dgn), as3(dact), grad + h.o_gn);
     nn::gelu_backward<T>(dact.size(), hc.pre.data(), dact.data(), dact.data());
@@ -357,10 +361,10 @@ void Model<T>::backward(const T* p, Cache& c, const Mat<const T>& d_targets, T* 
       int col = 0;
       for (std::size_t s = 0; s < L.stages.size(); ++s)
         for (int j = 0; j < L.stages[s].width; ++j) dpool[s](b, k, j) = din(b, col++);
+      for (int j = 0; j < spec_.cond; ++j) dz(b, j) += din(b, col++);
     }
   }
   // stages in reverse
-  Mat<T> dz = mat<T>("dz", B, spec_.cond);
   Arr4<T> dnext;  // d(loss)/d(stage output) from the following stage's down convolution
   for (std::size_t s = L.stages.size(); s-- > 0;) {
     const auto& st = L.stages[s];

@@ -7,7 +7,9 @@
 ///                    x + conv(GELU(GN(conv(GELU(GN(x))))))  -> FiLM: (1 + a_s) x + b_s
 ///   conditioning z = GELU(L2 GELU(L1 cond)), [a_s, b_s] = F_s z
 ///   pooling: P_s = AttentionPool_s(tokens of stage s) [14][w_s]; P = concat_s P_s [14][sum w_s]
-///   head k (one per target tensor, row k of P):  theta_k = theta0_k + L2_k GN_k(GELU(L1_k P_k))
+///   head k (one per target tensor):  theta_k = theta0_k + L2_k GN_k(GELU(L1_k [P_k, z]))
+///   (P_k row k of P; z also goes straight to every head, so the operator's coefficients
+///   reach the emitted weights without passing through the feature maps)
 /// theta0_k (the bias of L2_k) starts at a Glorot draw of the target network and L2_k's
 /// weights at Kaiming fan-out times correction_scale: the magnitude-invariant form of
 /// MIP (Ortiz et al. 2024), so the heads predict a correction to learned base weights.
@@ -37,7 +39,7 @@ struct ModelSpec {
   int head_hidden = 256;            ///< hidden width of the heads of the weight tensors W1..W4, Wu, Wv
   int small_hidden = 64;            ///< hidden width of the heads of Wo and the biases
   int head_groups = 8;              ///< GroupNorm groups of the heads (divides both hidden widths)
-  double correction_scale = 0.1;    ///< scale of the heads' last layer at initialisation
+  double correction_scale = 1.0;    ///< scale of the heads' last layer at initialisation (1: MIP's Kaiming fan-out)
   /// Throws InputError naming the field when a size is out of range or a divisibility fails.
   void validate() const;
   /// "pool 2, stem 48, widths 64/128/224, 1 block(s), cond 128, heads 256/64"
@@ -90,11 +92,15 @@ class Model {
   double forward_flops() const;
 
   std::unique_ptr<Cache> make_cache() const;
+  /// Offsets of the layers' parameter blocks in the flat buffer, in order (for tests
+  /// and diagnostics).
+  const std::vector<std::size_t>& param_blocks() const { return blocks_; }
 
  private:
   struct Layers;
   ModelSpec spec_;
   std::unique_ptr<Layers> layers_;
+  std::vector<std::size_t> blocks_;
 };
 
 extern template class Model<float>;

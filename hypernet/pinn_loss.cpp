@@ -86,25 +86,29 @@ struct Rows {
   std::vector<double> a;
 };
 
-Rows build_rows(const SamplePoints& s, const double* phi, const LossSettings& st) {
+/// Rows over the basis functions of M networks (phis[m] [N][5][32]): columns
+/// 32 m + j, then the shared bias (column 32 M).
+Rows build_rows(const SamplePoints& s, const std::vector<const double*>& phis, const LossSettings& st) {
+  const int M = static_cast<int>(phis.size()), bias = W * M;
   int nd = 0, nn = 0;
   for (int k = 0; k < s.n_boundary; ++k) nd += std::isfinite(s.g[static_cast<std::size_t>(k)]), nn += std::isfinite(s.h[static_cast<std::size_t>(k)]);
   Rows r;
   const int rows = s.n_interior + nd + nn;
-  r.A.setZero(rows, kOut);
+  r.A.setZero(rows, bias + 1);
   r.b.setZero(rows);
   r.point.reserve(static_cast<std::size_t>(rows)), r.kind.reserve(static_cast<std::size_t>(rows)), r.a.reserve(static_cast<std::size_t>(rows));
   const double aR = s.n_interior ? std::sqrt(st.ls_residual / s.n_interior) : 0, aD = nd ? std::sqrt(st.ls_dirichlet / nd) : 0,
                aN = nn ? std::sqrt(st.ls_neumann / nn) : 0;
   int i = 0;
   for (int p = 0; p < s.n_interior; ++p, ++i) {
-    for (int c = 0; c < C; ++c) {
-      const double cc = s.coefficients[static_cast<std::size_t>(c)];
-      if (cc == 0) continue;
-      const double* f = phi + (static_cast<std::size_t>(p) * C + static_cast<std::size_t>(c)) * W;
-      for (int j = 0; j < W; ++j) r.A(i, j) += aR * cc * f[j];
-    }
-    r.A(i, W) = aR * s.coefficients[0];
+    for (int m = 0; m < M; ++m)
+      for (int c = 0; c < C; ++c) {
+        const double cc = s.coefficients[static_cast<std::size_t>(c)];
+        if (cc == 0) continue;
+        const double* f = phis[static_cast<std::size_t>(m)] + (static_cast<std::size_t>(p) * C + static_cast<std::size_t>(c)) * W;
+        for (int j = 0; j < W; ++j) r.A(i, W * m + j) += aR * cc * f[j];
+      }
+    r.A(i, bias) = aR * s.coefficients[0];
     r.b(i) = aR * s.f[static_cast<std::size_t>(p)];
     r.point.push_back(p), r.kind.push_back(0), r.a.push_back(aR);
   }
@@ -112,17 +116,21 @@ Rows build_rows(const SamplePoints& s, const double* phi, const LossSettings& st
     const int p = s.n_interior + k;
     const std::size_t sk = static_cast<std::size_t>(k);
     if (std::isfinite(s.g[sk])) {
-      const double* f = phi + static_cast<std::size_t>(p) * C * W;
-      for (int j = 0; j < W; ++j) r.A(i, j) = aD * f[j];
-      r.A(i, W) = aD;
+      for (int m = 0; m < M; ++m) {
+        const double* f = phis[static_cast<std::size_t>(m)] + static_cast<std::size_t>(p) * C * W;
+        for (int j = 0; j < W; ++j) r.A(i, W * m + j) = aD * f[j];
+      }
+      r.A(i, bias) = aD;
       r.b(i) = aD * s.g[sk];
       r.point.push_back(p), r.kind.push_back(1), r.a.push_back(aD), ++i;
     }
     if (std::isfinite(s.h[sk])) {
       const double nx = s.normal[2 * sk], ny = s.normal[2 * sk + 1];
-      const double* fx = phi + (static_cast<std::size_t>(p) * C + 1) * W;
-      const double* fy = fx + W;
-      for (int j = 0; j < W; ++j) r.A(i, j) = aN * (nx * fx[j] + ny * fy[j]);
+      for (int m = 0; m < M; ++m) {
+        const double* fx = phis[static_cast<std::size_t>(m)] + (static_cast<std::size_t>(p) * C + 1) * W;
+        const double* fy = fx + W;
+        for (int j = 0; j < W; ++j) r.A(i, W * m + j) = aN * (nx * fx[j] + ny * fy[j]);
+      }
       r.b(i) = aN * s.h[sk];
       r.point.push_back(p), r.kind.push_back(2), r.a.push_back(aN), ++i;
     }
@@ -139,7 +147,7 @@ struct Fit {
 Fit solve_rows(const Rows& r, double ridge) {
   Fit f;
   Eigen::MatrixXd M = r.A.transpose() * r.A;
-  f.mu = ridge * (M.trace() / kOut + 1e-12);
+  f.mu = ridge * (M.trace() / static_cast<double>(M.cols()) + 1e-12);
   M.diagonal().array() += f.mu;
   f.llt.compute(M);
   f.theta = f.llt.solve(r.A.transpose() * r.b);
@@ -194,7 +202,7 @@ void sample_terms(const SamplePoints& s, const double* phi, const double* out, c
   supervised(s, phi, out, rho, 3, grad ? w + 3 : nullptr, t + 3, dphi, dout);
 
   // ---- the least-squares output layer
-  const Rows rows = build_rows(s, phi, st);
+  const Rows rows = build_rows(s, {phi}, st);
   const Fit fit = solve_rows(rows, st.ridge);
   t[6] += fit.E;
   std::array<double, kOut> theta{};
@@ -235,9 +243,16 @@ void sample_terms(const SamplePoints& s, const double* phi, const double* out, c
 
 }  // namespace
 
+std::vector<double> least_squares_joint(const SamplePoints& s, const std::vector<const double*>& phis,
+                                        const LossSettings& settings, double* fit) {
+  const Fit f = solve_rows(build_rows(s, phis, settings), settings.ridge);
+  if (fit) *fit = f.E;
+  return std::vector<double>(f.theta.data(), f.theta.data() + f.theta.size());
+}
+
 std::array<double, kOut> least_squares_output(const SamplePoints& s, const double* phi, const LossSettings& settings,
                                               double* fit) {
-  const Fit f = solve_rows(build_rows(s, phi, settings), settings.ridge);
+  const Fit f = solve_rows(build_rows(s, {phi}, settings), settings.ridge);
   if (fit) *fit = f.E;
   std::array<double, kOut> theta{};
   for (int j = 0; j < kOut; ++j) theta[static_cast<std::size_t>(j)] = f.theta(j);

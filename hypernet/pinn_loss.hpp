@@ -67,6 +67,12 @@ constexpr int kLossTerms = 9;
 std::array<double, kOut> least_squares_output(const SamplePoints& s, const double* phi, const LossSettings& settings,
                                               double* fit = nullptr);
 
+/// The joint least-squares output layers of M networks' basis channels phis[m]
+/// [N][5][32] (the rows as above over 32 M columns and one shared bias): theta
+/// [32 M + 1], network m's weights at 32 m, the bias last; E(theta*) into *fit.
+std::vector<double> least_squares_joint(const SamplePoints& s, const std::vector<const double*>& phis,
+                                        const LossSettings& settings, double* fit = nullptr);
+
 /// The losses of a batch of emitted PINNs.
 template <class T>
 class EmittedLoss {

@@ -30,6 +30,9 @@ int train(int argc, char** argv, int first);
 /// `kpde hypernet CONFIG [--model FILE] [--refine K] [--out DIR] [--n N]`: the
 /// hypernetwork's PINN for a config's problem, with the outputs of solve.
 int hypernet(int argc, char** argv, int first);
+/// `kpde bench hypernet [--model FILE] [--samples N]`: forward time and the input
+/// sensitivity of the emitted tensors.
+int bench_hypernet(int argc, char** argv, int first);
 /// Threads asked for by `--threads N` anywhere on the command line (0 if absent).
 int threads_from_command_line(int argc, char** argv);
 }  // namespace kpde::cli

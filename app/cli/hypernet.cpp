@@ -25,6 +25,7 @@ int hypernet(int argc, char** argv, int first) {
   const data::Problem& p = cfg.problem;
   hypernet::EmitOptions eo;
   eo.refine = static_cast<int>(a.integer("--refine", 0, 0));
+  eo.least_squares = !a.has("--no-least-squares");
   if (eo.refine > 64) throw InputError("hypernet: --refine must be in 0..64, got " + std::to_string(eo.refine));
   hypernet::Spec spec;
   const std::string spec_arg = a.str("--spec", "");
@@ -91,6 +92,7 @@ int hypernet(int argc, char** argv, int first) {
   m.set("method", "hypernet");
   m.set("hypernet_model", model_path);
   m.set("refine", eo.refine);
+  m.set("output_layer", eo.least_squares ? "least squares" : "the heads'");
   m.set("spec", spec_arg.empty() ? std::string("rasterised from the config's problem") : spec_arg);
   m.set("forward_s", em.model_seconds);
   m.set("emit_s", em.total_seconds);

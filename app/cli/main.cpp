@@ -80,14 +80,15 @@ int main(int argc, char** argv) {
     if (cmd == "hypernet") return kpde::cli::hypernet(argc, argv, 2);
     if (cmd == "bench") {
       if (argc < 3)
-        throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference)");
+        throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference, hypernet)");
       const std::string which = argv[2];
       if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
       if (which == "gaussians") return kpde::cli::bench_gaussians(argc, argv, 3);
       if (which == "reference") return kpde::cli::bench_reference(argc, argv, 3);
       if (which == "eval") return kpde::cli::bench_eval(argc, argv, 3);
+      if (which == "hypernet") return kpde::cli::bench_hypernet(argc, argv, 3);
       throw kpde::InputError("bench: unknown benchmark '" + which +
-                             "' (expected pinn-step, gaussians, eval or reference; the Burgers reference is "
+                             "' (expected pinn-step, gaussians, eval, reference or hypernet; the Burgers reference is "
                              "`kpde reference examples/configs/burgers_1d.yaml`)");
     }
     if (cmd == "version" || cmd == "--version") {

@@ -56,6 +56,8 @@ std::vector<Command> make_commands() {
                "coefficients), no training; with the outputs of solve",
                {{"--model", "FILE", "hypernetwork model.h5 (default: the shipped hypernet/models/hypino_kpde.h5)"},
                 {"--refine", "K", "refinement rounds: K delta PINNs fitted to the current residual (default 0)"},
+                {"--no-least-squares", "", "keep the output layer the heads emit (default: the least-squares fit "
+                 "of the specification)"},
                 {"--spec", "FILE.h5:GROUP", "read the specification from a benchmark file's group instead of "
                  "rasterising the config's problem (hypino_benchmarks.h5 layout)"},
                 {"--out", "DIR", "output folder (default: output.dir of the config + _hypernet)"},
@@ -149,6 +151,14 @@ std::vector<Command> make_commands() {
                 {"--width", "W", "hidden width of the random model (default 64)"},
                 {"--depth", "D", "hidden layers of the random model (default 4)"},
                 {"--precision", "P", "float64 (default) or float32"},
+                kThreads},
+               ""});
+  c.push_back({"bench hypernet",
+               {},
+               "the hypernetwork's forward time and how much its emitted tensors depend on the input",
+               {{"--model", "FILE", "a hypernetwork model.h5 (default: the shipped one)"},
+                {"--samples", "N", "generated problems to compare (default 16)"},
+                {"--seed", "S", "their stream (default 7)"},
                 kThreads},
                ""});
   c.push_back({"bench reference",
