@@ -7,16 +7,6 @@
 
 namespace kpde::hypernet {
 
-namespace {
-
-std::string emit(const YAML::Node& n) {
-  YAML::Emitter e;
-  e << n;
-  return e.c_str();
-}
-
-}  // namespace
-
 ModelSpec load_model_spec(config::Node m, std::uint64_t* seed) {
   const std::string type = m.get_choice("type", {"hypernet"});
   (void)type;
@@ -83,11 +73,11 @@ TrainConfig load_train_config(config::Document& doc) {
   c.training = train::load_trainer_settings(t, loss_term_names(), ctx);
   c.output_dir = root.section("output").get_string("dir", c.output_dir);
   doc.check_unused();
-  c.model_text = emit(root.at("model").yaml());
+  c.model_text = config::emit_yaml(root.at("model").yaml());
   YAML::Node fingerprinted = YAML::Clone(root.yaml());
   if (fingerprinted["training"]) fingerprinted["training"].remove("max_wall_s");
   if (fingerprinted["output"]) fingerprinted.remove("output");
-  c.fingerprint = emit(fingerprinted);
+  c.fingerprint = config::emit_yaml(fingerprinted);
   c.resolved = doc.resolved_text();
   return c;
 }

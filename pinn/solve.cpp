@@ -23,12 +23,6 @@ namespace kpde::pinn {
 
 namespace {
 
-std::string emit(const YAML::Node& n) {
-  YAML::Emitter e;
-  e << n;
-  return e.c_str();
-}
-
 std::string absolute(const std::string& dir) {
   char buf[PATH_MAX];
   return ::realpath(dir.c_str(), buf) ? std::string(buf) : dir;
@@ -174,13 +168,13 @@ SolveConfig load_solve_config(config::Document& doc, bool needs_training) {
   }
   cfg.output_dir = out.get_string("dir", "kpde_out/" + cfg.problem.name);
   doc.check_unused();
-  cfg.problem_text = emit(root.at("problem").yaml());
-  cfg.model_text = root.has("model") ? emit(root.at("model").yaml()) : std::string();
+  cfg.problem_text = config::emit_yaml(root.at("problem").yaml());
+  cfg.model_text = root.has("model") ? config::emit_yaml(root.at("model").yaml()) : std::string();
   // the fingerprint leaves out the wall-time budget: a resumed run may have another
   if (trains) {
     YAML::Node fingerprinted = YAML::Clone(training.yaml());
     fingerprinted.remove("max_wall_s");
-    cfg.fingerprint = cfg.problem_text + "\n" + cfg.model_text + "\n" + emit(fingerprinted);
+    cfg.fingerprint = cfg.problem_text + "\n" + cfg.model_text + "\n" + config::emit_yaml(fingerprinted);
   }
   cfg.source_directory = absolute(doc.directory());
   cfg.resolved = doc.resolved_text();

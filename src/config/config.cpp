@@ -424,10 +424,12 @@ void Document::check_unused() const {
              [this](const std::string& p) { return is_override(p); });
 }
 
-std::string Document::resolved_text() const {
+std::string emit_yaml(const YAML::Node& node) {
   YAML::Emitter out;
-  out << state_->root;
-  return std::string(out.c_str()) + "\n";
+  out << node;
+  return out.c_str();
 }
+
+std::string Document::resolved_text() const { return emit_yaml(state_->root) + "\n"; }
 
 }  // namespace kpde::config

@@ -165,4 +165,7 @@ class Document {
   bool is_override(const std::string& path) const;
 };
 
+/// The YAML text of a node (a section of a document, as the resolved config writes it).
+std::string emit_yaml(const YAML::Node& node);
+
 }  // namespace kpde::config

@@ -291,23 +291,6 @@ void channel_sums_add(const T* m, int B, int C, int n, T* gb) {
   });
 }
 
-template <class V>
-std::string dims_of(const V& v) {
-  std::string s;
-  for (int r = 0; r < 4; ++r) s += "[" + std::to_string(v.extent(r)) + "]";
-  return s;
-}
-
-// InputError "<where>: <name> must be [B][C][H][W], got [..]" unless v has these extents.
-template <class V>
-void check_map(const char* where, const char* name, const V& v, int B, int C, int H, int W) {
-  const bool ok = static_cast<int>(v.extent(0)) == B && static_cast<int>(v.extent(1)) == C &&
-                  static_cast<int>(v.extent(2)) == H && static_cast<int>(v.extent(3)) == W;
-  if (!ok)
-    throw InputError(std::string(where) + ": " + name + " must be [" + std::to_string(B) + "][" + std::to_string(C) +
-                     "][" + std::to_string(H) + "][" + std::to_string(W) + "], got " + dims_of(v));
-  KPDE_REQUIRE(v.span_is_contiguous(), InputError, std::string(where) + ": " + name + " must be a contiguous array");
-}
 
 void require_at_least(const char* layer, const char* field, int value, int least) {
   if (value < least)
@@ -319,7 +302,7 @@ void require_at_least(const char* layer, const char* field, int value, int least
 template <class V>
 ConvGeom conv2d_geom(const Conv2dSpec& s, const V& x, const char* where) {
   const int H = static_cast<int>(x.extent(2)), W = static_cast<int>(x.extent(3));
-  check_map(where, "x", x, static_cast<int>(x.extent(0)), s.in_channels, H, W);
+  detail::check_map(where, "x", x, static_cast<int>(x.extent(0)), s.in_channels, H, W);
   const int Ho = (H + 2 * s.padding - s.kernel) / s.stride + 1, Wo = (W + 2 * s.padding - s.kernel) / s.stride + 1;
   if (H + 2 * s.padding < s.kernel || W + 2 * s.padding < s.kernel)
     throw InputError(std::string(where) + ": the input " + std::to_string(H) + " x " + std::to_string(W) +
@@ -337,7 +320,7 @@ ConvGeom conv2d_geom(const Conv2dSpec& s, const V& x, const char* where) {
 template <class V>
 ConvGeom conv_transpose_geom(const ConvTranspose2dSpec& s, const V& x, const char* where) {
   const int H = static_cast<int>(x.extent(2)), W = static_cast<int>(x.extent(3));
-  check_map(where, "x", x, static_cast<int>(x.extent(0)), s.in_channels, H, W);
+  detail::check_map(where, "x", x, static_cast<int>(x.extent(0)), s.in_channels, H, W);
   const auto extent = [&](int n) { return (n - 1) * s.stride - 2 * s.padding + s.kernel + s.output_padding; };
   if (H < 1 || W < 1 || extent(H) < 1 || extent(W) < 1)
     throw InputError(std::string(where) + ": the input " + std::to_string(H) + " x " + std::to_string(W) +
@@ -389,7 +372,7 @@ template <class T>
 void Conv2d<T>::forward(const T* params, const Arr4<const T>& x, const Arr4<T>& y) const {
   const ConvGeom g = conv2d_geom(spec_, x, "Conv2d::forward");
   const int B = static_cast<int>(x.extent(0));
-  check_map("Conv2d::forward", "y", y, B, g.cout, g.Ho, g.Wo);
+  detail::check_map("Conv2d::forward", "y", y, B, g.cout, g.Ho, g.Wo);
   KPDE_ASSERT(params != nullptr, "Conv2d::forward: params");
   const T* bias = spec_.bias ? params + static_cast<std::size_t>(g.K()) * g.cout : nullptr;
   conv_apply("kpde::Conv2d::forward", g, params, bias, x.data(), y.data(), B);
@@ -400,8 +383,8 @@ void Conv2d<T>::backward(const T* params, const Arr4<const T>& x, const Arr4<con
                          T* grad) const {
   const ConvGeom g = conv2d_geom(spec_, x, "Conv2d::backward");
   const int B = static_cast<int>(x.extent(0));
-  check_map("Conv2d::backward", "dy", dy, B, g.cout, g.Ho, g.Wo);
-  if (dx.data()) check_map("Conv2d::backward", "dx", dx, B, g.cin, g.H, g.W);
+  detail::check_map("Conv2d::backward", "dy", dy, B, g.cout, g.Ho, g.Wo);
+  if (dx.data()) detail::check_map("Conv2d::backward", "dx", dx, B, g.cin, g.H, g.W);
   KPDE_ASSERT(params != nullptr && grad != nullptr, "Conv2d::backward: params and grad");
   KPDE_ASSERT(dx.data() != x.data() && dx.data() != dy.data(), "Conv2d::backward: dx aliases x or dy");
   conv_weight_grad("kpde::Conv2d::weight_grad", g, x.data(), dy.data(), B, grad);
@@ -456,7 +439,7 @@ template <class T>
 void ConvTranspose2d<T>::forward(const T* params, const Arr4<const T>& x, const Arr4<T>& y) const {
   const ConvGeom g = conv_transpose_geom(spec_, x, "ConvTranspose2d::forward");
   const int B = static_cast<int>(x.extent(0));
-  check_map("ConvTranspose2d::forward", "y", y, B, g.cin, g.H, g.W);
+  detail::check_map("ConvTranspose2d::forward", "y", y, B, g.cin, g.H, g.W);
   KPDE_ASSERT(params != nullptr, "ConvTranspose2d::forward: params");
   const T* bias = spec_.bias ? params + static_cast<std::size_t>(g.K()) * g.cout : nullptr;
   conv_adjoint("kpde::ConvTranspose2d::forward", g, params, bias, x.data(), y.data(), B);
@@ -467,8 +450,8 @@ void ConvTranspose2d<T>::backward(const T* params, const Arr4<const T>& x, const
                                   const Arr4<T>& dx, T* grad) const {
   const ConvGeom g = conv_transpose_geom(spec_, x, "ConvTranspose2d::backward");
   const int B = static_cast<int>(x.extent(0));
-  check_map("ConvTranspose2d::backward", "dy", dy, B, g.cin, g.H, g.W);
-  if (dx.data()) check_map("ConvTranspose2d::backward", "dx", dx, B, g.cout, g.Ho, g.Wo);
+  detail::check_map("ConvTranspose2d::backward", "dy", dy, B, g.cin, g.H, g.W);
+  if (dx.data()) detail::check_map("ConvTranspose2d::backward", "dx", dx, B, g.cout, g.Ho, g.Wo);
   KPDE_ASSERT(params != nullptr && grad != nullptr, "ConvTranspose2d::backward: params and grad");
   KPDE_ASSERT(dx.data() != x.data() && dx.data() != dy.data(), "ConvTranspose2d::backward: dx aliases x or dy");
   // The engine's conv goes from this layer's output (dy's shape) to its input (x's shape).

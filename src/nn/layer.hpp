@@ -18,7 +18,9 @@
 ///  - Parameter initialisation draws from kpde::Rng (same numbers on every platform).
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
+#include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/types.hpp"
 
@@ -39,5 +41,28 @@ Arr3<T> as_tokens(const Arr4<T>& x) {
 /// Number of partial-gradient groups over a batch of B: min(B, 8) (fixed, so sums do
 /// not depend on the thread count); item b belongs to group b % groups.
 inline int gradient_groups(int B) { return B < 8 ? (B < 1 ? 1 : B) : 8; }
+
+namespace detail {
+
+/// "[B][C][H][W]": the extents of a rank-4 view.
+template <class V>
+std::string map_extents(const V& v) {
+  std::string s;
+  for (int r = 0; r < 4; ++r) s += "[" + std::to_string(v.extent(r)) + "]";
+  return s;
+}
+
+/// InputError "<where>: <name> must be [B][C][H][W], got [..]" unless the map v has
+/// these extents and is contiguous.
+template <class V>
+void check_map(const std::string& where, const char* name, const V& v, long B, long C, long H, long W) {
+  if (static_cast<long>(v.extent(0)) != B || static_cast<long>(v.extent(1)) != C ||
+      static_cast<long>(v.extent(2)) != H || static_cast<long>(v.extent(3)) != W)
+    throw InputError(where + ": " + name + " must be [" + std::to_string(B) + "][" + std::to_string(C) + "][" +
+                     std::to_string(H) + "][" + std::to_string(W) + "], got " + map_extents(v));
+  KPDE_REQUIRE(v.span_is_contiguous(), InputError, where + ": " + name + " must be a contiguous array");
+}
+
+}  // namespace detail
 
 }  // namespace kpde::nn

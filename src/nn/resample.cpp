@@ -9,23 +9,6 @@
 namespace kpde::nn {
 namespace {
 
-template <class V>
-std::string dims_of(const V& v) {
-  std::string s;
-  for (int r = 0; r < 4; ++r) s += "[" + std::to_string(v.extent(r)) + "]";
-  return s;
-}
-
-// InputError "<where>: <name> must be [B][C][H][W], got [..]" unless v has these extents.
-template <class V>
-void check_map(const std::string& where, const char* name, const V& v, std::size_t B, std::size_t C, long H,
-               long W) {
-  if (v.extent(0) != B || v.extent(1) != C || static_cast<long>(v.extent(2)) != H ||
-      static_cast<long>(v.extent(3)) != W)
-    throw InputError(where + ": " + name + " must be [" + std::to_string(B) + "][" + std::to_string(C) + "][" +
-                     std::to_string(H) + "][" + std::to_string(W) + "], got " + dims_of(v));
-  KPDE_REQUIRE(v.span_is_contiguous(), InputError, where + ": " + name + " must be a contiguous array");
-}
 
 void check_factor(const std::string& where, const char* name, int f) {
   if (f < 1) throw InputError(where + ": " + name + " must be >= 1, got " + std::to_string(f));
@@ -75,8 +58,8 @@ void avg_pool2d_forward(int k, const Arr4<const T>& x, const Arr4<T>& y) {
   const std::string where = "avg_pool2d_forward";
   check_poolable(where, "x", x, k);
   const std::size_t B = x.extent(0), C = x.extent(1), H = x.extent(2), W = x.extent(3), Ho = H / k, Wo = W / k;
-  check_map(where, "x", x, B, C, H, W);
-  check_map(where, "y", y, B, C, Ho, Wo);
+  detail::check_map(where, "x", x, B, C, H, W);
+  detail::check_map(where, "y", y, B, C, Ho, Wo);
   const T scale = T(1) / static_cast<T>(k * k);
   for_each_plane("kpde::avg_pool2d_forward", B * C, H * W, [&](std::size_t plane) {
     const T* xp = x.data() + plane * H * W;
@@ -99,8 +82,8 @@ void avg_pool2d_backward(int k, const Arr4<const T>& dy, const Arr4<T>& dx) {
   const std::string where = "avg_pool2d_backward";
   check_poolable(where, "dx", dx, k);
   const std::size_t B = dx.extent(0), C = dx.extent(1), H = dx.extent(2), W = dx.extent(3), Ho = H / k, Wo = W / k;
-  check_map(where, "dx", dx, B, C, H, W);
-  check_map(where, "dy", dy, B, C, Ho, Wo);
+  detail::check_map(where, "dx", dx, B, C, H, W);
+  detail::check_map(where, "dy", dy, B, C, Ho, Wo);
   const T scale = T(1) / static_cast<T>(k * k);
   for_each_plane("kpde::avg_pool2d_backward", B * C, H * W, [&](std::size_t plane) {
     const T* gp = dy.data() + plane * Ho * Wo;
@@ -118,8 +101,8 @@ void upsample_forward(UpsampleMode mode, int factor, const Arr4<const T>& x, con
   check_factor(where, "factor", factor);
   const std::size_t B = x.extent(0), C = x.extent(1), H = x.extent(2), W = x.extent(3);
   const std::size_t f = factor, Ho = H * f, Wo = W * f;
-  check_map(where, "x", x, B, C, H, W);
-  check_map(where, "y", y, B, C, Ho, Wo);
+  detail::check_map(where, "x", x, B, C, H, W);
+  detail::check_map(where, "y", y, B, C, Ho, Wo);
   if (mode == UpsampleMode::nearest) {
     for_each_plane("kpde::upsample_forward", B * C, Ho * Wo, [&](std::size_t plane) {
       const T* xp = x.data() + plane * H * W;
@@ -154,8 +137,8 @@ void upsample_backward(UpsampleMode mode, int factor, const Arr4<const T>& dy, c
   check_factor(where, "factor", factor);
   const std::size_t B = dx.extent(0), C = dx.extent(1), H = dx.extent(2), W = dx.extent(3);
   const std::size_t f = factor, Ho = H * f, Wo = W * f;
-  check_map(where, "dx", dx, B, C, H, W);
-  check_map(where, "dy", dy, B, C, Ho, Wo);
+  detail::check_map(where, "dx", dx, B, C, H, W);
+  detail::check_map(where, "dy", dy, B, C, Ho, Wo);
   if (mode == UpsampleMode::nearest) {
     for_each_plane("kpde::upsample_backward", B * C, Ho * Wo, [&](std::size_t plane) {
       const T* gp = dy.data() + plane * Ho * Wo;
