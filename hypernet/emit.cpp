@@ -238,4 +238,22 @@ std::string Emitted::merged_architecture() const {
   return o.str();
 }
 
+io::ModelFile Emitted::model_file(const BoxMap& map, int time_axis, const std::string& description) const {
+  io::ModelFile mf;
+  mf.kind = "pinn";
+  mf.precision = "float64";
+  mf.architecture = merged_architecture();
+  mf.coordinates = {"x", "y"};
+  mf.time_axis = time_axis;
+  mf.description = description;
+  mf.params = merged_params();
+  for (std::size_t k = 0; k < 2; ++k) {
+    mf.input_offset.push_back(0.5 * (map.lo[k] + map.hi[k]));
+    mf.input_scale.push_back(map.scale(static_cast<int>(k)));
+    mf.domain_lo.push_back(map.lo[k]);
+    mf.domain_hi.push_back(map.hi[k]);
+  }
+  return mf;
+}
+
 }  // namespace kpde::hypernet

@@ -23,6 +23,7 @@
 #include "hypernet/model_io.hpp"
 #include "hypernet/pinn_loss.hpp"
 #include "hypernet/spec.hpp"
+#include "io/model_file.hpp"
 #include "nn/network.hpp"
 
 namespace kpde::hypernet {
@@ -57,6 +58,9 @@ struct Emitted {
   nn::NetworkSpec merged_spec() const;
   /// Its `model:` section (the architecture of a kpde PINN model file).
   std::string merged_architecture() const;
+  /// It as a PINN model file (kind pinn, float64) on the box `map` maps onto [-1,1]^2
+  /// (input offset = the box centre, scale = 2 / side); problem fields left empty.
+  io::ModelFile model_file(const BoxMap& map, int time_axis, const std::string& description) const;
 };
 
 /// Emits the PINN(s) for a validated spec.

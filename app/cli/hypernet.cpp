@@ -47,23 +47,11 @@ int hypernet(int argc, char** argv, int first) {
 
   // the emitted PINN (the sum of the rounds' PINNs as one network) as a model file
   const hypernet::BoxMap map = hypernet::box_map(p);
-  io::ModelFile mf;
-  mf.kind = "pinn";
-  mf.precision = "float64";
-  mf.architecture = em.merged_architecture();
+  io::ModelFile mf = em.model_file(map, p.time_axis,
+                                    "kpde hypernetwork PINN for '" + p.name + "' (" + std::to_string(eo.refine) +
+                                        " refinement rounds) from " + model_path);
   mf.problem = cfg.problem_text;
   mf.source_directory = cfg.source_directory;
-  mf.coordinates = {"x", "y"};
-  mf.time_axis = p.time_axis;
-  mf.description = "kpde hypernetwork PINN for '" + p.name + "' (" + std::to_string(eo.refine) +
-                   " refinement rounds) from " + model_path;
-  mf.params = em.merged_params();
-  for (int k = 0; k < 2; ++k) {
-    mf.input_offset.push_back(0.5 * (map.lo[static_cast<std::size_t>(k)] + map.hi[static_cast<std::size_t>(k)]));
-    mf.input_scale.push_back(map.scale(k));
-    mf.domain_lo.push_back(map.lo[static_cast<std::size_t>(k)]);
-    mf.domain_hi.push_back(map.hi[static_cast<std::size_t>(k)]);
-  }
   const pinn::TrainedPinn pinn(mf, out + "/model.h5");
   std::vector<pinn::Quantity> q;
   for (const char* name : {"u", "u_x", "u_y", "u_xx", "u_yy"}) q.push_back(pinn::parse_quantity(name, 2, p.time_axis));

@@ -46,15 +46,7 @@ void init_from_hypernet(pinn::SolveConfig& cfg, const std::string& model_path, c
   cfg.model.init_from = out + "/hypernet_init.h5";
   cfg.model_text = em.merged_architecture() + "precision: " +
                    (cfg.model.precision == pinn::Precision::float64 ? "float64" : "float32") + "\n";
-  io::ModelFile mf;
-  mf.kind = "pinn";
-  mf.precision = "float64";
-  mf.architecture = em.merged_architecture();
-  mf.coordinates = {"x", "y"};
-  mf.time_axis = cfg.problem.time_axis;
-  mf.description = "initial weights from the hypernetwork " + model_path;
-  mf.params = em.merged_params();
-  mf.input_offset = {0, 0}, mf.input_scale = {1, 1}, mf.domain_lo = {-1, -1}, mf.domain_hi = {1, 1};
+  const io::ModelFile mf = em.model_file(map, cfg.problem.time_axis, "initial weights from the hypernetwork " + model_path);
   data::make_output_directory(out);
   io::write_model_file(cfg.model.init_from, mf);
   if (!quiet)
