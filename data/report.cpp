@@ -170,6 +170,72 @@ void set_errors(io::JsonValue& m, const ErrorMetrics& e, const std::string& agai
 
 }  // namespace
 
+Mat<double> reference_nodes(const Problem& p, std::vector<double>* mask) {
+  const GridData& ref = *p.reference->solution;
+  Mat<double> pts("kpde::data::reference_points", std::size_t(ref.nx) * ref.ny, 2);
+  const mesh::Grid grid{ref.nx, ref.x_lo, ref.x_hi, ref.y_lo, ref.y_hi, ref.top_row_first};
+  for (int i = 0; i < ref.ny; ++i)
+    for (int j = 0; j < ref.nx; ++j) {
+      pts(i * ref.nx + j, 0) = grid.x(j);
+      pts(i * ref.nx + j, 1) = ref.top_row_first ? ref.y_hi - (ref.y_hi - ref.y_lo) * i / (ref.ny - 1)
+                                                 : ref.y_lo + (ref.y_hi - ref.y_lo) * i / (ref.ny - 1);
+    }
+  if (p.reference->mask) {
+    *mask = p.reference->mask->values;
+  } else {
+    const Mat<double> m = mesh::domain_mask(*p.geometry, grid);
+    mask->assign(m.data(), m.data() + m.size());
+  }
+  return pts;
+}
+
+TruthSample truth_sample(const Problem& p, std::size_t n_max) {
+  TruthSample t;
+  if (p.exact || p.named_reference) {
+    // 4096-style fixed (unscrambled Sobol) points of the domain
+    mesh::InteriorOptions io;
+    io.method = mesh::InteriorMethod::sobol;
+    io.scramble = false;
+    t.points = mesh::sample_interior(*p.geometry, static_cast<int>(n_max), io);
+    t.u.resize(t.points.extent(0));
+    if (p.exact) {
+      p.exact->values(t.points, t.u.data());
+      t.against = "exact solution";
+    } else {
+      p.named_reference->values(t.points, t.u.data());
+      t.against = p.named_reference->description;
+    }
+    return t;
+  }
+  // the reference's own nodes (in-mask grid nodes, or the points), every stride-th of them
+  std::vector<double> pts, u;
+  int dim = p.dim;
+  if (p.reference) {
+    std::vector<double> mask;
+    const Mat<double> nodes = reference_nodes(p, &mask);
+    const std::vector<double>& v = p.reference->solution->values;
+    for (std::size_t k = 0; k < mask.size(); ++k)
+      if (mask[k] != 0) pts.push_back(nodes(k, 0)), pts.push_back(nodes(k, 1)), u.push_back(v[k]);
+    dim = 2;
+    t.against = "reference grid " + p.reference->solution->origin;
+  } else if (p.point_reference) {
+    pts = p.point_reference->points;
+    u = p.point_reference->u;
+    t.against = "reference points " + p.point_reference->origin;
+  } else {
+    return t;
+  }
+  const std::size_t n = u.size(), stride = std::max<std::size_t>(1, (n + n_max - 1) / std::max<std::size_t>(n_max, 1));
+  const std::size_t m = (n + stride - 1) / stride;
+  t.points = Mat<double>("kpde::data::truth_points", m, dim);
+  t.u.resize(m);
+  for (std::size_t q = 0; q < m; ++q) {
+    for (int a = 0; a < dim; ++a) t.points(q, a) = pts[q * stride * dim + a];
+    t.u[q] = u[q * stride];
+  }
+  return t;
+}
+
 Report build_report(const Problem& p, const GridCounts& n, const PointEval& eval, bool with_residual, const GridTruth* given) {
   Report rep;
   io::JsonValue& metrics = rep.metrics;
@@ -230,23 +296,10 @@ Report build_report(const Problem& p, const GridCounts& n, const PointEval& eval
     // On the reference's own grid: the HyPINO paper's metric, mean over all pixels of
     // (u * mask - reference)^2, and errors over the masked pixels.
     const GridData& ref = *p.reference->solution;
-    Mat<double> pts("kpde::data::reference_points", std::size_t(ref.nx) * ref.ny, 2);
-    const mesh::Grid grid{ref.nx, ref.x_lo, ref.x_hi, ref.y_lo, ref.y_hi, ref.top_row_first};
-    for (int i = 0; i < ref.ny; ++i)
-      for (int j = 0; j < ref.nx; ++j) {
-        pts(i * ref.nx + j, 0) = grid.x(j);
-        pts(i * ref.nx + j, 1) = ref.top_row_first ? ref.y_hi - (ref.y_hi - ref.y_lo) * i / (ref.ny - 1)
-                                                   : ref.y_lo + (ref.y_hi - ref.y_lo) * i / (ref.ny - 1);
-      }
+    std::vector<double> mask;
+    const Mat<double> pts = reference_nodes(p, &mask);
     std::vector<double> ur;
     eval(pts, &ur, nullptr);
-    std::vector<double> mask;
-    if (p.reference->mask) {
-      mask = p.reference->mask->values;
-    } else {
-      const Mat<double> m = mesh::domain_mask(*p.geometry, grid);
-      mask.assign(m.data(), m.data() + m.size());
-    }
     double se = 0;
     for (std::size_t k = 0; k < ur.size(); ++k) {
       const double e = ur[k] * mask[k] - ref.values[k];

@@ -68,6 +68,22 @@ ReferenceRun run_reference(const Problem& problem, const FdOptions& options, con
 ReferenceRun run_named_reference(const Problem& problem, const GridCounts& n, const std::string& out,
                                  const std::string& resolved_config);
 
+/// The nodes of the problem's gridded reference [ny * nx][2] (row-major, row 0 at y_hi
+/// when top_row_first) and its mask (the reference's own, else the domain's on its grid).
+/// Needs problem.reference.
+Mat<double> reference_nodes(const Problem& problem, std::vector<double>* mask);
+
+/// The best ground truth at up to n_max points, for monitoring training: the exact
+/// solution or a named reference at n_max fixed (unscrambled Sobol) points of the domain;
+/// else a gridded reference at its in-mask nodes, or reference points, every stride-th
+/// (stride = ceil(count / n_max)). Empty (no points) when the problem has no truth.
+struct TruthSample {
+  Mat<double> points;      ///< [n][dim]
+  std::vector<double> u;   ///< [n]
+  std::string against;     ///< what the truth is, for messages
+};
+TruthSample truth_sample(const Problem& problem, std::size_t n_max);
+
 /// Time to accuracy: for each decade 1e-1 .. 1e-8, the first wall time at which the
 /// monitored error (errors[k] at wall_s[k]) was at or below it, as {"1e-3": seconds}
 /// (decades never reached are absent).

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.hpp"
+#include "data/report.hpp"
 #include "io/hdf5.hpp"
 
 namespace kpde::pinn {
@@ -268,27 +269,20 @@ void PinnObjective<T>::adaptive_round(const Vec<const T>& params, std::uint64_t 
 
 template <class T>
 std::vector<std::string> PinnObjective<T>::monitor_names() const {
-  if (!problem_.exact) return {};
+  if (!problem_.exact && !problem_.named_reference && !problem_.reference && !problem_.point_reference) return {};
   return {"rel_l2"};
 }
 
 template <class T>
 std::vector<double> PinnObjective<T>::monitor(const Vec<const T>& params) {
-  if (!problem_.exact) return {};
-  if (monitor_exact_.empty()) {
-    mesh::InteriorOptions io;
-    io.method = mesh::InteriorMethod::sobol;
-    io.scramble = false;
-    monitor_points_ = mesh::sample_interior(*problem_.geometry, 4096, io);
-    monitor_exact_.resize(4096);
-    problem_.exact->values(monitor_points_, monitor_exact_.data());
-  }
+  if (monitor_names().empty()) return {};
+  if (monitor_truth_.u.empty()) monitor_truth_ = data::truth_sample(problem_, 4096);
   std::vector<double> u;
-  evaluate_points(params, monitor_points_, &u, nullptr);
+  evaluate_points(params, monitor_truth_.points, &u, nullptr);
   double e2 = 0, t2 = 0;
   for (std::size_t k = 0; k < u.size(); ++k) {
-    e2 += (u[k] - monitor_exact_[k]) * (u[k] - monitor_exact_[k]);
-    t2 += monitor_exact_[k] * monitor_exact_[k];
+    e2 += (u[k] - monitor_truth_.u[k]) * (u[k] - monitor_truth_.u[k]);
+    t2 += monitor_truth_.u[k] * monitor_truth_.u[k];
   }
   return {std::sqrt(e2 / t2)};
 }

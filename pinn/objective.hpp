@@ -26,7 +26,8 @@
 ///
 /// Hooks: fresh points every resample_every first-order steps, residual-based adaptive
 /// sampling, fresh points for L-BFGS, the output layer by least squares (linear
-/// operators), the relative L2 error against the exact solution as the monitor, the
+/// operators), the relative L2 error against the best truth as the monitor
+/// (data::truth_sample: exact solution, named, gridded or point reference), the
 /// points and the sampling round in checkpoints.
 #include <array>
 #include <cstdint>
@@ -36,6 +37,7 @@
 
 #include "core/types.hpp"
 #include "data/problem.hpp"
+#include "data/report.hpp"
 #include "data/residual.hpp"
 #include "mesh/sampling.hpp"
 #include "nn/network.hpp"
@@ -150,9 +152,8 @@ class PinnObjective : public train::Objective<T> {
   int n_modes_ = 0;                               // n^d residual modes (0: off)
   double modes_weight_ = 0;                       // w (0: off)
   std::vector<double> mode_w_;                    // [n_modes_]: w_m = 1 / (1 + |k|^2)^2
-  // monitor: fixed points and the exact solution there
-  Mat<double> monitor_points_;
-  std::vector<double> monitor_exact_;
+  // monitor: the truth (exact, named, gridded or point reference) at up to 4096 fixed points
+  data::TruthSample monitor_truth_;
 };
 
 extern template class PinnObjective<float>;

@@ -1,10 +1,12 @@
 // Gridded data from HDF5 (data/field.hpp, read by data::load_problem): bilinear
 // interpolation, the two row layouts (hypino: row 0 at y_hi; kpde: row 0 at y_lo), a
 // box of its own, relative paths, and the errors (missing file or dataset, wrong rank,
-// non-finite values, mismatched reference mask), each naming file, line and key.
+// non-finite values, mismatched reference mask), each naming file, line and key; the
+// training monitor's sample of a reference (data::truth_sample).
 // The HDF5 files are written by the test with kpde's io::H5File.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 
 #include "config/config.hpp"
 #include "data/problem.hpp"
+#include "data/report.hpp"
 #include "support/input_checks.hpp"
 #include "io/hdf5.hpp"
 
@@ -52,6 +55,9 @@ class GridField : public ::testing::Test {
     io::H5File f = io::H5File::create(h5);
     f.write("g", g, {kNy, kNx});
     f.write("mask", std::vector<double>(kNy * kNx, 1.0), {kNy, kNx});
+    std::vector<double> part(kNy * kNx);
+    for (int k = 0; k < kNy * kNx; ++k) part[k] = k % 3 != 1;
+    f.write("mask_part", part, {kNy, kNx});
     f.write("mask_big", std::vector<double>(5 * 5, 1.0), {5, 5});
     f.write("line", std::vector<double>(10, 1.0), {10});
     f.write("cube", std::vector<double>(8, 1.0), {2, 2, 2});
@@ -221,4 +227,36 @@ TEST_F(GridField, ReferenceWithMask) {
   EXPECT_EQ(load(with_source("0") + "  reference: PETSc\n").reference_solver, "petsc");
   const std::string other = with_source("0") + "  reference: fenics\n";
   expect_input_error([&] { load(other); }, {"cfg.yaml:" + loc(other, "fenics"), "problem.reference", "petsc"});
+}
+
+TEST_F(GridField, TruthSampleOfAReference) {
+  // a gridded reference: its in-mask nodes (row 0 at y = 1), every stride-th of them
+  const Problem p = load(with_source("0") + "  reference: {hdf5: " + h5 + ", dataset: g, mask: mask_part}\n");
+  std::vector<std::array<double, 3>> in_mask;  // x, y, u
+  for (int i = 0; i < kNy; ++i)
+    for (int j = 0; j < kNx; ++j)
+      if ((i * kNx + j) % 3 != 1) in_mask.push_back({-1 + 2.0 * j / (kNx - 1), 1 - 2.0 * i / (kNy - 1), value(i, j)});
+  ASSERT_EQ(in_mask.size(), 13u);
+  for (const std::size_t n_max : {std::size_t(4096), std::size_t(13), std::size_t(5)}) {
+    const data::TruthSample t = data::truth_sample(p, n_max);
+    const std::size_t stride = n_max >= 13 ? 1 : 3;  // ceil(13 / 5) = 3: nodes 0, 3, 6, 9, 12
+    ASSERT_EQ(t.u.size(), (13 + stride - 1) / stride) << n_max;
+    ASSERT_EQ(t.points.extent(0), t.u.size());
+    for (std::size_t q = 0; q < t.u.size(); ++q) {
+      EXPECT_NEAR(t.points(q, 0), in_mask[q * stride][0], 1e-15);
+      EXPECT_NEAR(t.points(q, 1), in_mask[q * stride][1], 1e-15);
+      EXPECT_EQ(t.u[q], in_mask[q * stride][2]);
+    }
+    EXPECT_NE(t.against.find("grids.h5"), std::string::npos) << t.against;
+  }
+  // an exact solution wins: n_max fixed points of the domain with its values there
+  const Problem e = load(with_source("0") + "  exact: x*x - y\n  reference: {hdf5: " + h5 + ", dataset: g}\n");
+  const data::TruthSample t = data::truth_sample(e, 100);
+  ASSERT_EQ(t.u.size(), 100u);
+  for (std::size_t q = 0; q < 100; ++q) {
+    EXPECT_LE(std::abs(t.points(q, 0)), 1.0);
+    EXPECT_NEAR(t.u[q], t.points(q, 0) * t.points(q, 0) - t.points(q, 1), 1e-14);
+  }
+  // no truth: nothing
+  EXPECT_TRUE(data::truth_sample(load(with_source("0")), 100).u.empty());
 }
