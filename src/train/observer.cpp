@@ -24,7 +24,16 @@ void HistoryRecorder<T>::on_step(const StepInfo<T>& s) {
 
 template <class T>
 void Monitor<T>::on_step(const StepInfo<T>& s) {
-  if (every_ <= 0 || s.global_step % every_ != 0) return;
+  if (every_ > 0 && s.global_step % every_ == 0) record(s);
+}
+
+template <class T>
+void Monitor<T>::on_start(const StepInfo<T>& s) {
+  if (every_ > 0) record(s);
+}
+
+template <class T>
+void Monitor<T>::record(const StepInfo<T>& s) {
   const std::vector<std::string> names = objective_.monitor_names();
   if (names.empty()) return;
   const std::vector<double> values = objective_.monitor(s.params());

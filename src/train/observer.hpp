@@ -40,6 +40,8 @@ class Observer {
  public:
   virtual ~Observer() = default;
   virtual void on_step(const StepInfo<T>& s) {}
+  /// Before the first step of a fresh run (global step 0, loss NaN; not on resume).
+  virtual void on_start(const StepInfo<T>& s) {}
   /// After the last step with the final loss and terms (not for a suspended run).
   virtual void on_end(const StepInfo<T>& s) {}
 };
@@ -64,9 +66,12 @@ template <class T>
 class Monitor : public Observer<T> {
  public:
   Monitor(History& history, Objective<T>& objective, long every) : history_(history), objective_(objective), every_(every) {}
+  /// Every `every` steps, and at the initial parameters of a fresh run (step 0).
   void on_step(const StepInfo<T>& s) override;
+  void on_start(const StepInfo<T>& s) override;
 
  private:
+  void record(const StepInfo<T>& s);
   History& history_;
   Objective<T>& objective_;
   long every_;

@@ -184,6 +184,10 @@ TrainResult Trainer<T>::run() {
   const int n = static_cast<int>(stages_.size());
   const int first_stage = stage_;
   const long first_step = step_in_stage_;
+  if (global_step_ == 0 && n > 0) {  // a fresh run: the observers see the initial parameters
+    const StepInfo<T> s0 = info(0, NAN, nullptr, 0, [&] { return Vec<const T>(params_); });
+    for (auto& o : observers_) o->on_start(s0);
+  }
   for (int s = first_stage; s < n; ++s) {
     stage_ = s;
     objective_.begin_stage(s);

@@ -198,10 +198,12 @@ TEST(Trainer, WeightsAndHistory) {
   EXPECT_EQ((*h.find("stage"))[12], 1.0);
   EXPECT_GT((*h.find("lr"))[0], 0.0);  // Adam records its rate, L-BFGS none
   EXPECT_EQ((*h.find("lr"))[12], 0.0);
-  // the monitor every 4 steps: steps 4, 8, ..., 20
+  // the monitor at the initial parameters and every 4 steps: steps 0, 4, 8, ..., 20
   ASSERT_TRUE(h.find("monitor_x0"));
-  EXPECT_EQ(*h.find("monitor_step"), (std::vector<double>{4, 8, 12, 16, 20}));
-  EXPECT_EQ(h.find("monitor_x0")->size(), 5u);
+  EXPECT_EQ(*h.find("monitor_step"), (std::vector<double>{0, 4, 8, 12, 16, 20}));
+  EXPECT_EQ(h.find("monitor_x0")->size(), 6u);
+  EXPECT_EQ((*h.find("monitor_x0"))[0], 0.3);  // the initial parameters
+  EXPECT_NE((*h.find("monitor_x0"))[1], 0.3);
 }
 
 TEST(Trainer, GradNormBalancingFollowsItsFormula) {
