@@ -1,7 +1,10 @@
 #include "hypernet/train.hpp"
 
 #include <Kokkos_Core.hpp>
+
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <type_traits>
 
 #include "data/solution_output.hpp"
@@ -32,11 +35,14 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   train::TrainerSettings settings = cfg.training;
   if (o.max_wall_s >= 0) settings.max_wall_s = o.max_wall_s;
   train::Trainer<T> trainer(objective, settings, to);
+  std::string lineage;  // with --init-from: the description of the model it started from
   if (o.stop_after > 0) trainer.add_stop(std::make_unique<train::StopAfterSteps>(o.stop_after));
   if (!o.resume.empty()) {
     trainer.resume(o.resume + "/checkpoint.h5");
+    if (std::ifstream f(o.resume + "/init_from.txt"); f) lineage.assign(std::istreambuf_iterator<char>(f), {});
   } else if (!o.init_from.empty()) {
     const TrainedHypernet from = read_hypernet_file(o.init_from);
+    lineage = "; initialised from " + o.init_from + ", whose description reads: " + from.description;
     if (from.params.size() != objective.n_params())
       throw InputError("train: --init-from " + o.init_from + ": its architecture (" + from.spec.describe() +
                        ") differs from the config's (" + cfg.objective.model.describe() + ")");
@@ -49,6 +55,7 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
                  objective.n_params(), objective.model().forward_flops() * 1e-9, cfg.objective.batch, out.out.c_str());
   data::make_output_directory(out.out);
   io::write_file_atomically(out.out + "/config.resolved.yaml", cfg.resolved);
+  if (!lineage.empty()) io::write_file_atomically(out.out + "/init_from.txt", lineage);  // read back on --resume
   const long seen_before = objective.samples_seen();
   const double wall_before = trainer.history().find("wall_s") && !trainer.history().find("wall_s")->empty()
                                  ? trainer.history().find("wall_s")->back()
@@ -73,7 +80,7 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
                 "%.2f CPU-hours (%d threads), command: %s",
                 out.steps, cfg.objective.batch, out.samples_seen,
                 static_cast<unsigned long long>(cfg.objective.data.seed), out.cpu_hours, threads, o.command.c_str());
-  write_hypernet_file(out.out + "/model.h5", cfg.model_text, params, desc);
+  write_hypernet_file(out.out + "/model.h5", cfg.model_text, params, desc + lineage);
   io::JsonValue m = io::JsonValue::object();
   m.set("method", "hypernet");
   m.set("steps", out.steps);

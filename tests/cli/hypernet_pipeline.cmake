@@ -1,5 +1,5 @@
 # The hypernetwork's commands end to end on a tiny configuration: kpde train (a few steps,
-# a resumable stop and --resume), kpde hypernet with that model (zero-shot and with
+# a resumable stop and --resume, --init-from that model), kpde hypernet with that model (zero-shot and with
 # refinement rounds: the outputs of solve, and a model.h5 that kpde eval reads), kpde solve
 # --hypernet-model (training starts from the emitted weights), kpde bench hypernet.
 set(tiny --set model.input_pool=8 --set model.stem=8 --set "model.widths=[8, 16]" --set model.groups=4
@@ -30,6 +30,14 @@ foreach(f model.h5 metrics.json loss.png history.h5 config.resolved.yaml)
   endif()
 endforeach()
 set(model ${DIR}/train/model.h5)
+# --init-from: a new run from that model (stopped and resumed), whose model file names where it started
+run("kpde train --init-from" ${KPDE} train ${SRC}/examples/hypernet/train.yaml ${tiny} --init-from ${model}
+    --out ${DIR}/train2 --stop-after-steps 2 --quiet)
+run("kpde train --init-from, resumed" ${KPDE} train ${SRC}/examples/hypernet/train.yaml ${tiny} --resume ${DIR}/train2 --quiet)
+file(STRINGS ${DIR}/train2/model.h5 lineage REGEX "initialised from .*whose description reads: kpde hypernetwork .*: 6 steps")
+if(NOT lineage)
+  message(FATAL_ERROR "the model trained --init-from ${model} (and resumed) does not name where it started")
+endif()
 foreach(k 0 2)
   run("kpde hypernet --refine ${k}" ${KPDE} hypernet ${SRC}/examples/configs/poisson_sin.yaml --model ${model}
       --refine ${k} --n 33 --out ${DIR}/hyper${k} --quiet)
