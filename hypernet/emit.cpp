@@ -8,6 +8,7 @@
 #include "data/mms.hpp"
 #include "hypernet/input.hpp"
 #include "hypernet/model.hpp"
+#include "hypernet/pool.hpp"
 
 namespace kpde::hypernet {
 
@@ -47,10 +48,7 @@ SamplePoints spec_points(const Spec& s, double sigma, int n_interior, std::uint6
     if (s.domain_mask[q] > 0) inside.push_back(q);
   Rng rng(data::mix_seed(seed, 0x5eedULL));
   const std::size_t keep = std::min(inside.size(), static_cast<std::size_t>(n_interior));
-  for (std::size_t k = 0; k < keep; ++k) {
-    const std::size_t r = k + std::min(inside.size() - k - 1, static_cast<std::size_t>(rng.uniform() * static_cast<double>(inside.size() - k)));
-    std::swap(inside[k], inside[r]);
-  }
+  partial_shuffle(inside, keep, rng);
   const auto xy = [&](std::size_t q) {
     p.x.push_back(-1 + 2.0 * static_cast<double>(q % static_cast<std::size_t>(s.n)) / (s.n - 1));
     p.x.push_back(1 - 2.0 * static_cast<double>(q / static_cast<std::size_t>(s.n)) / (s.n - 1));

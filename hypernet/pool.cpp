@@ -35,12 +35,9 @@ PoolEntry make_entry(const data::MmsSample& sample, std::uint64_t index, int poo
   for (std::size_t q = 0; q < spec.size(); ++q)
     if (spec.domain_mask[q] > 0) inside.push_back(q);
   Rng rng(data::mix_seed(seed, index, 0x1e7ULL));
-  // a random subset of stored_interior nodes (partial Fisher-Yates)
+  // a random subset of stored_interior nodes
   const std::size_t keep = std::min(inside.size(), static_cast<std::size_t>(stored_interior));
-  for (std::size_t k = 0; k < keep; ++k) {
-    const std::size_t r = k + static_cast<std::size_t>(rng.uniform() * static_cast<double>(inside.size() - k));
-    std::swap(inside[k], inside[std::min(r, inside.size() - 1)]);
-  }
+  partial_shuffle(inside, keep, rng);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   e.interior.resize(8 * keep);
   for (std::size_t k = 0; k < keep; ++k) {
@@ -64,6 +61,14 @@ PoolEntry make_entry(const data::MmsSample& sample, std::uint64_t index, int poo
   return e;
 }
 
+void partial_shuffle(std::vector<std::size_t>& v, std::size_t keep, Rng& rng) {
+  const std::size_t n = v.size();
+  for (std::size_t k = 0; k < keep && k < n; ++k) {
+    const std::size_t r = k + std::min(n - k - 1, static_cast<std::size_t>(rng.uniform() * static_cast<double>(n - k)));
+    std::swap(v[k], v[r]);
+  }
+}
+
 SamplePoints draw_points(const PoolEntry& e, int n_interior, int n_boundary, Rng& rng) {
   SamplePoints s;
   s.coefficients = e.coefficients;
@@ -77,14 +82,10 @@ SamplePoints draw_points(const PoolEntry& e, int n_interior, int n_boundary, Rng
   const auto pick = [&rng](std::size_t n, int count) {
     std::vector<std::size_t> idx;
     if (static_cast<std::size_t>(count) <= n) {
-      std::vector<std::size_t> all(n);
-      for (std::size_t k = 0; k < n; ++k) all[k] = k;
-      for (int k = 0; k < count; ++k) {
-        const std::size_t uk = static_cast<std::size_t>(k);
-        const std::size_t r = uk + std::min(n - uk - 1, static_cast<std::size_t>(rng.uniform() * static_cast<double>(n - uk)));
-        std::swap(all[uk], all[r]);
-        idx.push_back(all[uk]);
-      }
+      idx.resize(n);
+      for (std::size_t k = 0; k < n; ++k) idx[k] = k;
+      partial_shuffle(idx, static_cast<std::size_t>(count), rng);
+      idx.resize(static_cast<std::size_t>(count));
     } else {
       for (int k = 0; k < count; ++k) idx.push_back(std::min(n - 1, static_cast<std::size_t>(rng.uniform() * static_cast<double>(n))));
     }

@@ -55,6 +55,10 @@ struct PoolEntry {
 PoolEntry make_entry(const data::MmsSample& sample, std::uint64_t index, int pool, int stored_interior,
                      std::uint64_t seed);
 
+/// Moves a uniformly random `keep` of v's entries to its front, in random order (partial
+/// Fisher-Yates: for k < keep, swap v[k] and v[k + floor(u (n - k))], u from rng).
+void partial_shuffle(std::vector<std::size_t>& v, std::size_t keep, Rng& rng);
+
 /// n_interior + n_boundary points of an entry drawn with rng.
 SamplePoints draw_points(const PoolEntry& entry, int n_interior, int n_boundary, Rng& rng);
 
