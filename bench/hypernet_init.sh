@@ -21,6 +21,7 @@ out=${OUT:-$root/kpde_out/hypernet_init}
 mkdir -p "$out"
 sets=(--threads "${THREADS:-2}" --set "training.monitor_every=${MONITOR:-25}")
 for s in ${SET:-}; do sets+=(--set "$s"); done
+# the target PINN as a model section (hypernet::Emitted::merged_architecture of one round)
 target=(--set model.type=modified_mlp --set model.width=32 --set model.depth=4 --set model.activation=tanh
         --set model.features.type=fourier_fixed --set model.features.n_frequencies=5 --set model.features.base=0.1
         --set model.features.include_input=true)

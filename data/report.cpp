@@ -189,6 +189,8 @@ Mat<double> reference_nodes(const Problem& p, std::vector<double>* mask) {
   return pts;
 }
 
+bool has_truth(const Problem& p) { return p.exact || p.named_reference || p.reference || p.point_reference; }
+
 TruthSample truth_sample(const Problem& p, std::size_t n_max) {
   TruthSample t;
   if (p.exact || p.named_reference) {

@@ -73,6 +73,10 @@ ReferenceRun run_named_reference(const Problem& problem, const GridCounts& n, co
 /// Needs problem.reference.
 Mat<double> reference_nodes(const Problem& problem, std::vector<double>* mask);
 
+/// True when the problem has a truth to measure errors against: an exact solution, a
+/// named reference, a gridded reference or reference points.
+bool has_truth(const Problem& problem);
+
 /// The best ground truth at up to n_max points, for monitoring training: the exact
 /// solution or a named reference at n_max fixed (unscrambled Sobol) points of the domain;
 /// else a gridded reference at its in-mask nodes, or reference points, every stride-th

@@ -269,13 +269,13 @@ void PinnObjective<T>::adaptive_round(const Vec<const T>& params, std::uint64_t 
 
 template <class T>
 std::vector<std::string> PinnObjective<T>::monitor_names() const {
-  if (!problem_.exact && !problem_.named_reference && !problem_.reference && !problem_.point_reference) return {};
+  if (!data::has_truth(problem_)) return {};
   return {"rel_l2"};
 }
 
 template <class T>
 std::vector<double> PinnObjective<T>::monitor(const Vec<const T>& params) {
-  if (monitor_names().empty()) return {};
+  if (!data::has_truth(problem_)) return {};
   if (monitor_truth_.u.empty()) monitor_truth_ = data::truth_sample(problem_, 4096);
   std::vector<double> u;
   evaluate_points(params, monitor_truth_.points, &u, nullptr);
