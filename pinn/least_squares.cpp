@@ -38,8 +38,10 @@ void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& 
   for (int j = 0; j < w; ++j) fp(H + std::size_t(j) * w + j) = T(1);
   for (std::size_t i = 0; i < rest; ++i) fp(H + std::size_t(w) * w + w + i) = params(H + std::size_t(m) * w + m + i);
 
-  const int ni = n_interior(), nd = n_dirichlet(), nn_ = n_neumann();
-  const int rows = ni + nd + nn_ + w + 1 + (ni > 0 && modes_on() ? n_modes_ : 0);
+  // this rank's points (all of them on one rank); the scales use the global counts
+  const int ni = n_interior_here(), nd = static_cast<int>(x_d_.extent(0)), nn_ = static_cast<int>(x_n_.extent(0));
+  const bool mode_rows = n_interior() > 0 && modes_on();
+  const int rows = ni + nd + nn_ + w + 1 + (mode_rows ? n_modes_ : 0);
   Eigen::MatrixXd A = Eigen::MatrixXd::Zero(rows, w + 1);
   Eigen::VectorXd rhs = Eigen::VectorXd::Zero(rows);
   const auto features = [&](const Mat<T>& x, const nn::ChannelSpec& ch) {
@@ -47,10 +49,10 @@ void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& 
     fnet.forward(nn::as_batch(Vec<const T>(fp)), nn::as_batch(Mat<const T>(x)), ch, nn::as_batch(out));
     return out;
   };
-  int row = 0;
-  if (ni > 0) {
-    const auto H_ = features(int_.x, ch_int_);
-    const double s = std::sqrt(lambda[0] / ni);
+  int row = 0, modes_row0 = 0;
+  if (ni > 0 || mode_rows) {
+    const auto H_ = ni > 0 ? features(int_.x, ch_int_) : Arr3<T>();
+    const double s = std::sqrt(lambda[0] / n_interior());
     const int C = ch_int_.n_channels();
     std::vector<double> dr(C);
     std::vector<double> hj(C), tj(C), one(C, 0.0), g0(C), zero(C, 0.0);
@@ -85,8 +87,9 @@ void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& 
     // residual modes: rows sqrt(l_r w w_m) c_m = sqrt(l_r w w_m) (1/N) sum_p phi_m(x_p) r_p,
     // from the point rows above (each is sqrt(l_r / N) times r_p's row)
     const int M = n_modes_;
-    if (modes_on()) {
-      const double cm = s > 0 ? std::sqrt(lambda[0] * modes_weight_) / (ni * s) : 0.0;
+    modes_row0 = row;
+    if (mode_rows) {
+      const double cm = s > 0 ? std::sqrt(lambda[0] * modes_weight_) / (n_interior() * s) : 0.0;
       for (int m = 0; m < M; ++m, ++row) {
         const double cw = cm * std::sqrt(mode_w_[m]);
         for (int p = 0; p < ni; ++p) {
@@ -101,7 +104,7 @@ void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& 
     const auto H_ = features(x_d_, ch_d_);
     const data::BoundaryTargets::Set& b = targets_.dirichlet;
     for (int q = 0; q < nd; ++q, ++row) {
-      const double s = std::sqrt(lambda[1] * b.w[q] / nd);
+      const double s = std::sqrt(lambda[1] * b.w[q] / n_dirichlet());
       for (int j = 0; j < w; ++j) A(row, j) = s * double(H_(q, 0, j));
       A(row, w) = s;
       rhs(row) = s * b.g[q];
@@ -111,7 +114,7 @@ void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& 
     const auto H_ = features(x_n_, ch_n_);
     const data::BoundaryTargets::Set& b = targets_.flux;
     for (int q = 0; q < nn_; ++q, ++row) {
-      const double s = std::sqrt(lambda[2] * b.w[q] / nn_);
+      const double s = std::sqrt(lambda[2] * b.w[q] / n_neumann());
       for (int j = 0; j < w; ++j) {
         double v = b.alpha[q] * double(H_(q, 0, j));
         for (int k = 0; k < dim_; ++k) v += b.beta[q] * b.normal[q * dim_ + k] * double(H_(q, 1 + k, j));
@@ -121,18 +124,69 @@ void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& 
       rhs(row) = s * b.g[q];
     }
   }
-  const double mean_sq = A.topRows(row).colwise().squaredNorm().mean();
-  const double reg = std::sqrt(ridge * std::max(mean_sq, 1e-300));
-  for (int j = 0; j <= w; ++j, ++row) A(row, j) = reg;
-  const Eigen::VectorXd theta = A.householderQr().solve(rhs);
+  Eigen::VectorXd theta;
+  if (sharded()) {
+    theta = solve_rows_parallel(A, rhs, row, modes_row0, mode_rows ? n_modes_ : 0, ridge);
+  } else {
+    const double mean_sq = A.topRows(row).colwise().squaredNorm().mean();
+    const double reg = std::sqrt(ridge * std::max(mean_sq, 1e-300));
+    for (int j = 0; j <= w; ++j, ++row) A(row, j) = reg;
+    theta = A.householderQr().solve(rhs);
+  }
   if (!theta.allFinite()) throw Error("least_squares: the solve gave non-finite weights (the features are degenerate)");
   for (int j = 0; j < w; ++j) params(H + j) = T(theta(j));
   params(H + w) = T(theta(w));
+}
+
+template <class T>
+Eigen::VectorXd PinnObjective<T>::solve_rows_parallel(Eigen::MatrixXd& A, Eigen::VectorXd& rhs, int rows,
+                                                      int modes_row0, int n_mode_rows, double ridge) const {
+  // The least-squares solution depends on [A b] only through its Gram matrix, which the
+  // triangular factor R of [A b] = Q R keeps: stacking every rank's R (TSQR) and the mode
+  // rows (sums over every rank's points, so summed over the ranks) gives the problem of
+  // one process. The stack is the same on every rank, so is its solution.
+  const int c = static_cast<int>(A.cols());  // w + 1
+  const int c1 = c + 1;                      // with the right-hand side
+  Eigen::MatrixXd point_rows(rows - n_mode_rows, c1);
+  for (int r = 0, k = 0; r < rows; ++r) {
+    if (r >= modes_row0 && r < modes_row0 + n_mode_rows) continue;
+    point_rows.row(k).head(c) = A.row(r);
+    point_rows(k++, c) = rhs(r);
+  }
+  std::vector<double> tri(static_cast<std::size_t>(c1) * c1, 0.0);  // R, row-major, zero-padded
+  if (point_rows.rows() > 0) {
+    const Eigen::HouseholderQR<Eigen::MatrixXd> qr(point_rows);
+    const Eigen::MatrixXd& m = qr.matrixQR();
+    for (int i = 0; i < std::min<int>(c1, static_cast<int>(m.rows())); ++i)
+      for (int j = i; j < c1; ++j) tri[static_cast<std::size_t>(i) * c1 + j] = m(i, j);
+  }
+  const std::vector<double> stack = comm_->gather_all(tri);
+  std::vector<double> modes(static_cast<std::size_t>(n_mode_rows) * c1);
+  for (int m = 0; m < n_mode_rows; ++m) {
+    for (int j = 0; j < c; ++j) modes[static_cast<std::size_t>(m) * c1 + j] = A(modes_row0 + m, j);
+    modes[static_cast<std::size_t>(m) * c1 + c] = rhs(modes_row0 + m);
+  }
+  comm_->sum(modes);
+  const int ns = comm_->size() * c1, top = ns + n_mode_rows;
+  Eigen::MatrixXd B = Eigen::MatrixXd::Zero(top + c, c1);
+  for (int i = 0; i < ns; ++i)
+    for (int j = 0; j < c1; ++j) B(i, j) = stack[static_cast<std::size_t>(i) * c1 + j];
+  for (int m = 0; m < n_mode_rows; ++m)
+    for (int j = 0; j < c1; ++j) B(ns + m, j) = modes[static_cast<std::size_t>(m) * c1 + j];
+  // the ridge of one process: its column norms are those of the stack (Q is orthogonal)
+  const double mean_sq = B.topRows(top).leftCols(c).colwise().squaredNorm().mean();
+  const double reg = std::sqrt(ridge * std::max(mean_sq, 1e-300));
+  for (int j = 0; j < c; ++j) B(top + j, j) = reg;
+  return B.leftCols(c).householderQr().solve(B.col(c));
 }
 
 template std::pair<std::size_t, std::size_t> PinnObjective<float>::projected_range() const;
 template std::pair<std::size_t, std::size_t> PinnObjective<double>::projected_range() const;
 template void PinnObjective<float>::project(const Vec<float>&, const std::vector<double>&, double);
 template void PinnObjective<double>::project(const Vec<double>&, const std::vector<double>&, double);
+template Eigen::VectorXd PinnObjective<float>::solve_rows_parallel(Eigen::MatrixXd&, Eigen::VectorXd&, int, int, int,
+                                                                   double) const;
+template Eigen::VectorXd PinnObjective<double>::solve_rows_parallel(Eigen::MatrixXd&, Eigen::VectorXd&, int, int, int,
+                                                                    double) const;
 
 }  // namespace kpde::pinn

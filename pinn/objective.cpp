@@ -83,17 +83,63 @@ typename PinnObjective<T>::Interior PinnObjective<T>::make_interior(const Mat<co
   return in;
 }
 
+namespace {
+
+/// Rows [r0, r1) of x.
+Mat<double> rows_of(const Mat<const double>& x, long r0, long r1) {
+  Mat<double> out("kpde::pinn::shard", static_cast<std::size_t>(r1 - r0), x.extent(1));
+  for (long p = r0; p < r1; ++p)
+    for (std::size_t k = 0; k < x.extent(1); ++k) out(p - r0, k) = x(p, k);
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+bool PinnObjective<T>::distribute(const train::Comm& comm) {
+  comm_ = &comm;
+  // points set before are re-set: from now on this rank evaluates its shard
+  if (x_int_.extent(0) > 0 || bnd_.x.extent(0) > 0) {
+    const Mat<double> x = x_int_;
+    const mesh::BoundarySamples b = bnd_;
+    set_interior(x);
+    set_boundary(b);
+  }
+  return true;
+}
+
+template <class T>
+void PinnObjective<T>::count_points() {
+  std::vector<double> n{double(int_.x.extent(0)), double(targets_.dirichlet.size()), double(targets_.flux.size())};
+  if (sharded()) comm_->sum(n);
+  for (int k = 0; k < 3; ++k) n_global_[k] = static_cast<int>(n[k]);
+}
+
 template <class T>
 void PinnObjective<T>::set_interior(const Mat<const double>& x) {
   x_int_ = Mat<double>("kpde::pinn::interior", x.extent(0), x.extent(1));
   Kokkos::deep_copy(x_int_, x);
-  int_ = make_interior(x_int_);
+  if (sharded() && !local_points_) {
+    const auto [p0, p1] = comm_->shard(static_cast<long>(x_int_.extent(0)));
+    int_ = make_interior(rows_of(x_int_, p0, p1));
+  } else {
+    int_ = make_interior(x_int_);
+  }
+  count_points();
 }
 
 template <class T>
 void PinnObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
   bnd_ = b;
-  targets_ = data::boundary_targets(problem_, b, hard_);
+  mesh::BoundarySamples here = b;  // this rank's shard of the boundary points
+  if (sharded() && !local_points_ && b.x.extent(0) > 0) {
+    const auto [q0, q1] = comm_->shard(static_cast<long>(b.x.extent(0)));
+    here.x = rows_of(b.x, q0, q1);
+    here.normal = rows_of(b.normal, q0, q1);
+    here.part = Vec<int>("kpde::pinn::part_shard", static_cast<std::size_t>(q1 - q0));
+    for (long q = q0; q < q1; ++q) here.part(q - q0) = b.part(q);
+  }
+  targets_ = data::boundary_targets(problem_, here, hard_);
   const auto fill = [&](const data::BoundaryTargets::Set& s) {
     Mat<T> x("kpde::pinn::x_boundary", s.x.size(), dim_);
     for (std::size_t p = 0; p < s.x.size(); ++p)
@@ -102,6 +148,7 @@ void PinnObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
   };
   x_d_ = fill(targets_.dirichlet);
   x_n_ = fill(targets_.flux);
+  count_points();
 }
 
 template <class T>
@@ -127,8 +174,8 @@ void PinnObjective<T>::evaluate(const Vec<const T>& params, std::vector<double>&
   const auto P = nn::as_batch(params);
   const int C = ch_int_.n_channels();
 
-  // interior: r = R[u] - f
-  if (n_interior() > 0) {
+  // interior: r = R[u] - f (this rank's points; the means divide by the global counts)
+  if (n_interior() > 0 && (n_interior_here() > 0 || modes_on())) {
     const double scale = 1.0 / n_interior();
     const Interior& in = int_;
     const nn::BlockLoss<T> f = [&, scale, C](int, int p0, int np, const T* y, T* dy) {
@@ -158,7 +205,7 @@ void PinnObjective<T>::evaluate(const Vec<const T>& params, std::vector<double>&
     Kokkos::deep_copy(tg[kResidual], T(0));
   }
   // Dirichlet: u - g
-  if (n_dirichlet() > 0) {
+  if (x_d_.extent(0) > 0) {
     const double scale = 1.0 / n_dirichlet();
     const data::BoundaryTargets::Set& b = targets_.dirichlet;
     const nn::BlockLoss<T> f = [&, scale](int, int p0, int np, const T* y, T* dy) {
@@ -177,7 +224,7 @@ void PinnObjective<T>::evaluate(const Vec<const T>& params, std::vector<double>&
     Kokkos::deep_copy(tg[kDirichlet], T(0));
   }
   // Neumann / Robin: alpha u + beta n.grad u - g
-  if (n_neumann() > 0) {
+  if (x_n_.extent(0) > 0) {
     const double scale = 1.0 / n_neumann();
     const data::BoundaryTargets::Set& b = targets_.flux;
     const int d = dim_;
@@ -336,7 +383,8 @@ double PinnObjective<T>::flops() const {
   const auto f = [&](int n, const nn::ChannelSpec& ch) {
     return net_.forward_flops(n, ch.n_channels()) + net_.backward_flops(n, ch.n_channels(), false);
   };
-  return f(n_interior(), ch_int_) + f(n_dirichlet(), ch_d_) + f(n_neumann(), ch_n_);
+  return f(n_interior_here(), ch_int_) + f(static_cast<int>(x_d_.extent(0)), ch_d_) +
+         f(static_cast<int>(x_n_.extent(0)), ch_n_);
 }
 
 template class PinnObjective<float>;

@@ -29,11 +29,21 @@
 /// operators), the relative L2 error against the best truth as the monitor
 /// (data::truth_sample: exact solution, named, gridded or point reference), the
 /// points and the sampling round in checkpoints.
+///
+/// Data parallelism (distribute(), train/comm.hpp): every rank holds the global point
+/// set (the same for any number of ranks: the same seed draws it) and evaluates its
+/// contiguous shard of the interior points and of the boundary points; the means divide
+/// by the global counts, so the trainer's sum of the ranks' shares is the loss of one
+/// process. With set_local_points(true) the points given to set_interior()/set_boundary()
+/// are this rank's own (an HPC code's local points) and the counts are summed over the
+/// ranks. Setting points is then collective: every rank calls it at the same time.
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
+
+#include <Eigen/Dense>
 
 #include "core/types.hpp"
 #include "data/problem.hpp"
@@ -42,6 +52,7 @@
 #include "mesh/sampling.hpp"
 #include "nn/network.hpp"
 #include "pinn/settings.hpp"
+#include "train/comm.hpp"
 #include "train/objective.hpp"
 
 namespace kpde::pinn {
@@ -80,6 +91,8 @@ class PinnObjective : public train::Objective<T> {
   /// normal [m][d], part [m].
   void save_state(io::H5File& file, const std::string& group) const override;
   void load_state(const io::H5File& file, const std::string& group) override;
+  /// The ranks of a data-parallel run (see above); always accepted.
+  bool distribute(const train::Comm& comm) override;
   std::string divergence_hint() const override {
     return "a source, coefficient or boundary value that is not finite at some point also does this";
   }
@@ -93,11 +106,19 @@ class PinnObjective : public train::Objective<T> {
   void set_interior(const Mat<const double>& x);
   /// Replaces the boundary points (x, normals, part ids) and recomputes the targets.
   void set_boundary(const mesh::BoundarySamples& b);
+  /// Whether set_interior()/set_boundary() take this rank's own points (true) or the
+  /// global set of which this rank takes its shard (false, the default). Only with a
+  /// parallel comm (distribute()); call it before setting points.
+  void set_local_points(bool local) { local_points_ = local; }
+  /// The points given to set_interior()/set_boundary() (global, or this rank's own).
   const Mat<double>& interior() const { return x_int_; }
   const mesh::BoundarySamples& boundary() const { return bnd_; }
-  int n_interior() const { return static_cast<int>(x_int_.extent(0)); }
-  int n_dirichlet() const { return targets_.dirichlet.size(); }
-  int n_neumann() const { return targets_.flux.size(); }
+  /// Point counts over every rank (the denominators of the means).
+  int n_interior() const { return n_global_[0]; }
+  int n_dirichlet() const { return n_global_[1]; }
+  int n_neumann() const { return n_global_[2]; }
+  /// The points this rank evaluates.
+  int n_interior_here() const { return static_cast<int>(int_.x.extent(0)); }
 
   /// u and the residual r = R[u] - f at points x [n][dim] (any points; f and the
   /// coefficients are evaluated there). u and r get n entries each.
@@ -131,6 +152,15 @@ class PinnObjective : public train::Objective<T> {
   /// forward pass keeping its blocks, then c_m, the adjoints, one backward pass.
   double residual_with_modes(const Mat<const T>& params, const Mat<T>& grad);
   bool modes_on() const { return n_modes_ > 0 && modes_weight_ > 0; }
+  bool sharded() const { return comm_ && comm_->parallel(); }
+  /// n_global_ from this rank's counts (summed over the ranks when sharded).
+  void count_points();
+  /// The parallel least-squares solve (least_squares.cpp): [A | b] of this rank's point
+  /// rows reduced to its triangular factor, the factors of every rank stacked with the
+  /// mode rows (summed) and solved on every rank alike.
+  /// A: the rows (rows filled), the mode rows at [modes_row0, + n_mode_rows).
+  Eigen::VectorXd solve_rows_parallel(Eigen::MatrixXd& A, Eigen::VectorXd& rhs, int rows, int modes_row0,
+                                      int n_mode_rows, double ridge) const;
 
   const data::Problem& problem_;
   const nn::Network<T>& net_;
@@ -139,6 +169,10 @@ class PinnObjective : public train::Objective<T> {
   data::Residual residual_;
   nn::ChannelSpec ch_int_, ch_d_, ch_n_;
   bool hard_ = false;                             // PinnSettings::hard_dirichlet
+  // ranks
+  const train::Comm* comm_ = nullptr;             // distribute(); null or one rank: no sharding
+  bool local_points_ = false;
+  std::array<int, 3> n_global_{0, 0, 0};          // interior, Dirichlet, flux points on all ranks
   // points
   std::uint64_t round_ = 0;                       // sampling round (resampling, adaptive)
   Mat<double> x_int_;

@@ -54,6 +54,10 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   to.fingerprint = cfg.fingerprint;
   to.objective_kind = "pinn";
   to.quiet = o.quiet;
+  // under mpirun: data-parallel over the ranks of MPI_COMM_WORLD (the same points for any
+  // number of ranks), rank 0 writes every output
+  to.comm = train::Comm::world();
+  const bool root = to.comm.root();
   // the wall-time budget counts from the start of the solve: what set-up took is spent
   train::TrainerSettings settings = cfg.training;
   const double budget = o.max_wall_s >= 0 ? o.max_wall_s : settings.max_wall_s;
@@ -74,15 +78,18 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
     }
     objective.sample(0);
   }
-  if (!o.quiet)
-    std::fprintf(stderr, "kpde solve %s: %s; %d parameters, %d interior + %d Dirichlet + %d Neumann/Robin points, %d threads%s; output in %s\n",
+  const std::string ranks = to.comm.parallel() ? " x " + std::to_string(to.comm.size()) + " MPI ranks" : "";
+  if (!o.quiet && root)
+    std::fprintf(stderr, "kpde solve %s: %s; %d parameters, %d interior + %d Dirichlet + %d Neumann/Robin points, %d threads%s%s; output in %s\n",
                  p.name.c_str(), p.describe().c_str(), net.n_params(), objective.n_interior(), objective.n_dirichlet(),
                  objective.n_neumann(), static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()),
-                 o.threads_note.empty() ? "" : (" (" + o.threads_note + ")").c_str(), o.out.c_str());
+                 o.threads_note.empty() ? "" : (" (" + o.threads_note + ")").c_str(), ranks.c_str(), o.out.c_str());
   // the input is good: the resolved config first, so that the folder of a run that is
   // killed says what ran in it
-  data::make_output_directory(o.out);
-  if (!cfg.resolved.empty()) io::write_file_atomically(o.out + "/config.resolved.yaml", cfg.resolved);
+  if (root) {
+    data::make_output_directory(o.out);
+    if (!cfg.resolved.empty()) io::write_file_atomically(o.out + "/config.resolved.yaml", cfg.resolved);
+  }
   const train::TrainResult res = trainer.run();
   SolveResult result;
   result.stopped = res.stopped();
@@ -94,7 +101,7 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   result.stop_reason = res.out_of_time ? "the wall-time budget of " + format_number(budget) + " s was spent"
                                        : res.reason;
   if (res.out_of_time) result.stopped = false;  // stopped at the budget: the outputs are written
-  if (result.stopped) return result;
+  if (result.stopped || !root) return result;
 
   const Vec<const T> params(trainer.params());
   const data::PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>* r) {
@@ -111,6 +118,7 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   for (std::size_t k = 0; k < names.size() && k < res.terms.size(); ++k) metrics.set("loss_" + names[k], res.terms[k]);
   metrics.set("precision", std::is_same<T, double>::value ? "float64" : "float32");
   metrics.set("threads", static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()));
+  metrics.set("mpi_ranks", to.comm.size());
   metrics.set("n_interior", objective.n_interior());
   std::string stages;
   for (const auto& s : res.messages) stages += (stages.empty() ? "" : " | ") + s;

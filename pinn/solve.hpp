@@ -62,6 +62,9 @@ struct SolveResult {
 /// Trains the PINN of cfg and writes the output folder (docs/outputs.md):
 /// solution.h5 (+ .xdmf), u.png, error.png, metrics.json, config.resolved.yaml,
 /// model.h5, checkpoint.h5 (and gaussians.png for 2-D Gaussian-feature models). A
+/// Under mpirun the ranks of MPI_COMM_WORLD train data-parallel (each evaluates its
+/// shard of the same global points, train/comm.hpp) and rank 0 alone writes outputs and
+/// checkpoints (the others return after training, without a report). A
 /// stopped run writes only its checkpoint (and config.resolved.yaml, written first so that
 /// the folder of a killed run says what ran). Throws InputError on bad input (before
 /// anything is written), kpde::Error when training diverges.

@@ -13,6 +13,8 @@
 #include "core/error.hpp"
 #include "runtime/runtime.hpp"
 
+#include <mpi.h>
+
 // OpenMP threads wait passively by default (they sleep in the kernel between parallel
 // regions instead of spinning). On a machine shared with other jobs a spinning thread takes
 // the core from the job it shares it with, and a busy core stalls every region: measured
@@ -59,6 +61,11 @@ int print_help(int argc, char** argv) {
 
 }  // namespace
 
+namespace {
+/// Runs the command of argv[1] (kpde's exit code).
+int run_command(kpde::Runtime& runtime, int argc, char** argv);
+}  // namespace
+
 int main(int argc, char** argv) {
   prefer_passive_openmp_wait(argv);
   if (argc < 2) {
@@ -70,6 +77,33 @@ int main(int argc, char** argv) {
     kpde::RuntimeOptions options;
     options.threads = kpde::cli::threads_from_command_line(argc, argv);
     kpde::Runtime runtime(argc, argv, options);
+    if (runtime.n_ranks() == 1) return run_command(runtime, argc, argv);
+    // Several MPI ranks: a rank that fails alone would leave the others waiting in a
+    // collective for ever, so a failing rank reports and ends every rank with its exit
+    // code (mpirun returns it).
+    try {
+      return run_command(runtime, argc, argv);
+    } catch (const std::exception& e) {
+      const auto* ke = dynamic_cast<const kpde::Error*>(&e);
+      const int code = ke ? static_cast<int>(ke->code()) : 1;
+      std::fprintf(stderr, "kpde: error (MPI rank %d of %d): %s\n", runtime.rank(), runtime.n_ranks(), e.what());
+      std::fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, code);
+      return code;
+    }
+  } catch (const kpde::Error& e) {
+    std::fprintf(stderr, "kpde: error: %s\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kpde: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+namespace {
+
+int run_command(kpde::Runtime& runtime, int argc, char** argv) {
+  {
     const std::string cmd = argv[1];
     if (cmd == "demo") return kpde::cli::demo(argc, argv, 2);
     if (cmd == "solve") return kpde::cli::solve(argc, argv, 2);
@@ -96,11 +130,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     throw kpde::InputError("unknown command '" + cmd + "' (run kpde help)");
-  } catch (const kpde::Error& e) {
-    std::fprintf(stderr, "kpde: error: %s\n", e.what());
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "kpde: error: %s\n", e.what());
-    return 1;
   }
 }
+
+}  // namespace

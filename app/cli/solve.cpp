@@ -18,6 +18,7 @@
 #include "data/report.hpp"
 #include "pinn/solve.hpp"
 #include "runtime/runtime.hpp"
+#include "train/comm.hpp"
 #include "train/stop.hpp"
 
 namespace kpde::cli {
@@ -88,6 +89,7 @@ int solve(int argc, char** argv, int first) {
     const InterruptScope scope;
     r = pinn::solve(cfg, o);
   }
+  if (!train::Comm::world().root()) return r.interrupted ? 130 : 0;  // rank 0 reports for all
   if (r.interrupted) {
     std::fprintf(stderr, "kpde: solve %s %s: the checkpoint is %s/checkpoint.h5 (continue with --resume %s); "
                  "the solution and figures were not written\n", cfg.problem.name.c_str(), r.stop_reason.c_str(), o.out.c_str(),

@@ -20,6 +20,8 @@ class H5File;
 
 namespace kpde::train {
 
+class Comm;
+
 template <class T>
 class Objective {
  public:
@@ -50,6 +52,14 @@ class Objective {
                                    std::vector<double>& terms, const Vec<T>& grad) {
     throw Error("this objective does not weigh its terms itself");
   }
+
+  /// Data parallelism (train/comm.hpp): from now on evaluate() and evaluate_weighted()
+  /// give this rank's share of every term and gradient (its shard of the global points or
+  /// samples, scaled by the global counts) and the trainer sums the shares over the ranks;
+  /// project() and monitor() must give the same result on every rank (they may call comm's
+  /// collectives). The comm outlives the objective's use. Returns false when the objective
+  /// cannot run on several ranks (the trainer then refuses a parallel run).
+  virtual bool distribute(const Comm& comm) { return false; }
 
   // ---- hooks (the defaults do nothing) ---------------------------------------------------
 

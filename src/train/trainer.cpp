@@ -47,6 +47,10 @@ Trainer<T>::Trainer(Objective<T>& objective, TrainerSettings settings, TrainerOp
   } else {
     for (std::size_t k = 0; k < K; ++k) term_grads_.emplace_back("kpde::train::term_grad", n);
   }
+  if (options_.comm.parallel() && !objective_.distribute(options_.comm))
+    throw InputError("this " + (options_.objective_kind.empty() ? std::string("method") : options_.objective_kind) +
+                     " objective cannot run on several MPI ranks yet; run it on one (without mpirun)");
+  if (!options_.comm.root()) options_.quiet = true;  // rank 0 speaks (and writes) for all
   for (const auto& c : settings_.stages) stages_.push_back(make_stage<T>(*c));
   observers_.push_back(std::make_unique<HistoryRecorder<T>>(history_, names_));
   observers_.push_back(std::make_unique<Monitor<T>>(history_, objective_, settings_.monitor_every));
@@ -107,11 +111,33 @@ void Trainer<T>::rebalance() {
 }
 
 template <class T>
+void Trainer<T>::sum_over_ranks(std::vector<double>& terms, const std::vector<Vec<T>>& grads) {
+  // one reduction per evaluation: [terms | grad_0 | grad_1 | ...] in double
+  const std::size_t K = terms.size(), n = params_.extent(0);
+  reduce_buffer_.resize(K + grads.size() * n);
+  std::copy(terms.begin(), terms.end(), reduce_buffer_.begin());
+  for (std::size_t g = 0; g < grads.size(); ++g)
+    for (std::size_t i = 0; i < n; ++i) reduce_buffer_[K + g * n + i] = double(grads[g](i));
+  options_.comm.sum(reduce_buffer_);
+  std::copy(reduce_buffer_.begin(), reduce_buffer_.begin() + K, terms.begin());
+  for (std::size_t g = 0; g < grads.size(); ++g)
+    for (std::size_t i = 0; i < n; ++i) grads[g](i) = T(reduce_buffer_[K + g * n + i]);
+}
+
+template <class T>
 double Trainer<T>::evaluate(const Vec<const T>& params, const Vec<T>& grad, std::vector<double>& terms,
                             long first_order_step) {
   terms.assign(names_.size(), 0.0);
-  if (objective_.weighs_terms()) return objective_.evaluate_weighted(params, weights_, terms, grad);
+  if (objective_.weighs_terms()) {
+    const double local = objective_.evaluate_weighted(params, weights_, terms, grad);
+    if (!options_.comm.parallel()) return local;
+    sum_over_ranks(terms, {grad});
+    double loss = weights_[0] * terms[0];  // sum_k w_k L_k of the summed terms
+    for (std::size_t k = 1; k < terms.size(); ++k) loss = std::fma(weights_[k], terms[k], loss);
+    return loss;
+  }
   objective_.evaluate(params, terms, term_grads_);
+  if (options_.comm.parallel()) sum_over_ranks(terms, term_grads_);
   if (first_order_step >= 0 && settings_.balance == Balance::grad_norm && first_order_step % settings_.balance_every == 0)
     rebalance();
   return combine(terms, grad);
@@ -163,7 +189,21 @@ Verdict Trainer<T>::step_done(long step_in_stage, double loss, const std::vector
   const StepInfo<T> s = info(step_in_stage, loss, &terms, lr, current);
   for (auto& o : observers_) o->on_step(s);
   const StepState state{global_step_, loss, s.run_s, s.wall_s};
-  return check_all(criteria_, state, &stop_reason_, &stopped_by_);
+  if (!options_.comm.parallel()) return check_all(criteria_, state, &stop_reason_, &stopped_by_);
+  // Several ranks: a criterion may see its own clock or signal (wall time, interrupt), so
+  // the ranks agree on the first criterion (in order) that fired on any of them, and all
+  // act on it: code = 3 * index + verdict, the smallest wins.
+  const long none = 3 * static_cast<long>(criteria_.size());
+  long code = none;
+  for (std::size_t i = 0; i < criteria_.size() && code == none; ++i) {
+    const Verdict v = criteria_[i]->check(state);
+    if (v != Verdict::go) code = 3 * static_cast<long>(i) + static_cast<long>(v);
+  }
+  code = options_.comm.min(code);
+  if (code == none) return Verdict::go;
+  stopped_by_ = criteria_[static_cast<std::size_t>(code / 3)].get();
+  stop_reason_ = stopped_by_->reason(state);
+  return static_cast<Verdict>(code % 3);
 }
 
 template <class T>
@@ -244,6 +284,10 @@ CheckpointIdentity Trainer<T>::identity() const {
 template <class T>
 void Trainer<T>::write_checkpoint(int stage, long step_in_stage, const Stage<T>* state) {
   if (options_.checkpoint_path.empty()) return;
+  if (!options_.comm.root()) {  // rank 0 writes it; the others hold the same state
+    last_checkpoint_step_ = global_step_;
+    return;
+  }
   const std::vector<double> p(params_.data(), params_.data() + params_.extent(0));
   io::H5File f = begin_checkpoint(options_.checkpoint_path, identity(),
                                   CheckpointPosition{stage, step_in_stage, global_step_, elapsed()}, p, weights_, names_);

@@ -19,6 +19,7 @@
 
 #include "core/types.hpp"
 #include "train/checkpoint.hpp"
+#include "train/comm.hpp"
 #include "train/history.hpp"
 #include "train/objective.hpp"
 #include "train/observer.hpp"
@@ -33,6 +34,11 @@ struct TrainerOptions {
   std::string fingerprint;      ///< text identifying the configuration (a resume must match)
   std::string objective_kind;   ///< written into checkpoints, e.g. "pinn"
   bool quiet = false;           ///< no progress line
+  /// The ranks of a data-parallel run (train/comm.hpp). With more than one, the objective
+  /// must accept it (Objective::distribute); every rank runs the same trainer; the losses
+  /// and gradients are summed over the ranks once per evaluation; the stop decisions are
+  /// agreed on after every step; only rank 0 prints progress and writes checkpoints.
+  Comm comm;
 };
 
 /// How run() ended.
@@ -105,6 +111,8 @@ class Trainer {
   CheckpointIdentity identity() const;
   void rebalance();
   double combine(const std::vector<double>& terms, const Vec<T>& grad) const;
+  /// terms and grads <- their sums over the ranks (one Comm::sum).
+  void sum_over_ranks(std::vector<double>& terms, const std::vector<Vec<T>>& grads);
   double elapsed() const;
   StepInfo<T> info(long step_in_stage, double loss, const std::vector<double>* terms, double lr,
                    std::function<Vec<const T>()> current) const;
@@ -120,6 +128,7 @@ class Trainer {
   Vec<T> params_;
   std::vector<double> weights_;
   std::vector<Vec<T>> term_grads_;
+  std::vector<double> reduce_buffer_;  // sum_over_ranks
   History history_;
   // position
   int stage_ = 0;              // the running (or next) stage
