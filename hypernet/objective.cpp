@@ -52,14 +52,33 @@ double HypernetObjective<T>::evaluate_weighted(const Vec<const T>& params, const
                                                std::vector<double>& terms, const Vec<T>& grad) {
   if (batch_.empty()) batch_ = pool_.batch(counter_, settings_.batch, points_);
   const std::size_t B = batch_.size();
-  Mat<T> targets("targets", B, target_size()), d("d_targets", B, target_size());
-  run_model(model_, batch_, params.data(), targets, cache_.get());
-  std::vector<const SamplePoints*> pts;
-  for (const SamplePoints& p : points_) pts.push_back(&p);
-  const double total = loss_.evaluate(targets, pts, weights, terms, d);
-  Kokkos::deep_copy(grad, T(0));
-  model_.backward(params.data(), *cache_, d, grad.data());
+  // this rank's samples [b0, b1) of the batch (all of them on one rank); the loss is a
+  // mean over samples, so its share is (b1 - b0) / B times the mean over the shard
+  std::size_t b0 = 0, b1 = B;
+  if (comm_ && comm_->parallel()) {
+    const auto [s0, s1] = comm_->shard(static_cast<long>(B));
+    b0 = static_cast<std::size_t>(s0), b1 = static_cast<std::size_t>(s1);
+  }
+  const std::size_t n = b1 - b0;
   seen_ += static_cast<long>(B);
+  Kokkos::deep_copy(grad, T(0));
+  terms.assign(kLossTerms, 0.0);
+  if (n == 0) return 0.0;
+  const std::vector<const PoolEntry*> mine(batch_.begin() + static_cast<long>(b0), batch_.begin() + static_cast<long>(b1));
+  Mat<T> targets("targets", n, target_size()), d("d_targets", n, target_size());
+  run_model(model_, mine, params.data(), targets, cache_.get());
+  std::vector<const SamplePoints*> pts;
+  for (std::size_t k = b0; k < b1; ++k) pts.push_back(&points_[k]);
+  double total = loss_.evaluate(targets, pts, weights, terms, d);
+  if (n < B) {
+    const double share = static_cast<double>(n) / static_cast<double>(B);
+    for (double& t : terms) t *= share;
+    total *= share;
+    Kokkos::parallel_for(
+        "kpde::hypernet::share", Kokkos::RangePolicy<HostExec>(0, d.size()),
+        [=](const std::size_t i) { d.data()[i] = static_cast<T>(d.data()[i] * share); });
+  }
+  model_.backward(params.data(), *cache_, d, grad.data());
   return total;
 }
 

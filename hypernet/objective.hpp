@@ -11,6 +11,7 @@
 #include "hypernet/model.hpp"
 #include "hypernet/pinn_loss.hpp"
 #include "hypernet/pool.hpp"
+#include "train/comm.hpp"
 #include "train/objective.hpp"
 
 namespace kpde::hypernet {
@@ -36,6 +37,12 @@ class HypernetObjective : public train::Objective<T> {
                            const Vec<T>& grad) override;
   void evaluate(const Vec<const T>&, std::vector<double>&, std::vector<Vec<T>>&) override {
     throw Error("the hypernetwork objective weighs its terms itself (evaluate_weighted)");
+  }
+  /// Several ranks: each takes its contiguous share of every batch (the same batch on
+  /// every rank: the pool is drawn alike everywhere); the validation monitor runs on all.
+  bool distribute(const train::Comm& comm) override {
+    comm_ = &comm;
+    return true;
   }
   void before_step(long step_in_stage, const Vec<const T>& params) override;
   void begin_stage(int index) override { stage_ = index; }
@@ -68,6 +75,7 @@ class HypernetObjective : public train::Objective<T> {
   long counter_ = 0;  ///< steps taken (drives the pool), saved in checkpoints
   long seen_ = 0;
   int stage_ = 0;
+  const train::Comm* comm_ = nullptr;  ///< distribute(): the batch is sharded over its ranks
 };
 
 extern template class HypernetObjective<float>;

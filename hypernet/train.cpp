@@ -23,7 +23,7 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   TrainRun out;
   out.out = o.out.empty() ? (o.resume.empty() ? cfg.output_dir : o.resume) : o.out;
   const int threads = static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency());
-  if (!o.quiet)
+  if (!o.quiet && train::Comm::world().root())
     std::fprintf(stderr, "kpde train hypernet: model %s; generating the pool of %d samples (%d threads)\n",
                  cfg.objective.model.describe().c_str(), cfg.objective.data.size, threads);
   HypernetObjective<T> objective(cfg.objective);
@@ -32,6 +32,10 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   to.fingerprint = cfg.fingerprint;
   to.objective_kind = "hypernet";
   to.quiet = o.quiet;
+  // under mpirun: data-parallel over MPI_COMM_WORLD (each rank its share of every batch),
+  // rank 0 writes every output
+  to.comm = train::Comm::world();
+  const bool root = to.comm.root();
   train::TrainerSettings settings = cfg.training;
   if (o.max_wall_s >= 0) settings.max_wall_s = o.max_wall_s;
   train::Trainer<T> trainer(objective, settings, to);
@@ -50,12 +54,16 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   } else {
     objective.model().init(trainer.params().data(), cfg.objective.model_seed);
   }
-  if (!o.quiet)
-    std::fprintf(stderr, "kpde train hypernet: %zu parameters, %.2f GFLOP per sample forward, batch %d; output in %s\n",
-                 objective.n_params(), objective.model().forward_flops() * 1e-9, cfg.objective.batch, out.out.c_str());
-  data::make_output_directory(out.out);
-  io::write_file_atomically(out.out + "/config.resolved.yaml", cfg.resolved);
-  if (!lineage.empty()) io::write_file_atomically(out.out + "/init_from.txt", lineage);  // read back on --resume
+  if (!o.quiet && root)
+    std::fprintf(stderr, "kpde train hypernet: %zu parameters, %.2f GFLOP per sample forward, batch %d%s; output in %s\n",
+                 objective.n_params(), objective.model().forward_flops() * 1e-9, cfg.objective.batch,
+                 to.comm.parallel() ? (" over " + std::to_string(to.comm.size()) + " MPI ranks").c_str() : "",
+                 out.out.c_str());
+  if (root) {
+    data::make_output_directory(out.out);
+    io::write_file_atomically(out.out + "/config.resolved.yaml", cfg.resolved);
+    if (!lineage.empty()) io::write_file_atomically(out.out + "/init_from.txt", lineage);  // read back on --resume
+  }
   const long seen_before = objective.samples_seen();
   const double wall_before = trainer.history().find("wall_s") && !trainer.history().find("wall_s")->empty()
                                  ? trainer.history().find("wall_s")->back()
@@ -69,7 +77,8 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   out.samples_seen = objective.samples_seen();
   const double run_wall = r.wall_s - wall_before;
   out.samples_per_s = run_wall > 0 ? static_cast<double>(out.samples_seen - seen_before) / run_wall : 0;
-  out.cpu_hours = r.wall_s * threads / 3600.0;
+  out.cpu_hours = r.wall_s * threads * to.comm.size() / 3600.0;
+  if (!root) return out;  // rank 0 writes the model and the reports
 
   // the model (also after a budget or an interrupt: it is usable as it is)
   std::vector<double> params(objective.n_params());
@@ -77,9 +86,10 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   char desc[512];
   std::snprintf(desc, sizeof desc,
                 "kpde hypernetwork (HyPINO-style): %ld steps of batch %d, %ld samples seen, data seed %llu, "
-                "%.2f CPU-hours (%d threads), command: %s",
+                "%.2f CPU-hours (%d threads x %d ranks), command: %s",
                 out.steps, cfg.objective.batch, out.samples_seen,
-                static_cast<unsigned long long>(cfg.objective.data.seed), out.cpu_hours, threads, o.command.c_str());
+                static_cast<unsigned long long>(cfg.objective.data.seed), out.cpu_hours, threads, to.comm.size(),
+                o.command.c_str());
   write_hypernet_file(out.out + "/model.h5", cfg.model_text, params, desc + lineage);
   io::JsonValue m = io::JsonValue::object();
   m.set("method", "hypernet");
@@ -90,6 +100,7 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   m.set("samples_per_s", out.samples_per_s);
   m.set("cpu_hours", out.cpu_hours);
   m.set("threads", threads);
+  m.set("mpi_ranks", to.comm.size());
   m.set("n_params", static_cast<double>(objective.n_params()));
   m.set("precision", std::is_same<T, double>::value ? "float64" : "float32");
   m.set("final_loss", out.loss);

@@ -9,6 +9,7 @@
 #include "cli/interrupt.hpp"
 #include "config/config.hpp"
 #include "hypernet/train.hpp"
+#include "train/comm.hpp"
 
 namespace kpde::cli {
 
@@ -39,6 +40,7 @@ int train(int argc, char** argv, int first) {
     const InterruptScope scope;
     r = hypernet::run_training(cfg, o);
   }
+  if (!train::Comm::world().root()) return train::interrupt_requested().load() ? 130 : 0;  // rank 0 reports
   if (train::interrupt_requested().load()) {
     std::fprintf(stderr, "kpde: train: interrupted after %ld steps; model.h5 holds that state and the checkpoint is "
                  "%s/checkpoint.h5 (continue with --resume %s)\n", r.steps, r.out.c_str(), r.out.c_str());
