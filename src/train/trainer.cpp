@@ -85,8 +85,13 @@ double Trainer<T>::combine(const std::vector<double>& terms, const Vec<T>& grad)
         for (int k = 1; k < K; ++k) v = std::fma(l[k], g[k][i], v);
         out[i] = v;
       });
-  double loss = weights_[0] * terms[0];
-  for (int k = 1; k < K; ++k) loss = std::fma(weights_[k], terms[k], loss);
+  return weighted_loss(terms);
+}
+
+template <class T>
+double Trainer<T>::weighted_loss(const std::vector<double>& terms) const {
+  double loss = weights_[0] * terms[0];  // sum_k lambda_k L_k in term order, fused
+  for (std::size_t k = 1; k < names_.size(); ++k) loss = std::fma(weights_[k], terms[k], loss);
   return loss;
 }
 
@@ -132,14 +137,22 @@ double Trainer<T>::evaluate(const Vec<const T>& params, const Vec<T>& grad, std:
     const double local = objective_.evaluate_weighted(params, weights_, terms, grad);
     if (!options_.comm.parallel()) return local;
     sum_over_ranks(terms, {grad});
-    double loss = weights_[0] * terms[0];  // sum_k w_k L_k of the summed terms
-    for (std::size_t k = 1; k < terms.size(); ++k) loss = std::fma(weights_[k], terms[k], loss);
-    return loss;
+    return weighted_loss(terms);
   }
   objective_.evaluate(params, terms, term_grads_);
-  if (options_.comm.parallel()) sum_over_ranks(terms, term_grads_);
-  if (first_order_step >= 0 && settings_.balance == Balance::grad_norm && first_order_step % settings_.balance_every == 0)
-    rebalance();
+  const bool balance = first_order_step >= 0 && settings_.balance == Balance::grad_norm &&
+                       first_order_step % settings_.balance_every == 0;
+  if (options_.comm.parallel()) {
+    if (!balance) {
+      // the weighted sum is linear: combine this rank's shares, then sum P + K numbers
+      // over the ranks instead of K P
+      combine(terms, grad);
+      sum_over_ranks(terms, {grad});
+      return weighted_loss(terms);
+    }
+    sum_over_ranks(terms, term_grads_);  // balancing needs every term's summed gradient
+  }
+  if (balance) rebalance();
   return combine(terms, grad);
 }
 

@@ -111,6 +111,7 @@ class Trainer {
   CheckpointIdentity identity() const;
   void rebalance();
   double combine(const std::vector<double>& terms, const Vec<T>& grad) const;
+  double weighted_loss(const std::vector<double>& terms) const;
   /// terms and grads <- their sums over the ranks (one Comm::sum).
   void sum_over_ranks(std::vector<double>& terms, const std::vector<Vec<T>>& grads);
   double elapsed() const;

@@ -53,6 +53,7 @@ struct Options {
   int modes = 0;
   double modes_weight = 0;
   bool project = false;
+  bool balance = false;  // grad-norm balancing due at this step: every term's gradient summed
 };
 
 /// The trainer's loss and gradient at fixed parameters over `comm`.
@@ -79,6 +80,7 @@ Run run_on(const train::Comm& comm, const std::string& problem_yaml, const Optio
   pinn::PinnObjective<double> objective(problem, net, s);
   train::TrainerSettings ts;
   ts.weights = {0.7, 1.3, 2.1};
+  if (o.balance) ts.balance = train::Balance::grad_norm;
   train::TrainerOptions to;
   to.objective_kind = "pinn";
   to.quiet = true;
@@ -87,7 +89,8 @@ Run run_on(const train::Comm& comm, const std::string& problem_yaml, const Optio
   objective.sample(0);
   Run r;
   Vec<double> g("g", net.n_params());
-  r.loss = trainer.evaluate(params, g, r.terms);
+  r.loss = trainer.evaluate(params, g, r.terms, o.balance ? 0 : -1);
+  if (o.balance) r.terms.insert(r.terms.end(), trainer.weights().begin(), trainer.weights().end());
   r.grad.assign(g.data(), g.data() + g.extent(0));
   if (o.project) {
     objective.project(params, ts.weights, 1e-8);
@@ -164,6 +167,12 @@ TEST(PinnMpi, ResidualModesMatchOneProcess) {
   o.modes_weight = 10;
   o.project = true;
   check_against_one_process(kPoisson, o);
+}
+
+TEST(PinnMpi, GradNormBalancingMatchesOneProcess) {
+  Options o;
+  o.balance = true;  // the balanced weights (appended to the terms) must agree too
+  check_against_one_process(kHole, o);
 }
 
 TEST(PinnMpi, LeastSquaresOutputLayerMatchesOneProcess) {
