@@ -15,7 +15,7 @@ jobs=${KPDE_JOBS:-$(nproc)}
 log() { echo "[setup] $*" >&2; }
 
 # ---- 1. Debian packages --------------------------------------------------------
-pkgs=(build-essential cmake pkg-config patchelf
+pkgs=(build-essential cmake pkg-config patchelf gfortran
       libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev
       petsc-dev libhdf5-openmpi-dev zlib1g-dev libeigen3-dev libyaml-cpp-dev
       googletest libgtest-dev libplplot-dev plplot-driver-cairo fonts-dejavu-core)

@@ -8,7 +8,7 @@
 #   layer 4: data
 #   layer 5: pinn operators
 #   layer 6: hypernet
-#   layer 7: cli (app/cli)
+#   layer 7: cli (app/cli), c (app/c: the C API and libkpde.so)
 set(layer_core 0)
 foreach(d nn optim pde io config runtime)
   set(layer_${d} 1)
@@ -20,8 +20,9 @@ set(layer_pinn 5)
 set(layer_operators 5)
 set(layer_hypernet 6)
 set(layer_cli 7)
+set(layer_c 7)
 set(folders src/core src/nn src/optim src/pde src/io src/config src/runtime src/train mesh data pinn operators hypernet
-            app/cli)
+            app/cli app/c)
 set(violations "")
 set(checked 0)
 foreach(folder ${folders})
