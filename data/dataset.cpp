@@ -188,8 +188,95 @@ SampleRecord unpack(const char* bytes, std::size_t size) {
   return r;
 }
 
+EncodedSample encode(const SampleRecord& record, const DatasetSchema& schema, int gzip_level) {
+  if (record.values.size() != schema.fields.size() || record.texts.size() != schema.strings.size())
+    throw Error("encode: a sample record does not match the '" + schema.kind + "' schema");
+  EncodedSample e;
+  e.chunks.resize(schema.fields.size());
+  e.masks.assign(schema.fields.size(), 0u);
+  for (std::size_t k = 0; k < schema.fields.size(); ++k) {
+    const FieldSpec& f = schema.fields[k];
+    const std::size_t size = schema.sample_size(k), width = io::dtype_size(f.type);
+    if (record.values[k].size() != size)
+      throw Error("encode: field '" + f.name + "' has " + std::to_string(record.values[k].size()) + " values, expected " +
+                  std::to_string(size));
+    std::vector<unsigned char> raw(size * width);
+    io::encode_values(f.type, record.values[k].data(), size, raw.data());
+    if (f.shape.empty() || size == 0)
+      e.chunks[k] = std::move(raw);
+    else
+      e.chunks[k] = io::filter_chunk(raw, width, gzip_level, &e.masks[k]);
+  }
+  e.texts = record.texts;
+  return e;
+}
+
+std::vector<char> pack(const EncodedSample& e) {
+  std::vector<char> out;
+  auto put = [&out](const void* p, std::size_t n) {
+    const char* c = static_cast<const char*>(p);
+    out.insert(out.end(), c, c + n);
+  };
+  std::size_t total = 16;
+  for (const auto& c : e.chunks) total += 12 + c.size();
+  for (const auto& t : e.texts) total += 8 + t.size();
+  out.reserve(total);
+  const std::uint64_t nc = e.chunks.size(), nt = e.texts.size();
+  put(&nc, 8);
+  for (std::size_t k = 0; k < e.chunks.size(); ++k) {
+    const std::uint32_t mask = k < e.masks.size() ? e.masks[k] : 0u;
+    const std::uint64_t len = e.chunks[k].size();
+    put(&mask, 4);
+    put(&len, 8);
+    put(e.chunks[k].data(), e.chunks[k].size());
+  }
+  put(&nt, 8);
+  for (const auto& t : e.texts) {
+    const std::uint64_t len = t.size();
+    put(&len, 8);
+    put(t.data(), t.size());
+  }
+  return out;
+}
+
+EncodedSample unpack_encoded(const char* bytes, std::size_t size) {
+  std::size_t pos = 0;
+  auto get = [&](void* p, std::size_t n) {
+    if (n > size - pos) throw Error("unpack: truncated encoded sample");
+    if (n == 0) return;
+    std::memcpy(p, bytes + pos, n);
+    pos += n;
+  };
+  EncodedSample e;
+  std::uint64_t nc = 0, nt = 0, len = 0;
+  get(&nc, 8);
+  if (nc > size) throw Error("unpack: bad encoded sample");
+  e.chunks.resize(nc);
+  e.masks.resize(nc);
+  for (std::size_t k = 0; k < nc; ++k) {
+    std::uint32_t mask = 0;
+    get(&mask, 4);
+    e.masks[k] = mask;
+    get(&len, 8);
+    if (len > size - pos) throw Error("unpack: truncated encoded sample");
+    e.chunks[k].resize(len);
+    get(e.chunks[k].data(), len);
+  }
+  get(&nt, 8);
+  if (nt > size) throw Error("unpack: bad encoded sample");
+  e.texts.resize(nt);
+  for (auto& t : e.texts) {
+    get(&len, 8);
+    if (len > size - pos) throw Error("unpack: truncated encoded sample");
+    t.resize(len);
+    get(t.data(), len);
+  }
+  return e;
+}
+
 DatasetWriter::DatasetWriter(const std::string& path, const DatasetSchema& schema, long n_samples, int gzip_level)
-    : file_(io::H5File::create(path)), schema_(schema), n_(n_samples) {
+    : file_(io::H5File::create(path)), schema_(schema), n_(n_samples),
+      gzip_(gzip_level > 0 && io::deflate_available() ? std::min(gzip_level, 9) : 0) {
   for (const auto& f : schema_.fields) {
     io::Shape shape{static_cast<std::size_t>(n_samples)};
     shape.insert(shape.end(), f.shape.begin(), f.shape.end());
@@ -209,6 +296,12 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetSchema& schem
     file_.create_strings(sf.name, static_cast<std::size_t>(n_samples));
     file_.set_attribute(sf.name, "description", sf.description);
   }
+  for (std::size_t k = 0; k < schema_.fields.size(); ++k) {
+    rows_.push_back(file_.chunk_rows(schema_.fields[k].name));
+    scalars_.emplace_back(schema_.fields[k].shape.empty() ? rows_.back() * io::dtype_size(schema_.fields[k].type) : 0, 0);
+  }
+  if (!schema_.strings.empty()) string_rows_ = std::max<std::size_t>(1, file_.chunk_rows(schema_.strings[0].name));
+  texts_.resize(schema_.strings.size());
   file_.set_attribute("/", "format", "kpde-dataset");
   file_.set_attribute("/", "format_version", 1.0);
   file_.set_attribute("/", "kind", schema_.kind);
@@ -244,7 +337,64 @@ void DatasetWriter::write(long first, const std::vector<SampleRecord>& records) 
   }
 }
 
-void DatasetWriter::close() { file_.close(); }
+void DatasetWriter::append(const EncodedSample& e) {
+  if (next_ >= n_) throw Error("DatasetWriter: more than " + std::to_string(n_) + " samples appended");
+  if (e.chunks.size() != schema_.fields.size() || e.masks.size() != e.chunks.size() ||
+      e.texts.size() != schema_.strings.size())
+    throw Error("DatasetWriter: encoded sample " + std::to_string(next_) + " does not match the schema");
+  const long i = next_;
+  for (std::size_t k = 0; k < schema_.fields.size(); ++k) {
+    const FieldSpec& f = schema_.fields[k];
+    if (rows_[k] == 0) continue;  // an empty field: nothing stored
+    if (!f.shape.empty()) {
+      file_.write_chunk(f.name, static_cast<std::size_t>(i), e.chunks[k], e.masks[k]);
+      continue;
+    }
+    const std::size_t width = io::dtype_size(f.type);
+    if (e.chunks[k].size() != width)
+      throw Error("DatasetWriter: encoded field '" + f.name + "' of sample " + std::to_string(i) + " has the wrong size");
+    std::memcpy(scalars_[k].data() + (static_cast<std::size_t>(i) % rows_[k]) * width, e.chunks[k].data(), width);
+  }
+  for (std::size_t k = 0; k < texts_.size(); ++k) texts_[k].push_back(e.texts[k]);
+  ++next_;
+  flush_buffers(i);
+}
+
+// Writes the buffered chunks of the scalar and string fields that sample `last`
+// completes (or all of them when last = n - 1, or at close()).
+void DatasetWriter::flush_buffers(long last) {
+  const auto at_end = [&](std::size_t rows) {
+    return last + 1 == n_ || static_cast<std::size_t>(last + 1) % rows == 0;
+  };
+  const std::size_t i = static_cast<std::size_t>(last);
+  for (std::size_t k = 0; k < schema_.fields.size(); ++k) {
+    const FieldSpec& f = schema_.fields[k];
+    if (!f.shape.empty() || rows_[k] == 0 || !at_end(rows_[k])) continue;
+    // a partial last chunk is stored whole with zeros (the fill value) after the end
+    unsigned mask = 0;
+    const auto bytes = io::filter_chunk(scalars_[k], io::dtype_size(f.type), gzip_, &mask);
+    file_.write_chunk(f.name, i - i % rows_[k], bytes, mask);
+    std::fill(scalars_[k].begin(), scalars_[k].end(), 0);
+  }
+  if (!texts_.empty() && at_end(string_rows_) && !texts_[0].empty()) {
+    const std::size_t first = i + 1 - texts_[0].size();
+    for (std::size_t k = 0; k < texts_.size(); ++k) {
+      file_.write_string_rows(schema_.strings[k].name, first, texts_[k]);
+      texts_[k].clear();
+    }
+  }
+}
+
+void DatasetWriter::close() {
+  // samples append()ed short of n: store what the buffers hold
+  if (next_ > 0 && next_ < n_) {
+    const long keep = n_;
+    n_ = next_;
+    flush_buffers(next_ - 1);
+    n_ = keep;
+  }
+  file_.close();
+}
 
 // ---- reader
 

@@ -70,8 +70,29 @@ SampleRecord to_record(const DarcySample& sample);
 std::vector<char> pack(const SampleRecord& record);
 SampleRecord unpack(const char* bytes, std::size_t size);
 
-/// Writes a dataset file of n_samples samples; records may come in any order of
-/// ranges. Nothing appears under `path` until close().
+/// A sample in the form the file stores it, made by encode() on the rank that generated
+/// the sample (the costly part of writing: conversion to the file types, the shuffle and
+/// deflate filters), so that the writing rank only places bytes.
+struct EncodedSample {
+  /// Per field: a per-sample field's stored chunk (io::filter_chunk of its values in the
+  /// file type), or a scalar field's one value in the file type (unfiltered: scalars
+  /// share chunks of many samples, which the writer filters).
+  std::vector<std::vector<unsigned char>> chunks;
+  std::vector<unsigned> masks;     ///< per field: the chunk's filter mask (0: every filter applied)
+  std::vector<std::string> texts;  ///< the string fields
+};
+/// Encodes a record for a file of `schema` compressed at gzip_level (the level
+/// DatasetWriter was made with). Thread-safe (no HDF5 call). Throws kpde::Error when the
+/// record does not match the schema.
+EncodedSample encode(const SampleRecord& record, const DatasetSchema& schema, int gzip_level);
+/// Byte serialisation of an encoded sample (for sending between MPI ranks) and back.
+std::vector<char> pack(const EncodedSample& sample);
+EncodedSample unpack_encoded(const char* bytes, std::size_t size);
+
+/// Writes a dataset file of n_samples samples, either with write() (records, any order of
+/// ranges) or with append() (encoded samples in index order: the stored bytes do not
+/// depend on how the samples were grouped, so a file is byte for byte the same whatever
+/// number of MPI ranks made it). Nothing appears under `path` until close().
 class DatasetWriter {
  public:
   /// Creates the datasets (zero-filled, chunked, compressed at gzip_level 0-9) and the
@@ -80,15 +101,28 @@ class DatasetWriter {
   /// Writes samples first .. first + records.size() - 1. Throws kpde::Error when a
   /// record does not match the schema.
   void write(long first, const std::vector<SampleRecord>& records);
+  /// Writes the next sample (0, 1, ... in order) from encode(record, schema, gzip_level)
+  /// with direct chunk writes; scalar and string fields are buffered until their chunk is
+  /// complete. Throws kpde::Error past n_samples or when the sample does not match.
+  void append(const EncodedSample& sample);
+  /// The gzip level the chunks are stored with (0 when HDF5 lacks deflate): encode()'s.
+  int gzip_level() const { return gzip_; }
   /// The file, e.g. for more attributes.
   io::H5File& file() { return file_; }
-  /// Completes the file and renames it to its final name.
+  /// Completes the file (writing buffered chunks) and renames it to its final name.
   void close();
 
  private:
+  void flush_buffers(long last);
   io::H5File file_;
   DatasetSchema schema_;
   long n_;
+  int gzip_ = 0;
+  long next_ = 0;  // samples append()ed so far
+  std::vector<std::size_t> rows_;                     // per field: rows per chunk (0: not chunked)
+  std::vector<std::vector<unsigned char>> scalars_;   // per scalar field: its current chunk
+  std::size_t string_rows_ = 1;                       // rows per chunk of the string fields
+  std::vector<std::vector<std::string>> texts_;       // per string field: its current chunk
 };
 
 /// Read access to a dataset file written by DatasetWriter.

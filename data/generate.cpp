@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -126,62 +128,89 @@ std::pair<std::optional<std::string>, bool> capture(const F& f) {
   return {std::nullopt, true};
 }
 
-/// Every rank's records of one round, on rank 0 in rank order (= index order);
-/// other ranks get an empty vector.
-std::vector<SampleRecord> gather_records(const std::vector<SampleRecord>& records, MPI_Comm comm) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  if (size == 1) return records;
-  // each record as [uint64 length][packed bytes]
-  std::vector<char> bytes;
-  for (const auto& rec : records) {
-    const std::vector<char> one = pack(rec);
-    const std::uint64_t len = one.size();
-    bytes.insert(bytes.end(), reinterpret_cast<const char*>(&len), reinterpret_cast<const char*>(&len) + 8);
-    bytes.insert(bytes.end(), one.begin(), one.end());
+/// The shared sample counter of a run: take() hands out the next sample index to
+/// whichever rank asks first (an MPI one-sided fetch-and-add on a window of rank 0), so
+/// that a rank that drew quick samples takes more of them (samples cost from one draw to
+/// thousands); stop() makes every later take() return n or more. Sample i is a pure
+/// function of (config, seed, i): which rank makes it does not change the file.
+/// Construction and close() are collective; nothing between them may skip close().
+class WorkCounter {
+ public:
+  WorkCounter(MPI_Comm comm, long n) : n_(n) {
+    MPI_Comm_size(comm, &size_);
+    MPI_Comm_rank(comm, &rank_);
+    if (size_ == 1) return;
+    long* base = nullptr;
+    MPI_Win_allocate(rank_ == 0 ? static_cast<MPI_Aint>(sizeof(long)) : 0, static_cast<int>(sizeof(long)),
+                     MPI_INFO_NULL, comm, &base, &win_);
+    if (rank_ == 0) *base = 0;
+    MPI_Win_lock_all(0, win_);
+    MPI_Win_sync(win_);
+    MPI_Barrier(comm);
   }
-  int my_len = static_cast<int>(bytes.size());
-  std::vector<int> lens(static_cast<std::size_t>(size)), offs(static_cast<std::size_t>(size));
-  MPI_Gather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, comm);
-  std::vector<char> all;
-  if (rank == 0) {
-    long total = 0;
-    for (int r = 0; r < size; ++r) {
-      offs[static_cast<std::size_t>(r)] = static_cast<int>(total);
-      total += lens[static_cast<std::size_t>(r)];
+  WorkCounter(const WorkCounter&) = delete;
+  WorkCounter& operator=(const WorkCounter&) = delete;
+  ~WorkCounter() { close(); }
+  long take() {
+    if (size_ == 1) return next_++;
+    const long one = 1;
+    long index = 0;
+    MPI_Fetch_and_op(&one, &index, MPI_LONG, 0, 0, MPI_SUM, win_);
+    MPI_Win_flush(0, win_);
+    return index;
+  }
+  void stop() {
+    if (size_ == 1) {
+      next_ = n_;
+      return;
     }
-    if (total > 2000000000L) throw Error("generate: one round of samples exceeds 2 GB; lower batch");
-    all.resize(static_cast<std::size_t>(total));
+    long old = 0;
+    MPI_Fetch_and_op(&n_, &old, MPI_LONG, 0, 0, MPI_SUM, win_);
+    MPI_Win_flush(0, win_);
   }
-  MPI_Gatherv(bytes.data(), my_len, MPI_CHAR, all.data(), lens.data(), offs.data(), MPI_CHAR, 0, comm);
-  std::vector<SampleRecord> out;
-  std::size_t pos = 0;
-  while (pos < all.size()) {
-    std::uint64_t len = 0;
-    std::memcpy(&len, all.data() + pos, 8);
-    out.push_back(unpack(all.data() + pos + 8, static_cast<std::size_t>(len)));
-    pos += 8 + static_cast<std::size_t>(len);
+  void close() {
+    if (win_ == MPI_WIN_NULL) return;
+    MPI_Win_unlock_all(win_);
+    MPI_Win_free(&win_);
   }
-  return out;
-}
+
+ private:
+  long n_;
+  int rank_ = 0, size_ = 1;
+  long next_ = 0;
+  MPI_Win win_ = MPI_WIN_NULL;
+};
+
+constexpr int kTagSample = 7101, kTagDone = 7102;
 
 /// A DatasetWriter fed from a second thread: write() returns at once and the previous
-/// write is joined first (HDF5 is only ever called from one thread at a time). A failed
-/// write (disk full) is kept and reported by failure().
+/// write is joined first (HDF5 is only ever called from one thread at a time). Samples
+/// arrive in index order, either encoded by the ranks that made them or as records that
+/// the thread encodes (one process: the compression then overlaps the next round's
+/// samples). A failed write (disk full) is kept and reported by failure().
 class AsyncWriter {
  public:
   AsyncWriter(const std::string& path, const DatasetSchema& schema, long n, int gzip_level)
-      : writer_(path, schema, n, gzip_level) {}
+      : writer_(path, schema, n, gzip_level), schema_(schema) {}
   AsyncWriter(const AsyncWriter&) = delete;
   AsyncWriter& operator=(const AsyncWriter&) = delete;
   ~AsyncWriter() { join(); }  // an exception must not destroy a running std::thread
 
-  void write(long first, std::vector<SampleRecord> records) {
+  /// Samples first, first + 1, ...: `records` to encode here, then `encoded` ones.
+  void write(long first, std::vector<SampleRecord> records, std::vector<EncodedSample> encoded) {
     join();
-    thread_ = std::thread([this, first, recs = std::move(records)]() {
+    if (failed_.load()) return;
+    busy_ = true;
+    thread_ = std::thread([this, first, recs = std::move(records), encs = std::move(encoded)]() {
+      struct Idle {
+        std::atomic<bool>& busy;
+        ~Idle() { busy = false; }
+      } idle{busy_};
       try {
-        writer_.write(first, recs);
+        if (first != appended_) throw Error("generate: samples reached the writer out of order");
+        for (const auto& r : recs) writer_.append(encode(r, schema_, writer_.gzip_level()));
+        for (const auto& e : encs) writer_.append(e);
+        appended_ += static_cast<long>(recs.size() + encs.size());
       } catch (const std::exception& e) {
         error_ = e.what();
         failed_ = true;
@@ -194,6 +223,8 @@ class AsyncWriter {
     if (failed_.load()) return error_;
     return std::nullopt;
   }
+  /// Whether a write is still running.
+  bool busy() const { return busy_.load(); }
   /// The file, for the final attributes (after failure(true)).
   DatasetWriter& writer() { return writer_; }
 
@@ -202,9 +233,12 @@ class AsyncWriter {
     if (thread_.joinable()) thread_.join();
   }
   DatasetWriter writer_;
+  DatasetSchema schema_;
+  long appended_ = 0;
   std::thread thread_;
   std::string error_;
   std::atomic<bool> failed_{false};
+  std::atomic<bool> busy_{false};
 };
 
 double now_s() {
@@ -260,42 +294,161 @@ GenerateReport generate_dataset(const GenerateConfig& config, const std::string&
     return writer ? writer->failure(wait) : std::nullopt;
   };
 
+  // the level every rank compresses its chunks at (the writer stores them as they are)
+  const int gzip_level = config.compression > 0 && io::deflate_available() ? std::min(config.compression, 9) : 0;
+  if (writer && writer->writer().gzip_level() != gzip_level) throw Error("generate: writer and ranks disagree on gzip level");
+  // one process: the writer thread encodes (on a second core, while the next samples are
+  // made); several ranks: each rank encodes its own samples and sends the stored bytes
+
   const double t0 = now_s();
   double last_print = t0;
   GenerateReport report;
-  const long per_round = static_cast<long>(config.batch) * size;
-  for (long base = 0; base < n; base += per_round) {
-    const long lo = std::min(n, base + static_cast<long>(rank) * config.batch);
-    const long hi = std::min(n, lo + config.batch);
-    std::vector<SampleRecord> records;
-    // samples one after the other (PETSc solves and the host kernels stay on this
-    // thread); the first failure stops the round and is reported collectively
-    std::optional<std::string> err = writer_failure(false);
-    bool input = !err;
-    for (long i = lo; i < hi && !err; ++i)
-      std::tie(err, input) = capture([&] {
-        const auto index = static_cast<std::uint64_t>(i);
-        if (darcy) {
-          const DarcySample d = generate_darcy_sample(config.darcy, seed, index);
-          report.krylov_iterations += d.iterations;
-          records.push_back(to_record(d));
-        } else {
-          records.push_back(to_record(generate_mms_sample(config.mms, seed, index, &report.stats)));
-        }
-      });
-    collective_check(err, input, comm);
-    records = gather_records(records, comm);
-    if (rank != 0) continue;
-    writer->write(base, std::move(records));
-    const long done = std::min(n, base + per_round);
-    const double t = now_s();
-    if (!quiet && (t - last_print > (isatty(2) ? 0.5 : 10.0) || done == n)) {
-      const double rate = done / std::max(t - t0, 1e-9);
-      std::fprintf(stderr, "generate: %ld/%ld samples, %.1f samples/s, ETA %.0f s\n", done, n, rate,
-                   (n - done) / std::max(rate, 1e-9));
-      last_print = t;
+  // Every rank takes the next free index, makes the sample and (with several ranks)
+  // encodes it; ranks > 0 send the stored bytes to rank 0 (at most `batch` sends in
+  // flight), rank 0 receives between its own samples and hands the samples to the writer
+  // in index order. A failure stops the counter; every rank then meets at the check.
+  std::optional<std::string> err;
+  bool input = true;
+  const auto fail = [&](std::pair<std::optional<std::string>, bool> e) {
+    if (e.first && !err) std::tie(err, input) = e;
+  };
+  WorkCounter counter(comm, n);
+  const auto make = [&](long i) {
+    const auto index = static_cast<std::uint64_t>(i);
+    if (darcy) {
+      const DarcySample d = generate_darcy_sample(config.darcy, seed, index);
+      report.krylov_iterations += d.iterations;
+      return to_record(d);
     }
+    return to_record(generate_mms_sample(config.mms, seed, index, &report.stats));
+  };
+  if (rank != 0) {
+    struct Send {
+      std::vector<char> bytes;
+      MPI_Request request = MPI_REQUEST_NULL;
+    };
+    std::deque<Send> sends;
+    long sent = 0;
+    const auto retire = [&](bool all) {  // completed sends free their buffers
+      while (!sends.empty()) {
+        int done = 0;
+        if (all || static_cast<long>(sends.size()) > config.batch)
+          MPI_Wait(&sends.front().request, MPI_STATUS_IGNORE), done = 1;
+        else
+          MPI_Test(&sends.front().request, &done, MPI_STATUS_IGNORE);
+        if (!done) return;
+        sends.pop_front();
+      }
+    };
+    while (!err) {
+      const long i = counter.take();
+      if (i >= n) break;
+      Send s;
+      fail(capture([&] {
+        const std::int64_t index = i;
+        const std::vector<char> one = pack(encode(make(i), schema, gzip_level));
+        s.bytes.resize(8 + one.size());
+        std::memcpy(s.bytes.data(), &index, 8);
+        std::memcpy(s.bytes.data() + 8, one.data(), one.size());
+        if (s.bytes.size() > 2000000000UL) throw Error("generate: one sample exceeds 2 GB");
+      }));
+      if (err) {
+        counter.stop();
+        break;
+      }
+      sends.push_back(std::move(s));
+      MPI_Isend(sends.back().bytes.data(), static_cast<int>(sends.back().bytes.size()), MPI_CHAR, 0, kTagSample, comm,
+                &sends.back().request);
+      ++sent;
+      retire(false);
+    }
+    std::int64_t done[2] = {sent, err ? 1 : 0};
+    MPI_Send(done, 2, MPI_INT64_T, 0, kTagDone, comm);
+    retire(true);
+  } else {
+    std::map<long, SampleRecord> records;  // one process: encoded by the writer thread
+    std::map<long, EncodedSample> encoded;
+    long next_write = 0;
+    int ranks_done = 0;
+    bool own_done = false;
+    const auto receive = [&](bool block) {  // what the other ranks sent (one message at least when block)
+      while (size > 1) {
+        int flag = 0;
+        MPI_Status st;
+        if (block)
+          MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &st), flag = 1;
+        else
+          MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &st);
+        if (!flag) return;
+        block = false;
+        int count = 0;
+        MPI_Get_count(&st, MPI_CHAR, &count);
+        std::vector<char> bytes(static_cast<std::size_t>(std::max(count, 0)));
+        MPI_Recv(bytes.data(), count, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, comm, MPI_STATUS_IGNORE);
+        if (st.MPI_TAG == kTagDone) {
+          ++ranks_done;
+          continue;
+        }
+        fail(capture([&] {
+          std::int64_t index = 0;
+          if (bytes.size() < 8) throw Error("generate: a truncated sample message");
+          std::memcpy(&index, bytes.data(), 8);
+          encoded.emplace(static_cast<long>(index), unpack_encoded(bytes.data() + 8, bytes.size() - 8));
+        }));
+      }
+    };
+    const auto feed = [&](bool wait) {  // the samples next_write, next_write + 1, ... to the writer
+      if (err || (!wait && writer->busy())) return;
+      std::vector<SampleRecord> recs;
+      std::vector<EncodedSample> encs;
+      for (auto it = records.begin(); it != records.end() && it->first == next_write + static_cast<long>(recs.size());)
+        recs.push_back(std::move(it->second)), it = records.erase(it);
+      for (auto it = encoded.begin(); it != encoded.end() && it->first == next_write + static_cast<long>(encs.size());)
+        encs.push_back(std::move(it->second)), it = encoded.erase(it);
+      if (recs.empty() && encs.empty()) return;
+      const long count = static_cast<long>(recs.size() + encs.size());
+      writer->write(next_write, std::move(recs), std::move(encs));
+      next_write += count;
+      const double t = now_s();
+      if (!quiet && (t - last_print > (isatty(2) ? 0.5 : 10.0) || next_write == n)) {
+        const double rate = next_write / std::max(t - t0, 1e-9);
+        std::fprintf(stderr, "generate: %ld/%ld samples, %.1f samples/s, ETA %.0f s\n", next_write, n, rate,
+                     (n - next_write) / std::max(rate, 1e-9));
+        last_print = t;
+      }
+    };
+    const std::size_t backlog = static_cast<std::size_t>(config.batch) * static_cast<std::size_t>(size) * 2;
+    while (true) {
+      if (!own_done) {
+        fail({writer_failure(false), false});
+        const long i = err ? n : counter.take();
+        if (i >= n) {
+          own_done = true;
+        } else {
+          fail(capture([&] {
+            SampleRecord r = make(i);
+            if (size > 1)
+              encoded.emplace(i, encode(r, schema, gzip_level));
+            else
+              records.emplace(i, std::move(r));
+          }));
+        }
+        if (err) {
+          counter.stop();
+          own_done = true;
+        }
+      }
+      receive(false);
+      // hand over when the writer is free (or the backlog grows: then wait for it)
+      feed(own_done || records.size() + encoded.size() > backlog);
+      if (!own_done) continue;
+      if (ranks_done == size - 1) break;
+      receive(true);
+    }
+    feed(true);
   }
+  counter.close();
+  collective_check(err, input, comm);
   collective_check(writer_failure(true), false, comm);
 
   // totals over ranks

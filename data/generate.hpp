@@ -1,12 +1,15 @@
 #pragma once
 /// The dataset pipeline of `kpde generate` (docs/datasets.md): a generate config, then
-/// samples 0..n-1 made in rounds by every MPI rank of `comm` (rank r makes indices
-/// [base + r batch, base + (r + 1) batch) of round base), gathered on rank 0 in index
-/// order and written there by a second thread while the ranks make the next round.
-/// Sample i is a pure function of (config, seed, i): the file is the same for any
-/// number of ranks. Errors are collective: a failure on any rank (bad input, a failed
-/// write) stops every rank at the next round with the same InputError/Error, and no
-/// file is left.
+/// samples 0..n-1 made by every MPI rank of `comm`: each rank takes the next free index
+/// (a shared counter, so ranks that draw quick samples take more), makes the sample and
+/// encodes it (conversion to the file types, shuffle + deflate: the costly part of
+/// writing); ranks > 0 send the stored bytes to rank 0, whose second thread places them
+/// in index order (direct chunk writes) while the ranks go on. One process encodes on
+/// that second thread instead. Sample i is a pure function of (config, seed, i) and the
+/// writer's calls depend only on the samples, so the file is byte for byte the same for
+/// any number of ranks but for the run attributes (mpi_ranks, wall_s, samples_per_s).
+/// Errors are collective: a failure on any rank (bad input, a failed write) stops the
+/// counter, every rank ends with the same InputError/Error, and no file is left.
 #include <mpi.h>
 
 #include <cstdint>
@@ -26,7 +29,7 @@ struct GenerateConfig {
   DarcySettings darcy;
   bool float64 = false;  ///< grids and points in float64 (else float32)
   int compression = 1;   ///< gzip level 0-9
-  int batch = 8;         ///< samples per rank and round
+  int batch = 8;         ///< samples a rank may have in flight to rank 0 (ranks > 0)
   /// The schema of the file this config makes.
   DatasetSchema schema() const;
 };

@@ -3,8 +3,14 @@
 #include <hdf5.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "io/atomic_file.hpp"
@@ -113,6 +119,10 @@ H5File& H5File::operator=(H5File&& other) noexcept {
 H5File::~H5File() { release(); }
 
 void H5File::release() noexcept {
+  // A created file that was not close()d is discarded. Empty it first: closing flushes
+  // metadata, which on a full disk fails and leaves HDF5 with a half-closed file that
+  // crashes its own shutdown at exit; with the data blocks freed the flush fits.
+  if (id_ >= 0 && atomic_) (void)::truncate(atomic_->path_for_writing().c_str(), 0);
   if (id_ >= 0) H5Fclose(id_);
   id_ = -1;
   atomic_.reset();  // removes an uncommitted temporary file
@@ -259,6 +269,7 @@ void H5File::create_dataset(const std::string& name, DType type, const Shape& sh
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl.get(), 0);  // no clock in the file: the same data gives the same bytes
   std::size_t count = 1;
   for (auto d : shape) count *= d;
   if (!chunk.empty() && count > 0) {
@@ -291,6 +302,173 @@ void H5File::write_rows(const std::string& name, std::size_t first, std::size_t 
   if (count > 0 && row > 0 &&
       H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
     throw Error("cannot write " + where(n));
+}
+
+namespace {
+
+/// The chunk dimensions of an open dataset (empty when it is not chunked).
+std::vector<hsize_t> chunk_dims(hid_t dset) {
+  Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
+  if (!dcpl.ok() || H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return {};
+  const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+  if (rank < 1) return {};
+  std::vector<hsize_t> c(static_cast<std::size_t>(rank));
+  H5Pget_chunk(dcpl.get(), rank, c.data());
+  return c;
+}
+
+std::vector<hsize_t> dataset_dims(hid_t dset) {
+  Handle space(H5Dget_space(dset), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return dims;
+}
+
+}  // namespace
+
+void H5File::write_chunk(const std::string& name, std::size_t first, const std::vector<unsigned char>& bytes,
+                         unsigned filter_mask) {
+  const std::string n = normalise(name);
+  Handle dset(H5Dopen2(id_, n.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw Error(where(n) + " does not exist");
+  const std::vector<hsize_t> chunk = chunk_dims(dset.get()), dims = dataset_dims(dset.get());
+  if (chunk.empty() || chunk.size() != dims.size()) throw Error(where(n) + " is not chunked");
+  for (std::size_t i = 1; i < dims.size(); ++i)
+    if (chunk[i] != dims[i]) throw Error(where(n) + ": its chunks do not span axis " + std::to_string(i));
+  if (first >= dims[0] || first % chunk[0] != 0)
+    throw Error(where(n) + ": no chunk starts at row " + std::to_string(first));
+  std::vector<hsize_t> offset(dims.size(), 0);
+  offset[0] = first;
+  if (H5Dwrite_chunk(dset.get(), H5P_DEFAULT, filter_mask, offset.data(), bytes.size(), bytes.data()) < 0)
+    throw Error("cannot write a chunk of " + where(n));
+}
+
+std::vector<unsigned char> H5File::read_chunk(const std::string& name, std::size_t row, unsigned* filter_mask) const {
+  const std::string n = normalise(name);
+  if (!exists(n)) throw InputError(where(n) + " does not exist");
+  Handle dset(H5Dopen2(id_, n.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw InputError(where(n) + " is not a dataset");
+  const std::vector<hsize_t> chunk = chunk_dims(dset.get()), dims = dataset_dims(dset.get());
+  if (chunk.empty() || dims.empty() || row >= dims[0]) throw InputError(where(n) + ": no chunk at row " + std::to_string(row));
+  std::vector<hsize_t> offset(dims.size(), 0);
+  offset[0] = row - row % chunk[0];
+  hsize_t size = 0;
+  if (H5Dget_chunk_storage_size(dset.get(), offset.data(), &size) < 0)
+    throw InputError(where(n) + ": cannot find the chunk at row " + std::to_string(row));
+  std::vector<unsigned char> out(static_cast<std::size_t>(size));
+  uint32_t mask = 0;
+  if (size > 0 && H5Dread_chunk(dset.get(), H5P_DEFAULT, offset.data(), &mask, out.data()) < 0)
+    throw InputError("cannot read a chunk of " + where(n));
+  if (filter_mask) *filter_mask = mask;
+  return out;
+}
+
+std::size_t H5File::chunk_rows(const std::string& name) const {
+  const std::string n = normalise(name);
+  if (!exists(n)) throw InputError(where(n) + " does not exist");
+  Handle dset(H5Dopen2(id_, n.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw InputError(where(n) + " is not a dataset");
+  const std::vector<hsize_t> chunk = chunk_dims(dset.get());
+  return chunk.empty() ? 0 : static_cast<std::size_t>(chunk[0]);
+}
+
+std::size_t dtype_size(H5File::DType type) {
+  switch (type) {
+    case H5File::DType::float64: return 8;
+    case H5File::DType::float32: return 4;
+    case H5File::DType::int32: return 4;
+    case H5File::DType::uint8: return 1;
+  }
+  return 8;
+}
+
+namespace {
+
+/// HDF5's hard conversion of a double to an integer type: clamped to [lo, hi],
+/// truncated towards zero (NaN: 0).
+template <class T>
+T to_integer(double v) {
+  constexpr double lo = static_cast<double>(std::numeric_limits<T>::min()),
+                   hi = static_cast<double>(std::numeric_limits<T>::max());
+  if (std::isnan(v)) return 0;
+  if (v > hi) return std::numeric_limits<T>::max();
+  if (v < lo) return std::numeric_limits<T>::min();
+  return static_cast<T>(v);
+}
+
+template <class T>
+void put_le(T v, unsigned char* out) {
+  static_assert(std::is_trivially_copyable<T>::value, "");
+  unsigned char b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  std::reverse(b, b + sizeof(T));
+#endif
+  std::memcpy(out, b, sizeof(T));
+}
+
+}  // namespace
+
+void encode_values(H5File::DType type, const double* values, std::size_t n, unsigned char* out) {
+  switch (type) {
+    case H5File::DType::float64:
+      for (std::size_t i = 0; i < n; ++i) put_le(values[i], out + 8 * i);
+      return;
+    case H5File::DType::float32: {
+      constexpr double fmax = static_cast<double>(std::numeric_limits<float>::max());
+      for (std::size_t i = 0; i < n; ++i) {
+        const double v = values[i];
+        // HDF5's H5T_CONV_Ff: beyond the float range is +-infinity, else the C cast
+        const float f = v > fmax    ? std::numeric_limits<float>::infinity()
+                        : v < -fmax ? -std::numeric_limits<float>::infinity()
+                                    : static_cast<float>(v);
+        put_le(f, out + 4 * i);
+      }
+      return;
+    }
+    case H5File::DType::int32:
+      for (std::size_t i = 0; i < n; ++i) put_le(to_integer<std::int32_t>(values[i]), out + 4 * i);
+      return;
+    case H5File::DType::uint8:
+      for (std::size_t i = 0; i < n; ++i) out[i] = to_integer<std::uint8_t>(values[i]);
+      return;
+  }
+}
+
+bool deflate_available() { return H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0; }
+
+std::vector<unsigned char> filter_chunk(const std::vector<unsigned char>& raw, std::size_t element_size,
+                                        int gzip_level, unsigned* mask) {
+  if (mask) *mask = 0;
+  if (gzip_level <= 0) return raw;
+  // filter 0: shuffle (H5Z_FILTER_SHUFFLE: byte k of every element together; a no-op
+  // for 1-byte elements or a single element)
+  std::vector<unsigned char> shuffled;
+  const std::vector<unsigned char>* src = &raw;
+  const std::size_t count = element_size ? raw.size() / element_size : 0;
+  if (element_size > 1 && count > 1) {
+    shuffled.resize(raw.size());
+    for (std::size_t b = 0; b < element_size; ++b) {
+      unsigned char* dst = shuffled.data() + b * count;
+      const unsigned char* s = raw.data() + b;
+      for (std::size_t i = 0; i < count; ++i) dst[i] = s[i * element_size];
+    }
+    const std::size_t tail = raw.size() - count * element_size;  // copied as is
+    std::memcpy(shuffled.data() + count * element_size, raw.data() + count * element_size, tail);
+    src = &shuffled;
+  }
+  // filter 1: deflate, into HDF5's output bound (H5Z_DEFLATE_SIZE_ADJUST)
+  uLongf out_size = static_cast<uLongf>(std::ceil(static_cast<double>(src->size()) * 1.001) + 12);
+  std::vector<unsigned char> out(static_cast<std::size_t>(out_size));
+  const int status = compress2(out.data(), &out_size, src->data(), static_cast<uLong>(src->size()), std::min(gzip_level, 9));
+  if (status == Z_BUF_ERROR) {  // the optional filter is skipped for this chunk
+    if (mask) *mask = 1u << 1;
+    return src == &raw ? raw : shuffled;
+  }
+  if (status != Z_OK) throw Error("filter_chunk: zlib compress2 failed (" + std::to_string(status) + ")");
+  out.resize(static_cast<std::size_t>(out_size));
+  return out;
 }
 
 namespace {
@@ -332,6 +510,7 @@ void H5File::create_strings(const std::string& name, std::size_t count) {
   hsize_t dims[1] = {count};
   Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl.get(), 0);
   if (count > 0) {
     hsize_t chunk[1] = {std::min<hsize_t>(count, 256)};
     H5Pset_chunk(dcpl.get(), 1, chunk);

@@ -22,7 +22,8 @@ std::string shape_string(const Shape& shape);
 
 /// One open HDF5 file. Move-only. A file made by create() is written under a temporary
 /// name and appears under its final name only after close(); destroying it without
-/// close() (an exception) discards it. Not thread-safe; no parallel (MPI-IO) access yet.
+/// close() (an exception) discards it. Not thread-safe; no parallel (MPI-IO) access yet:
+/// ranks filter chunks themselves (filter_chunk) and one rank writes them (write_chunk).
 class H5File {
  public:
   /// Creates (truncates) `path` for writing through an AtomicFile; throws InputError
@@ -56,7 +57,8 @@ class H5File {
   /// Creates dataset `name` (parent groups too) of `shape` (rank 1-4) and element type
   /// `type`, filled with zeros, to be written in slabs along axis 0 by write_rows().
   /// chunk: chunk shape (same rank; empty: contiguous, no compression); gzip_level
-  /// 1-9 compresses chunked data (0: none). Replaces an existing dataset.
+  /// 1-9 compresses chunked data (0: none). Replaces an existing dataset. Stores no
+  /// creation or modification times (as create_strings()): equal writes, equal bytes.
   void create_dataset(const std::string& name, DType type, const Shape& shape,
                       const Shape& chunk = {}, int gzip_level = 0);
   /// Writes rows [first, first + count) along axis 0 of a dataset made by
@@ -76,6 +78,21 @@ class H5File {
   /// Creates a 1-D variable-length string dataset of n entries (all empty) for
   /// write_string_rows().
   void create_strings(const std::string& name, std::size_t n);
+  /// Writes one stored chunk of a chunked dataset made by create_dataset(): `bytes` as
+  /// filter_chunk() made them (already converted, shuffled and deflated; HDF5's direct
+  /// chunk write, no filter runs here), placed at the chunk that starts at row `first`
+  /// along axis 0 (the chunks must span every other axis whole). `filter_mask` is
+  /// filter_chunk()'s mask. Throws kpde::Error when the dataset is missing, not chunked
+  /// that way, or the write fails.
+  void write_chunk(const std::string& name, std::size_t first, const std::vector<unsigned char>& bytes,
+                   unsigned filter_mask = 0);
+  /// The stored bytes (after the filters) of the chunk holding row `row` of a chunked
+  /// dataset, and its filter mask in *filter_mask when given; e.g. to check that two
+  /// files store the same bytes. Throws InputError when missing or not chunked.
+  std::vector<unsigned char> read_chunk(const std::string& name, std::size_t row,
+                                        unsigned* filter_mask = nullptr) const;
+  /// Rows per chunk along axis 0 of dataset `name` (0: not chunked).
+  std::size_t chunk_rows(const std::string& name) const;
   /// Writes entries [first, first + values.size()) of a string dataset.
   void write_string_rows(const std::string& name, std::size_t first, const std::vector<std::string>& values);
   /// Reads entries [first, first + count) of a 1-D string dataset (variable or fixed
@@ -124,5 +141,27 @@ class H5File {
   std::string path_;
   std::unique_ptr<AtomicFile> atomic_;
 };
+
+/// Bytes per element in the file of a DType.
+std::size_t dtype_size(H5File::DType type);
+
+/// Converts n doubles to the file layout of `type` (little-endian) into out (n *
+/// dtype_size bytes), as HDF5's own conversion in write_rows() does: float32 rounds to
+/// nearest, values beyond the float range become +-inf; integers are truncated towards
+/// zero and clamped to the type's range (NaN becomes 0). Thread-safe; calls no HDF5.
+void encode_values(H5File::DType type, const double* values, std::size_t n, unsigned char* out);
+
+/// Whether create_dataset() compresses at gzip_level > 0 (the deflate filter is present).
+bool deflate_available();
+
+/// A chunk as create_dataset()'s filters store it: for gzip_level > 0 the shuffle filter
+/// (element_size > 1) and then deflate (zlib compress2 at gzip_level, what HDF5's
+/// deflate filter calls), the raw bytes for 0. The same bytes HDF5 writes through
+/// write_rows(), so a chunk can be filtered on any thread or MPI rank and written with
+/// write_chunk(). Thread-safe; calls no HDF5. `mask` gets the filter mask (nonzero when
+/// deflate could not shrink the chunk into HDF5's bound and is skipped, as HDF5 does
+/// with an optional filter).
+std::vector<unsigned char> filter_chunk(const std::vector<unsigned char>& raw, std::size_t element_size,
+                                        int gzip_level, unsigned* mask);
 
 }  // namespace kpde::io

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <set>
 
 #include "core/error.hpp"
@@ -208,4 +210,70 @@ TEST(Dataset, BatchSamplerVisitsEverySampleOncePerEpoch) {
   data::BatchSampler d(10, 4, 1, true);
   for (int k = 0; k < 6; ++k) EXPECT_EQ(d.next().size(), 4u);
   EXPECT_EQ(d.epoch(), 2);
+}
+
+// Samples encoded on the rank that made them (issue 15) are stored exactly as HDF5's
+// own filters store written rows: the same chunk bytes, whichever path wrote them
+// (float32 conversion at the edges of the range, NaN and infinities included), the same
+// values read back, and an in-order append gives the same file for any grouping.
+TEST(Dataset, EncodedSamplesStoreTheBytesHdf5Stores) {
+  data::MmsSettings s;
+  s.grid = 20;
+  s.n_interior = 16;
+  s.n_boundary = 8;
+  s.physics_only_fraction = 0.3;
+  const long n = 7;
+  std::vector<data::SampleRecord> recs;
+  for (long i = 0; i < n; ++i) recs.push_back(data::to_record(data::generate_mms_sample(s, 4, static_cast<std::uint64_t>(i))));
+  // float32 edge cases in the source field (index 10 of the mms schema) of sample 1
+  const double fmax = static_cast<double>(std::numeric_limits<float>::max());
+  const std::vector<double> edges{fmax,  std::nextafter(fmax, 1e300), -std::nextafter(fmax, 1e300), 1e300,
+                                  -1e300, std::nan(""), -std::numeric_limits<double>::infinity(), 1e-46, -3e-39,
+                                  0.1, 1.0 / 3};
+  for (std::size_t k = 0; k < edges.size(); ++k) recs[1].values[10][k] = edges[k];
+  for (const bool f64 : {false, true})
+    for (const int level : {0, 1, 6}) {
+      const data::DatasetSchema schema = data::mms_schema(s, f64);
+      ASSERT_EQ(schema.fields[10].name, "source");
+      const std::string a = temp_path("rows.h5"), b = temp_path("chunks.h5");
+      {
+        data::DatasetWriter w(a, schema, n, level);
+        w.write(0, recs);
+        w.close();
+        data::DatasetWriter v(b, schema, n, level);
+        for (const auto& r : recs) {
+          const data::EncodedSample e = data::encode(r, schema, v.gzip_level());
+          const auto bytes = data::pack(e);
+          v.append(data::unpack_encoded(bytes.data(), bytes.size()));  // as sent between ranks
+        }
+        EXPECT_THROW(v.append(data::encode(recs[0], schema, v.gzip_level())), Error);  // past n
+        v.close();
+      }
+      const data::DatasetReader ra(a), rb(b);
+      for (const auto& f : schema.fields) {
+        const std::size_t rows = ra.file().chunk_rows(f.name);
+        ASSERT_EQ(rows, rb.file().chunk_rows(f.name)) << f.name;
+        for (long i = 0; i < n; i += static_cast<long>(rows)) {
+          unsigned ma = 9, mb = 9;
+          const auto ca = ra.file().read_chunk(f.name, static_cast<std::size_t>(i), &ma);
+          EXPECT_FALSE(ca.empty()) << f.name;
+          EXPECT_EQ(ca, rb.file().read_chunk(f.name, static_cast<std::size_t>(i), &mb))
+              << f.name << " sample " << i << " level " << level << (f64 ? " float64" : " float32");
+          EXPECT_EQ(ma, mb);
+        }
+        const auto x = ra.read(f.name, 0, n), y = rb.read(f.name, 0, n);
+        ASSERT_EQ(x.size(), y.size());
+        for (std::size_t q = 0; q < x.size(); ++q)
+          ASSERT_TRUE(x[q] == y[q] || (std::isnan(x[q]) && std::isnan(y[q]))) << f.name << " " << q;
+      }
+      for (const auto& sf : schema.strings) EXPECT_EQ(ra.strings(sf.name, 0, n), rb.strings(sf.name, 0, n));
+      const auto src = rb.read("source", 1);
+      EXPECT_EQ(src[1], f64 ? edges[1] : std::numeric_limits<double>::infinity());  // beyond float: +inf, as HDF5
+      EXPECT_TRUE(std::isnan(src[5]));
+      std::remove(a.c_str());
+      std::remove(b.c_str());
+    }
+  EXPECT_THROW(data::encode(data::SampleRecord{}, data::mms_schema(s, false), 1), Error);
+  const auto bytes = data::pack(data::encode(recs[0], data::mms_schema(s, false), 1));
+  EXPECT_THROW(data::unpack_encoded(bytes.data(), bytes.size() - 1), Error);
 }
