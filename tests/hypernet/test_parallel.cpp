@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hypernet/objective.hpp"
+#include "support/hypernet_tiny.hpp"
 #include "train/adam_stage.hpp"
 #include "train/comm.hpp"
 #include "train/trainer.hpp"
@@ -24,17 +25,8 @@ struct Result {
 };
 
 Result evaluate_on(const train::Comm& comm) {
-  ObjectiveSettings s;
-  ModelSpec& m = s.model;
-  m.input_pool = 8, m.stem = 8, m.widths = {8, 16}, m.groups = 4, m.cond = 16;
-  m.attention_heads = 2, m.head_hidden = 32, m.small_hidden = 16, m.head_groups = 4;
-  s.data.mms.grid = kGrid;
-  s.data.mms.band_half_width = kBandHalfWidth;
-  s.data.mms.physics_only_fraction = 0.25;
-  s.data.mms.n_interior = 0;
-  s.data.mms.n_boundary = 0;
+  ObjectiveSettings s = kpde::testing::tiny_hypernet(7, 0);
   s.data.seed = 5;
-  s.data.size = 7;
   s.data.n_interior = 64;
   s.data.n_boundary = 32;
   s.data.stored_interior = 256;

@@ -8,6 +8,7 @@
 
 #include "hypernet/objective.hpp"
 #include "hypernet/pool.hpp"
+#include "support/hypernet_tiny.hpp"
 #include "optim/adam.hpp"
 #include "train/adam_stage.hpp"
 #include "train/trainer.hpp"
@@ -17,33 +18,6 @@ using namespace kpde::hypernet;
 
 namespace {
 
-ObjectiveSettings tiny(int pool, int refresh) {
-  ObjectiveSettings s;
-  ModelSpec& m = s.model;
-  m.input_pool = 8;
-  m.stem = 8;
-  m.widths = {8, 16};
-  m.groups = 4;
-  m.cond = 16;
-  m.attention_heads = 2;
-  m.head_hidden = 32;
-  m.small_hidden = 16;
-  m.head_groups = 4;
-  s.data.mms.grid = kGrid;
-  s.data.mms.band_half_width = kBandHalfWidth;
-  s.data.mms.physics_only_fraction = 0.25;
-  s.data.mms.n_interior = 0;
-  s.data.mms.n_boundary = 0;
-  s.data.seed = 3;
-  s.data.size = pool;
-  s.data.refresh = refresh;
-  s.data.n_interior = 96;
-  s.data.n_boundary = 48;
-  s.data.stored_interior = 512;
-  s.batch = 4;
-  s.validation = 4;
-  return s;
-}
 
 train::TrainerSettings adam(long steps, double lr) {
   train::TrainerSettings t;
@@ -63,7 +37,7 @@ train::TrainerSettings adam(long steps, double lr) {
 TEST(HypernetTraining, AShortRunLowersTheValidationLoss) {
   // the validation set is drawn from the same generator; 60 steps on a pool of 8
   // samples must lower the weighted validation loss clearly
-  const ObjectiveSettings s = tiny(8, 0);
+  const ObjectiveSettings s = kpde::testing::tiny_hypernet(8, 0);
   HypernetObjective<float> obj(s);
   train::TrainerOptions o;
   o.quiet = true;
@@ -85,7 +59,7 @@ TEST(HypernetTraining, AShortRunLowersTheValidationLoss) {
 
 TEST(HypernetTraining, ResumeContinuesBitForBit) {
   const std::string ck = ::testing::TempDir() + "kpde_hypernet_resume.h5";
-  const ObjectiveSettings s = tiny(6, 2);
+  const ObjectiveSettings s = kpde::testing::tiny_hypernet(6, 2);
   train::TrainerOptions o;
   o.quiet = true;
   o.checkpoint_path = ck;
@@ -122,7 +96,7 @@ TEST(HypernetTraining, ResumeContinuesBitForBit) {
 }
 
 TEST(HypernetTraining, PoolEntriesComeFromTheStream) {
-  ObjectiveSettings s = tiny(3, 1);
+  ObjectiveSettings s = kpde::testing::tiny_hypernet(3, 1);
   SamplePool pool(s.data, s.model.input_pool);
   std::vector<SamplePoints> pts;
   const auto batch = pool.batch(0, 5, pts);

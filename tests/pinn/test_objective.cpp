@@ -23,6 +23,7 @@
 #include "data/problem.hpp"
 #include "nn/network.hpp"
 #include "pinn/objective.hpp"
+#include "support/pinn_problems.hpp"
 #include "support/fd_check.hpp"
 #include "train/trainer.hpp"
 
@@ -239,16 +240,7 @@ const std::string kSquare = "  domain: {box: [[-1, 1], [-1, 1]]}\n";
 const std::string kDirichletAll = "  boundary: [{parts: all, type: dirichlet, value: x*y}]\n";
 
 /// (e): a disk hole with a Neumann condition, a Robin side, Dirichlet elsewhere.
-const std::string kHoleProblem =
-    "  domain:\n"
-    "    box: [[-1, 1], [-1, 1]]\n"
-    "    holes: [{type: disk, name: hole, center: [0.1, -0.1], radius: 0.4}]\n"
-    "  operator: {c_uxx: -1, c_uyy: -1}\n"
-    "  source: 1 + x*y\n"
-    "  boundary:\n"
-    "    - {parts: [hole], type: neumann, value: x*y}\n"
-    "    - {parts: [left], type: robin, value: y, alpha: 2, beta: 0.5, weight: 3}\n"
-    "    - {parts: all, type: dirichlet, value: x, weight: 2}\n";
+using kpde::testing::kHoleProblem;
 
 }  // namespace
 

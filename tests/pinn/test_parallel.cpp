@@ -17,6 +17,7 @@
 #include "data/problem.hpp"
 #include "nn/network.hpp"
 #include "pinn/objective.hpp"
+#include "support/pinn_problems.hpp"
 #include "train/comm.hpp"
 #include "train/trainer.hpp"
 
@@ -24,16 +25,7 @@ using namespace kpde;
 
 namespace {
 
-const std::string kHole =
-    "  domain:\n"
-    "    box: [[-1, 1], [-1, 1]]\n"
-    "    holes: [{type: disk, name: hole, center: [0.1, -0.1], radius: 0.4}]\n"
-    "  operator: {c_uxx: -1, c_uyy: -1}\n"
-    "  source: 1 + x*y\n"
-    "  boundary:\n"
-    "    - {parts: [hole], type: neumann, value: x*y}\n"
-    "    - {parts: [left], type: robin, value: y, alpha: 2, beta: 0.5, weight: 3}\n"
-    "    - {parts: all, type: dirichlet, value: x, weight: 2}\n";
+using kpde::testing::kHoleProblem;
 const std::string kPoisson =
     "  domain: {box: [[0, 1], [0, 1]]}\n"
     "  operator: {c_uxx: -1, c_uyy: -0.5, c_u: 'x'}\n"
@@ -153,7 +145,7 @@ TEST(PinnMpi, ShardsPartitionThePoints) {
 
 TEST(PinnMpi, DirichletLossAndGradientMatchOneProcess) { check_against_one_process(kPoisson, Options{}); }
 
-TEST(PinnMpi, NeumannRobinLossAndGradientMatchOneProcess) { check_against_one_process(kHole, Options{}); }
+TEST(PinnMpi, NeumannRobinLossAndGradientMatchOneProcess) { check_against_one_process(kHoleProblem, Options{}); }
 
 TEST(PinnMpi, HardDirichletMatchesOneProcess) {
   Options o;
@@ -172,13 +164,13 @@ TEST(PinnMpi, ResidualModesMatchOneProcess) {
 TEST(PinnMpi, GradNormBalancingMatchesOneProcess) {
   Options o;
   o.balance = true;  // the balanced weights (appended to the terms) must agree too
-  check_against_one_process(kHole, o);
+  check_against_one_process(kHoleProblem, o);
 }
 
 TEST(PinnMpi, LeastSquaresOutputLayerMatchesOneProcess) {
   Options o;
   o.project = true;
-  check_against_one_process(kHole, o);
+  check_against_one_process(kHoleProblem, o);
 }
 
 TEST(PinnMpi, FewerPointsThanRanks) {
