@@ -340,7 +340,7 @@ TEST(PinnObjectiveTerms, TrainerWeightsTheTermGradients) {
   // the trainer's weighted loss and gradient
   train::TrainerSettings ts;
   ts.weights = {0.7, 1.3, 2.1};
-  train::Trainer<double> trainer(*c->loss, ts, train::TrainerOptions{"", "", "pinn", true});
+  train::Trainer<double> trainer(*c->loss, ts, train::TrainerOptions{"", "", "pinn", true, train::Comm()});
   Vec<double> g("g", n);
   std::vector<double> t;
   const double l = trainer.evaluate(c->params, g, t);

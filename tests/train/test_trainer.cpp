@@ -112,7 +112,7 @@ std::string tmp(const std::string& name) {
 /// A trainer over q with settings s, parameters 0.3 each, checkpoints at path ("" none).
 std::unique_ptr<train::Trainer<double>> trainer(Quadratic& q, const train::TrainerSettings& s,
                                                 const std::string& path = "", const std::string& fingerprint = "f") {
-  auto t = std::make_unique<train::Trainer<double>>(q, s, train::TrainerOptions{path, fingerprint, "quadratic", true});
+  auto t = std::make_unique<train::Trainer<double>>(q, s, train::TrainerOptions{path, fingerprint, "quadratic", true, train::Comm()});
   Kokkos::deep_copy(t->params(), 0.3);
   return t;
 }
@@ -381,7 +381,7 @@ TEST(TrainerResume, RefusesOtherCheckpoints) {
   trainer(q, s, path, "config A")->run();
   const auto refused = [&](const std::string& file, const std::string& fingerprint, const std::string& objective,
                            const std::string& expect) {
-    train::Trainer<double> t(q, s, train::TrainerOptions{"", fingerprint, objective, true});
+    train::Trainer<double> t(q, s, train::TrainerOptions{"", fingerprint, objective, true, train::Comm()});
     try {
       t.resume(file);
       ADD_FAILURE() << "accepted: " << expect;
