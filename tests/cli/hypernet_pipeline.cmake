@@ -1,5 +1,5 @@
 # The hypernetwork's commands end to end on a tiny configuration: kpde train (a few steps,
-# a resumable stop and --resume, --init-from that model), kpde hypernet with that model (zero-shot and with
+# a resumable stop and --resume on 2 MPI ranks, --init-from that model), kpde hypernet with that model (zero-shot and with
 # refinement rounds: the outputs of solve, and a model.h5 that kpde eval reads), kpde solve
 # --hypernet-model (training starts from the emitted weights), kpde bench hypernet.
 set(tiny --set model.input_pool=8 --set model.stem=8 --set "model.widths=[8, 16]" --set model.groups=4
@@ -20,9 +20,21 @@ run("kpde train --stop-after-steps 3" ${KPDE} train ${SRC}/examples/hypernet/tra
 if(NOT out MATCHES "3 steps" OR NOT EXISTS ${DIR}/train/checkpoint.h5)
   message(FATAL_ERROR "kpde train did not stop after 3 steps with a checkpoint:\n${out}")
 endif()
-run("kpde train --resume" ${KPDE} train ${SRC}/examples/hypernet/train.yaml ${tiny} --resume ${DIR}/train --quiet)
+# resumed on 2 MPI ranks (each its share of every batch; rank 0 writes) when mpirun is there
+set(_launch)
+if(MPIEXEC)
+  set(_launch ${MPIEXEC} -n 2 --oversubscribe)
+endif()
+run("kpde train --resume" ${_launch} ${KPDE} train ${SRC}/examples/hypernet/train.yaml ${tiny} --resume ${DIR}/train --quiet)
 if(NOT out MATCHES "train hypernet: 6 steps")
   message(FATAL_ERROR "kpde train --resume did not finish the 6 steps:\n${out}")
+endif()
+if(MPIEXEC)
+  file(READ ${DIR}/train/metrics.json _m)
+  string(JSON _ranks GET "${_m}" mpi_ranks)
+  if(NOT _ranks EQUAL 2)
+    message(FATAL_ERROR "the resumed kpde train ran on ${_ranks} rank(s), expected 2")
+  endif()
 endif()
 foreach(f model.h5 metrics.json loss.png history.h5 config.resolved.yaml)
   if(NOT EXISTS ${DIR}/train/${f})
