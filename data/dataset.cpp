@@ -121,6 +121,28 @@ DatasetSchema darcy_schema(const DarcySettings& s, bool float64) {
   return d;
 }
 
+DatasetSchema antiderivative_schema(const AntiderivativeSettings& s, bool float64) {
+  const DType ft = float64 ? DType::float64 : DType::float32;
+  DatasetSchema d;
+  d.kind = "antiderivative";
+  d.grid = s.sensors;
+  d.x_lo = 0, d.x_hi = 1, d.y_lo = 0, d.y_hi = 0;
+  d.fields = {
+      {"u", ft, {static_cast<std::size_t>(s.sensors)},
+       "the input function at the sensors x_i = i/(m-1) (a Gaussian random field, length scale " +
+           std::to_string(s.length_scale) + ")"},
+      {"s", ft, {static_cast<std::size_t>(s.points)},
+       "s(y_j) = int_0^y_j u, y_j = j/(P-1) (s' = u, s(0) = 0)"},
+  };
+  return d;
+}
+
+SampleRecord to_record(const AntiderivativeSample& s) {
+  SampleRecord r;
+  r.values = {s.u, s.s};
+  return r;
+}
+
 SampleRecord to_record(const MmsSample& s) {
   SampleRecord r;
   r.values.push_back(std::vector<double>(s.coefficients.begin(), s.coefficients.end()));
@@ -421,8 +443,13 @@ DatasetReader::DatasetReader(const std::string& path) : file_(io::H5File::open(p
     DarcySettings s;
     s.grid = grid_;
     expected = darcy_schema(s, false);
+  } else if (kind_ == "antiderivative") {
+    AntiderivativeSettings s;
+    s.sensors = grid_;
+    s.points = file_.exists("s") && file_.shape("s").size() == 2 ? static_cast<int>(file_.shape("s")[1]) : 0;
+    expected = antiderivative_schema(s, false);
   } else {
-    throw InputError(where + ": unknown kind '" + kind_ + "' (expected mms or darcy)");
+    throw InputError(where + ": unknown kind '" + kind_ + "' (expected mms, darcy or antiderivative)");
   }
   for (const auto& f : expected.fields) {
     io::Shape shape{static_cast<std::size_t>(n_)};

@@ -4,8 +4,8 @@
 /// [N, ...], chunked one sample per chunk and gzip-compressed (with the shuffle filter),
 /// plus 1-D variable-length string datasets (the expressions of each sample).
 ///
-/// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms" or
-/// "darcy"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the pixel convention),
+/// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms", "darcy"
+/// or "antiderivative"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the pixel convention),
 /// seed, config (the resolved generate config), schema (one line per field: name,
 /// type, per-sample shape, meaning). Every dataset carries `description` and `shape`
 /// attributes. The writer goes through io::H5File::create, so the file appears under
@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "data/antiderivative.hpp"
 #include "data/darcy.hpp"
 #include "data/mms.hpp"
 #include "io/hdf5.hpp"
@@ -41,7 +42,7 @@ struct StringSpec {
 
 /// What a dataset file holds.
 struct DatasetSchema {
-  std::string kind;  ///< "mms" or "darcy"
+  std::string kind;  ///< "mms", "darcy" or "antiderivative"
   int grid = 0;
   double x_lo = -1, x_hi = 1, y_lo = -1, y_hi = 1;
   std::vector<FieldSpec> fields;
@@ -57,6 +58,8 @@ struct DatasetSchema {
 DatasetSchema mms_schema(const MmsSettings& s, bool float64);
 /// The schema of kind darcy.
 DatasetSchema darcy_schema(const DarcySettings& s, bool float64);
+/// The schema of kind antiderivative (grid = sensors; x on [0, 1]).
+DatasetSchema antiderivative_schema(const AntiderivativeSettings& s, bool float64);
 
 /// A sample as flat arrays in schema order (values[k] for fields[k], texts[k] for
 /// strings[k]).
@@ -66,6 +69,7 @@ struct SampleRecord {
 };
 SampleRecord to_record(const MmsSample& sample);
 SampleRecord to_record(const DarcySample& sample);
+SampleRecord to_record(const AntiderivativeSample& sample);
 /// Byte serialisation of a record (for sending between MPI ranks) and back.
 std::vector<char> pack(const SampleRecord& record);
 SampleRecord unpack(const char* bytes, std::size_t size);

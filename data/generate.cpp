@@ -248,16 +248,28 @@ double now_s() {
 }  // namespace
 
 DatasetSchema GenerateConfig::schema() const {
+  if (kind == "antiderivative") return antiderivative_schema(antiderivative, float64);
   return kind == "darcy" ? darcy_schema(darcy, float64) : mms_schema(mms, float64);
 }
 
 GenerateConfig load_generate_config(config::Node root) {
   GenerateConfig c;
-  c.kind = root.get_choice("kind", {"mms", "darcy"});
-  const bool darcy = c.kind == "darcy";
-  const int grid = static_cast<int>(root.get_long_min("grid", darcy ? 64 : 224, 8, darcy ? 1025 : 4096));
+  c.kind = root.get_choice("kind", {"mms", "darcy", "antiderivative"});
   c.float64 = root.get_choice("precision", "float32", {"float32", "float64"}) == "float64";
   c.compression = static_cast<int>(root.get_long_min("compression", 1, 0, 9));
+  if (c.kind == "antiderivative") {  // 1-D: sensors and points instead of a grid
+    c.batch = static_cast<int>(root.get_long_min("batch", 256, 1, 1 << 20));
+    const config::Node a = root.section("antiderivative");
+    AntiderivativeSettings& s = c.antiderivative;
+    s.sensors = static_cast<int>(a.get_long_min("sensors", s.sensors, 2, 10000));
+    s.points = static_cast<int>(a.get_long_min("points", s.points, 2, 10000));
+    s.length_scale = a.get_double_above("length_scale", s.length_scale, 0);
+    s.refine = static_cast<int>(a.get_long_min("refine", s.refine, 1, 100));
+    a.check([&] { s.validate(); });
+    return c;
+  }
+  const bool darcy = c.kind == "darcy";
+  const int grid = static_cast<int>(root.get_long_min("grid", darcy ? 64 : 224, 8, darcy ? 1025 : 4096));
   c.batch = static_cast<int>(root.get_long_min("batch", darcy ? 16 : 8, 1, 4096));
   if (darcy) {
     c.darcy.grid = grid;
@@ -315,6 +327,7 @@ GenerateReport generate_dataset(const GenerateConfig& config, const std::string&
   WorkCounter counter(comm, n);
   const auto make = [&](long i) {
     const auto index = static_cast<std::uint64_t>(i);
+    if (config.kind == "antiderivative") return to_record(generate_antiderivative_sample(config.antiderivative, seed, index));
     if (darcy) {
       const DarcySample d = generate_darcy_sample(config.darcy, seed, index);
       report.krylov_iterations += d.iterations;
@@ -472,7 +485,7 @@ GenerateReport generate_dataset(const GenerateConfig& config, const std::string&
     f.set_attribute("/", "mpi_ranks", static_cast<double>(size));
     f.set_attribute("/", "wall_s", report.wall_s);
     f.set_attribute("/", "samples_per_s", n / std::max(report.wall_s, 1e-9));
-    if (!darcy) {
+    if (config.kind == "mms") {
       const MmsStats& t = report.stats;
       f.set_attribute("/", "attempts", static_cast<double>(t.attempts));
       const std::pair<const char*, long> rejected[6] = {

@@ -1,5 +1,6 @@
 // `kpde generate CONFIG --out FILE.h5 -n N [--seed S] [--grid G] [--set key=value ...]`:
-// random training samples (manufactured solutions, physics-only problems, Darcy flow)
+// random training samples (manufactured solutions, physics-only problems, Darcy flow,
+// antiderivatives of Gaussian random fields)
 // into one HDF5 dataset file (docs/datasets.md), rank-parallel under mpirun
 // (data/generate.hpp).
 #include <mpi.h>
@@ -46,15 +47,17 @@ int generate(int argc, char** argv, int first) {
       data::generate_dataset(config, doc.resolved_text(), doc.file(), out, n, seed, quiet, comm);
   if (rank != 0) return 0;
   const double rate = n / std::max(r.wall_s, 1e-9);
-  std::printf("generate: wrote %ld %s samples (grid %d) to %s in %.2f s: %.1f samples/s on %d rank(s)\n", n,
-              config.kind.c_str(), config.schema().grid, out.c_str(), r.wall_s, rate, r.ranks);
+  const bool one_d = config.kind == "antiderivative";
+  std::printf("generate: wrote %ld %s samples (%s %d) to %s in %.2f s: %.1f samples/s on %d rank(s)\n", n,
+              config.kind.c_str(), one_d ? "sensors" : "grid", config.schema().grid, out.c_str(), r.wall_s, rate,
+              r.ranks);
   const data::MmsStats& s = r.stats;
   if (config.kind == "mms")
     std::printf("generate: %.2f draws per sample; rejected: |u| %ld, std %ld, |f| %ld, derivative %ld, "
                 "non-finite %ld, holes %ld\n",
                 static_cast<double>(s.attempts) / std::max<long>(s.accepted, 1), s.rejected_value, s.rejected_std,
                 s.rejected_source, s.rejected_derivative, s.rejected_nonfinite, s.rejected_geometry);
-  else
+  else if (config.kind == "darcy")
     std::printf("generate: %.1f Krylov iterations per solve\n", static_cast<double>(r.krylov_iterations) / std::max<long>(n, 1));
   return 0;
 }
