@@ -1,0 +1,86 @@
+#pragma once
+/// DeepONet (Lu et al. 2021), the unstacked form, for aligned data (the same output
+/// points for every sample):
+///
+///   G(u)(y)_o = sum_{k<p} b_{o p + k}(u) t_k(y) + b0_o,   o < n_out,
+///
+/// branch b: an MLP on the sensor values u [m] (tanh hidden layers, a linear last layer
+/// of p n_out: "several outputs by splitting the branch"), trunk t: a kpde network
+/// (nn::Network, tanh, a linear last layer of p) on the coordinates y [d]. A batch is
+/// two small passes and one GEMM per output:
+///   G_o [B][P] = B_o [B][p] T^T [p][P] + b0_o,
+/// and its reverse pass is two more GEMMs (dB_o = dG_o T, dT = sum_o dG_o^T B_o) and the
+/// branch's and trunk's own reverse passes.
+///
+/// Parameters (one flat buffer): the branch layers (nn::Linear, W then b per layer), then
+/// the trunk network's parameters, then b0 [n_out].
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/types.hpp"
+#include "nn/linear.hpp"
+#include "nn/network.hpp"
+
+namespace kpde::operators {
+
+struct DeepOnetSpec {
+  int sensors = 100;       ///< m: values of the input function the branch reads
+  int coord_dim = 1;       ///< d: coordinates of the output points
+  int outputs = 1;         ///< n_out
+  int basis = 40;          ///< p: basis functions of the trunk
+  int branch_width = 40;   ///< hidden width of the branch
+  int branch_depth = 2;    ///< hidden layers of the branch (>= 1)
+  int trunk_width = 40;    ///< hidden width of the trunk
+  int trunk_depth = 2;     ///< hidden layers of the trunk (>= 1)
+  /// Throws InputError naming the field when out of range.
+  void validate() const;
+};
+
+template <class T>
+class DeepOnet {
+ public:
+  explicit DeepOnet(const DeepOnetSpec& spec);
+  const DeepOnetSpec& spec() const { return spec_; }
+  std::size_t n_params() const { return n_params_; }
+  /// Offsets of the trunk's parameters and of b0 in the buffer.
+  std::size_t trunk_offset() const { return trunk_offset_; }
+  std::size_t bias_offset() const { return bias_offset_; }
+  const nn::Network<T>& trunk() const { return trunk_; }
+
+  /// Branch: PyTorch's default initialisation per layer; trunk: Glorot normal; b0 = 0.
+  void init_params(T* params, std::uint64_t seed) const;
+
+  /// What backward() needs from forward().
+  struct Cache {
+    std::vector<Mat<T>> inputs;   ///< input of every branch layer [B][in_l]
+    std::vector<Mat<T>> pre;      ///< pre-activations of the hidden branch layers [B][w]
+    Mat<T> branch;                ///< branch output [B][p n_out]
+    Arr4<T> trunk;                ///< trunk output [1][P][1][p]
+    Arr3<T> y;                    ///< the points [1][P][d]
+    nn::Workspace<T> ws;          ///< the trunk network's workspace
+  };
+
+  /// u [B][m], y [P][d] -> G [B][P][n_out] (overwritten). With cache, keeps what
+  /// backward() needs.
+  void forward(const T* params, const Mat<const T>& u, const Mat<const T>& y, const Arr3<T>& G,
+               Cache* cache = nullptr) const;
+  /// dG [B][P][n_out] = d(loss)/dG of the last forward(..., cache) -> grad [n_params]
+  /// (overwritten).
+  void backward(const T* params, Cache& cache, const Arr3<const T>& dG, T* grad) const;
+
+  /// GEMM flops of forward on B samples and P points (about as many again backward).
+  double forward_flops(int B, int P) const;
+
+ private:
+  DeepOnetSpec spec_;
+  std::vector<nn::Linear<T>> branch_;
+  std::vector<std::size_t> branch_offsets_;
+  nn::Network<T> trunk_;
+  std::size_t trunk_offset_ = 0, bias_offset_ = 0, n_params_ = 0;
+};
+
+extern template class DeepOnet<float>;
+extern template class DeepOnet<double>;
+
+}  // namespace kpde::operators

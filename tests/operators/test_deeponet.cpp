@@ -1,0 +1,127 @@
+// operators::DeepOnet (operators/deeponet.hpp) in double: the forward pass against sums
+// written out here (branch layers from the parameter layout, trunk from its own
+// network), and the parameter gradient of a weighted sum of the outputs against central
+// differences, with one and with several outputs (split branch) and 2-D coordinates.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "operators/deeponet.hpp"
+#include "support/fd_check.hpp"
+
+using namespace kpde;
+using operators::DeepOnet;
+using operators::DeepOnetSpec;
+
+namespace {
+
+struct Data {
+  Mat<double> u, y;
+  Arr3<double> w;  // weights of the outputs in the scalar loss sum w G
+};
+
+Data make_data(const DeepOnetSpec& s, int B, int P, std::uint64_t seed) {
+  Rng rng(seed);
+  Data d{Mat<double>("u", B, s.sensors), Mat<double>("y", P, s.coord_dim), Arr3<double>("w", B, P, s.outputs)};
+  for (std::size_t i = 0; i < d.u.size(); ++i) d.u.data()[i] = rng.normal();
+  for (std::size_t i = 0; i < d.y.size(); ++i) d.y.data()[i] = rng.uniform() * 2 - 1;
+  for (std::size_t i = 0; i < d.w.size(); ++i) d.w.data()[i] = rng.normal();
+  return d;
+}
+
+std::vector<double> params_of(const DeepOnet<double>& net, std::uint64_t seed) {
+  std::vector<double> p(net.n_params());
+  net.init_params(p.data(), seed);
+  Rng rng(seed + 1);
+  for (std::size_t i = net.bias_offset(); i < p.size(); ++i) p[i] = rng.normal();  // nonzero b0
+  return p;
+}
+
+void check_gradient(const DeepOnetSpec& s, int B, int P) {
+  const DeepOnet<double> net(s);
+  const Data d = make_data(s, B, P, 3);
+  std::vector<double> p = params_of(net, 4);
+  Arr3<double> G("G", B, P, s.outputs);
+  typename DeepOnet<double>::Cache cache;
+  net.forward(p.data(), d.u, d.y, G, &cache);
+  std::vector<double> g(net.n_params());
+  net.backward(p.data(), cache, Arr3<const double>(d.w), g.data());
+  const auto loss = [&](const std::vector<double>& q) {
+    Arr3<double> H("H", B, P, s.outputs);
+    net.forward(q.data(), d.u, d.y, H);
+    double v = 0;
+    for (std::size_t i = 0; i < H.size(); ++i) v += d.w.data()[i] * H.data()[i];
+    return v;
+  };
+  kpde::testing::GradientOptions o;
+  o.what = "DeepONet parameter gradient";
+  EXPECT_TRUE(kpde::testing::fd_within(kpde::testing::check_gradient(loss, p, g, o), 1e-7));
+}
+
+}  // namespace
+
+TEST(DeepOnet, ForwardIsTheBranchTimesTheTrunk) {
+  DeepOnetSpec s;
+  s.sensors = 5, s.basis = 3, s.outputs = 2, s.branch_width = 4, s.branch_depth = 1, s.trunk_width = 6;
+  const DeepOnet<double> net(s);
+  const int B = 3, P = 4;
+  const Data d = make_data(s, B, P, 11);
+  const std::vector<double> p = params_of(net, 12);
+  Arr3<double> G("G", B, P, s.outputs);
+  net.forward(p.data(), d.u, d.y, G);
+  // trunk values from its own network
+  Arr4<double> t("t", 1, P, 1, s.basis);
+  Arr3<double> y3("y3", 1, P, 1);
+  for (int j = 0; j < P; ++j) y3(0, j, 0) = d.y(j, 0);
+  const Vec<const double> tp(p.data() + net.trunk_offset(), static_cast<std::size_t>(net.trunk().n_params()));
+  net.trunk().forward(nn::as_batch(tp), Arr3<const double>(y3), nn::ChannelSpec::value(1), t);
+  // branch by hand: W1 [4][5], b1 [4], tanh, W2 [6][4], b2 [6] (6 = p n_out)
+  const double* W1 = p.data();
+  const double* b1 = W1 + 20;
+  const double* W2 = b1 + 4;
+  const double* b2 = W2 + 24;
+  for (int b = 0; b < B; ++b) {
+    double h[4], br[6];
+    for (int i = 0; i < 4; ++i) {
+      double z = b1[i];
+      for (int k = 0; k < 5; ++k) z += W1[i * 5 + k] * d.u(b, k);
+      h[i] = std::tanh(z);
+    }
+    for (int i = 0; i < 6; ++i) {
+      br[i] = b2[i];
+      for (int k = 0; k < 4; ++k) br[i] += W2[i * 4 + k] * h[k];
+    }
+    for (int j = 0; j < P; ++j)
+      for (int o = 0; o < 2; ++o) {
+        double want = p[net.bias_offset() + o];
+        for (int k = 0; k < 3; ++k) want += br[o * 3 + k] * t(0, j, 0, k);
+        EXPECT_NEAR(G(b, j, o), want, 1e-13 * (1 + std::abs(want))) << b << " " << j << " " << o;
+      }
+  }
+}
+
+TEST(DeepOnet, ParameterGradientOneOutput) {
+  DeepOnetSpec s;
+  s.sensors = 7, s.basis = 5, s.branch_width = 6, s.branch_depth = 2, s.trunk_width = 5, s.trunk_depth = 2;
+  check_gradient(s, 4, 9);
+}
+
+TEST(DeepOnet, ParameterGradientSplitBranch2d) {
+  DeepOnetSpec s;
+  s.sensors = 6, s.coord_dim = 2, s.outputs = 3, s.basis = 4, s.branch_width = 5, s.branch_depth = 1;
+  s.trunk_width = 6, s.trunk_depth = 1;
+  check_gradient(s, 3, 70);  // 70 points: more than one trunk block
+}
+
+TEST(DeepOnet, BadSpecNamesTheField) {
+  DeepOnetSpec s;
+  s.basis = 0;
+  try {
+    DeepOnet<double> net(s);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("basis"), std::string::npos) << e.what();
+  }
+}
