@@ -9,9 +9,45 @@
 #include "cli/interrupt.hpp"
 #include "config/config.hpp"
 #include "hypernet/train.hpp"
+#include "operators/deeponet_train.hpp"
 #include "train/comm.hpp"
 
 namespace kpde::cli {
+
+namespace {
+
+/// `kpde train` of a DeepONet (operators/deeponet_train.hpp).
+int train_deeponet(const Args& a, config::Document& doc) {
+  if (a.has("--init-from")) throw InputError("train: --init-from is for the hypernetwork; deeponet starts from model.seed");
+  const operators::DeepOnetTrainConfig cfg = operators::load_deeponet_config(doc);
+  operators::DeepOnetRunOptions o;
+  o.resume = a.str("--resume", "");
+  o.out = a.str("--out", o.resume.empty() ? cfg.output_dir : o.resume);
+  o.quiet = a.has("--quiet");
+  o.stop_after = a.integer("--stop-after-steps", 0, 1);
+  if (a.has("--max-wall")) {
+    o.max_wall_s = a.real("--max-wall", 0);
+    if (!(o.max_wall_s > 0) || !std::isfinite(o.max_wall_s))
+      throw InputError("train: --max-wall expects a number of seconds > 0, got '" + a.str("--max-wall", "") + "'");
+  }
+  operators::DeepOnetRun r;
+  {
+    const InterruptScope scope;
+    r = operators::run_deeponet_training(cfg, o);
+  }
+  if (!train::Comm::world().root()) return train::interrupt_requested().load() ? 130 : 0;
+  if (train::interrupt_requested().load()) {
+    std::fprintf(stderr, "kpde: train: interrupted after %ld steps; continue with --resume %s\n", r.steps, r.out.c_str());
+    return 130;
+  }
+  std::printf("train deeponet: %ld steps, loss %.3e, test rel_l2 mean %.3e median %.3e p95 %.3e, wall_s=%.1f%s; out=%s\n",
+              r.steps, r.loss, r.test_mean, r.test_median, r.test_p95, r.wall_s,
+              r.finished ? "" : (" (stopped: " + r.stop_reason + "; continue with --resume " + r.out + ")").c_str(),
+              r.out.c_str());
+  return 0;
+}
+
+}  // namespace
 
 int train(int argc, char** argv, int first) {
   const Args a(argc, argv, first, "train");
@@ -19,8 +55,8 @@ int train(int argc, char** argv, int first) {
     throw InputError("train: give a config file: kpde train CONFIG [--out DIR] [--resume DIR] [--set key=value]");
   config::Document doc = config::Document::load_file(a.positional()[0]);
   for (const auto& s : a.all("--set")) doc.apply_override(s);
-  const std::string type = doc.root().at("model").get_choice("type", {"hypernet"});
-  (void)type;
+  const std::string type = doc.root().at("model").get_choice("type", {"hypernet", "deeponet"});
+  if (type == "deeponet") return train_deeponet(a, doc);
   const hypernet::TrainConfig cfg = hypernet::load_train_config(doc);
   hypernet::TrainOptions o;
   o.resume = a.str("--resume", "");

@@ -1,0 +1,145 @@
+#include "operators/deeponet_objective.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "io/hdf5.hpp"
+
+namespace kpde::operators {
+
+namespace {
+
+/// Rows `idx` of a [N][c] matrix, as T.
+template <class T>
+Mat<T> gather(const Mat<double>& a, const std::vector<long>& idx) {
+  const std::size_t c = a.extent(1);
+  Mat<T> out(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::rows"), idx.size(), c);
+  for (std::size_t r = 0; r < idx.size(); ++r)
+    for (std::size_t k = 0; k < c; ++k) out(r, k) = T(a(static_cast<std::size_t>(idx[r]), k));
+  return out;
+}
+
+template <class T>
+Mat<T> converted(const Mat<double>& a) {
+  Mat<T> out(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::y"), a.extent(0), a.extent(1));
+  for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = T(a.data()[i]);
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+std::vector<double> relative_errors(const DeepOnet<T>& net, const T* params, const OperatorData& data) {
+  const long N = data.n_samples();
+  const int P = static_cast<int>(data.y.extent(0)), n_out = net.spec().outputs;
+  const Mat<T> y = converted<T>(data.y);
+  std::vector<double> err(static_cast<std::size_t>(N));
+  for (long a = 0; a < N; a += 256) {
+    std::vector<long> idx;
+    for (long b = a; b < std::min(N, a + 256); ++b) idx.push_back(b);
+    Arr3<T> G("kpde::deeponet::G", idx.size(), P, n_out);
+    net.forward(params, Mat<const T>(gather<T>(data.u, idx)), Mat<const T>(y), G);
+    for (std::size_t r = 0; r < idx.size(); ++r) {
+      double e2 = 0, s2 = 0;
+      for (int j = 0; j < P; ++j)
+        for (int o = 0; o < n_out; ++o) {
+          const double s = data.s(static_cast<std::size_t>(idx[r]), static_cast<std::size_t>(j * n_out + o));
+          e2 += (double(G(r, j, o)) - s) * (double(G(r, j, o)) - s), s2 += s * s;
+        }
+      err[static_cast<std::size_t>(idx[r])] = std::sqrt(e2 / std::max(s2, 1e-300));
+    }
+  }
+  return err;
+}
+
+template <class T>
+DeepOnetObjective<T>::DeepOnetObjective(const DeepOnet<T>& net, const OperatorData& train, const OperatorData& test,
+                                        long batch, std::uint64_t seed)
+    : net_(net), train_(train), test_(test), batch_size_(batch), seed_(seed) {
+  KPDE_REQUIRE(train.n_samples() > 0, InputError, "deeponet: the training set is empty");
+  KPDE_REQUIRE(batch >= 1, InputError, "training.batch: must be >= 1");
+  const std::size_t m = static_cast<std::size_t>(net.spec().sensors);
+  const std::size_t out = static_cast<std::size_t>(net.spec().outputs) * train.y.extent(0);
+  for (const OperatorData* d : {&train, &test}) {
+    if (d->n_samples() == 0) continue;
+    if (d->u.extent(1) != m)
+      throw InputError("deeponet: the data has " + std::to_string(d->u.extent(1)) + " sensors, the model reads " +
+                       std::to_string(m) + " (model.sensors)");
+    if (d->s.extent(1) != static_cast<std::size_t>(net.spec().outputs) * d->y.extent(0) ||
+        d->y.extent(1) != static_cast<std::size_t>(net.spec().coord_dim))
+      throw InputError("deeponet: the data's outputs [" + std::to_string(d->s.extent(1)) + "] and points [" +
+                       std::to_string(d->y.extent(0)) + "][" + std::to_string(d->y.extent(1)) +
+                       "] do not fit the model (outputs x points expected: " + std::to_string(out) + ")");
+  }
+  sampler_ = std::make_unique<data::BatchSampler>(train.n_samples(), std::min(batch, train.n_samples()), seed);
+}
+
+template <class T>
+void DeepOnetObjective<T>::before_step(long, const Vec<const T>&) {
+  batch_ = sampler_->next();
+  ++drawn_;
+}
+
+template <class T>
+void DeepOnetObjective<T>::evaluate(const Vec<const T>& params, std::vector<double>& terms, std::vector<Vec<T>>& tg) {
+  std::vector<long> all = batch_;
+  if (all.empty())
+    for (long b = 0; b < train_.n_samples(); ++b) all.push_back(b);
+  const long B = static_cast<long>(all.size());
+  long b0 = 0, b1 = B;  // this rank's share
+  if (comm_ && comm_->parallel()) std::tie(b0, b1) = comm_->shard(B);
+  Kokkos::deep_copy(tg[0], T(0));
+  terms[0] = 0;
+  if (b1 == b0) return;
+  const std::vector<long> mine(all.begin() + b0, all.begin() + b1);
+  const int P = static_cast<int>(train_.y.extent(0)), n_out = net_.spec().outputs;
+  Arr3<T> G("kpde::deeponet::G", mine.size(), P, n_out), dG("kpde::deeponet::dG", mine.size(), P, n_out);
+  net_.forward(params.data(), Mat<const T>(gather<T>(train_.u, mine)), Mat<const T>(converted<T>(train_.y)), G, &cache_);
+  const double scale = 1.0 / (static_cast<double>(B) * P * n_out);
+  double sum = 0;
+  for (std::size_t r = 0; r < mine.size(); ++r)
+    for (int j = 0; j < P; ++j)
+      for (int o = 0; o < n_out; ++o) {
+        const double e = double(G(r, j, o)) - train_.s(static_cast<std::size_t>(mine[r]), static_cast<std::size_t>(j * n_out + o));
+        sum += e * e;
+        dG(r, j, o) = T(2 * scale * e);
+      }
+  terms[0] = sum * scale;
+  net_.backward(params.data(), cache_, Arr3<const T>(dG), tg[0].data());
+}
+
+template <class T>
+std::vector<std::string> DeepOnetObjective<T>::monitor_names() const {
+  if (test_.n_samples() == 0) return {};
+  return {"test_rel_l2"};
+}
+
+template <class T>
+std::vector<double> DeepOnetObjective<T>::monitor(const Vec<const T>& params) {
+  if (test_.n_samples() == 0) return {};
+  const std::vector<double> e = relative_errors(net_, params.data(), test_);
+  double m = 0;
+  for (double v : e) m += v;
+  return {m / static_cast<double>(e.size())};
+}
+
+template <class T>
+void DeepOnetObjective<T>::save_state(io::H5File& f, const std::string& group) const {
+  f.set_attribute(group, "batches_drawn", static_cast<double>(drawn_));
+}
+
+template <class T>
+void DeepOnetObjective<T>::load_state(const io::H5File& f, const std::string& group) {
+  const long n = static_cast<long>(f.number_attribute(group, "batches_drawn"));
+  sampler_ = std::make_unique<data::BatchSampler>(train_.n_samples(), std::min(batch_size_, train_.n_samples()), seed_);
+  batch_.clear();
+  for (drawn_ = 0; drawn_ < n; ++drawn_) batch_ = sampler_->next();  // the same batches again
+}
+
+template std::vector<double> relative_errors<float>(const DeepOnet<float>&, const float*, const OperatorData&);
+template std::vector<double> relative_errors<double>(const DeepOnet<double>&, const double*, const OperatorData&);
+template class DeepOnetObjective<float>;
+template class DeepOnetObjective<double>;
+
+}  // namespace kpde::operators

@@ -1,0 +1,76 @@
+#pragma once
+/// The data loss of a DeepONet (deeponet.hpp) on aligned data, as a train::Objective:
+///
+///   data = 1/(|batch| P n_out) sum_{b in batch} sum_{j<P} sum_o (G(u_b)(y_j)_o - s_b(y_j)_o)^2
+///
+/// over a mini-batch of the training samples (a fresh batch before every first-order
+/// step, shuffled epochs: data::BatchSampler), or over every sample when no batch was
+/// drawn in the running stage (L-BFGS). The monitor is the test
+/// set's mean relative L2 error, test_rel_l2 = mean_b ||G(u_b) - s_b|| / ||s_b||.
+/// Several ranks (distribute): each takes its contiguous share of the batch.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+#include "data/dataset.hpp"
+#include "operators/deeponet.hpp"
+#include "train/comm.hpp"
+#include "train/objective.hpp"
+
+namespace kpde::operators {
+
+/// Aligned operator data: N samples of the input at the sensors, the output at P points.
+struct OperatorData {
+  Mat<double> u;  ///< [N][m] input function at the sensors
+  Mat<double> s;  ///< [N][P n_out] output at the points (output o of point j at j n_out + o)
+  Mat<double> y;  ///< [P][d] the points
+  long n_samples() const { return static_cast<long>(u.extent(0)); }
+};
+
+/// Relative L2 errors ||G(u_b) - s_b|| / ||s_b|| of every sample of `data` (batches of 256).
+template <class T>
+std::vector<double> relative_errors(const DeepOnet<T>& net, const T* params, const OperatorData& data);
+
+template <class T>
+class DeepOnetObjective : public train::Objective<T> {
+ public:
+  /// net, train and test must outlive the objective.
+  DeepOnetObjective(const DeepOnet<T>& net, const OperatorData& train, const OperatorData& test, long batch,
+                    std::uint64_t seed);
+  std::size_t n_params() const override { return net_.n_params(); }
+  std::vector<std::string> term_names() const override { return {"data"}; }
+  void evaluate(const Vec<const T>& params, std::vector<double>& terms, std::vector<Vec<T>>& term_grads) override;
+  /// A stage starts on every sample (L-BFGS: full batch); first-order stages draw their
+  /// batches in before_step.
+  void begin_stage(int) override { batch_.clear(); }
+  void before_step(long step_in_stage, const Vec<const T>& params) override;
+  bool distribute(const train::Comm& comm) override {
+    comm_ = &comm;
+    return true;
+  }
+  std::vector<std::string> monitor_names() const override;
+  std::vector<double> monitor(const Vec<const T>& params) override;
+  /// The batches drawn so far (the sampler replays them on load).
+  void save_state(io::H5File& file, const std::string& group) const override;
+  void load_state(const io::H5File& file, const std::string& group) override;
+  long batches_drawn() const { return drawn_; }
+
+ private:
+  const DeepOnet<T>& net_;
+  const OperatorData& train_;
+  const OperatorData& test_;
+  long batch_size_;
+  std::uint64_t seed_;
+  std::unique_ptr<data::BatchSampler> sampler_;
+  std::vector<long> batch_;  ///< empty: every sample
+  long drawn_ = 0;
+  const train::Comm* comm_ = nullptr;
+  typename DeepOnet<T>::Cache cache_;
+};
+
+extern template class DeepOnetObjective<float>;
+extern template class DeepOnetObjective<double>;
+
+}  // namespace kpde::operators

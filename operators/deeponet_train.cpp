@@ -1,0 +1,200 @@
+#include "operators/deeponet_train.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "data/generate.hpp"
+#include "data/solution_output.hpp"
+#include "io/atomic_file.hpp"
+#include "io/hdf5.hpp"
+#include "io/json.hpp"
+#include "train/trainer.hpp"
+
+namespace kpde::operators {
+
+namespace {
+
+/// The aligned points y_j = j / (P - 1) of antiderivative data, [P][1].
+Mat<double> unit_points(int P) {
+  Mat<double> y("kpde::deeponet::points", P, 1);
+  for (int j = 0; j < P; ++j) y(j, 0) = double(j) / (P - 1);
+  return y;
+}
+
+/// data.train or data.test: {n, seed} from the generate config, or {file}.
+OperatorData load_split(const config::Node& node, const data::GenerateConfig* gen, const config::Document& doc) {
+  OperatorData d;
+  if (node.has("file")) {
+    const std::string path = doc.resolve_path(node.get_string("file"));
+    const data::DatasetReader r(path);
+    if (r.kind() != "antiderivative")
+      node.at("file").fail("the dataset '" + path + "' holds " + r.kind() + " samples; deeponet reads antiderivative data");
+    const long N = r.n_samples();
+    const std::vector<double> u = r.read("u", 0, N), s = r.read("s", 0, N);
+    const std::size_t m = u.size() / static_cast<std::size_t>(std::max(N, 1L)), P = s.size() / static_cast<std::size_t>(std::max(N, 1L));
+    d.u = Mat<double>("kpde::deeponet::u", N, m);
+    d.s = Mat<double>("kpde::deeponet::s", N, P);
+    std::copy(u.begin(), u.end(), d.u.data());
+    std::copy(s.begin(), s.end(), d.s.data());
+    d.y = unit_points(static_cast<int>(P));
+    return d;
+  }
+  if (!gen) node.fail("give `file:`, or `n:` and `seed:` with data.generate");
+  const long N = node.get_long_min("n", 1000, 0, 10000000);
+  const auto seed = static_cast<std::uint64_t>(node.get_long_min("seed", 1, 0, 1L << 52));
+  const data::AntiderivativeSettings& a = gen->antiderivative;
+  d.u = Mat<double>("kpde::deeponet::u", N, a.sensors);
+  d.s = Mat<double>("kpde::deeponet::s", N, a.points);
+  for (long b = 0; b < N; ++b) {
+    const data::AntiderivativeSample x = data::generate_antiderivative_sample(a, seed, static_cast<std::uint64_t>(b));
+    for (int i = 0; i < a.sensors; ++i) d.u(b, i) = x.u[i];
+    for (int j = 0; j < a.points; ++j) d.s(b, j) = x.s[j];
+  }
+  d.y = unit_points(a.points);
+  return d;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const std::size_t i = static_cast<std::size_t>(pos);
+  const double f = pos - static_cast<double>(i);
+  return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+
+template <class T>
+DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
+  DeepOnetRun out;
+  out.out = o.out.empty() ? (o.resume.empty() ? cfg.output_dir : o.resume) : o.out;
+  const DeepOnet<T> net(cfg.spec);
+  DeepOnetObjective<T> objective(net, cfg.train, cfg.test, cfg.batch, cfg.model_seed ^ 0xba7c4ull);
+  train::TrainerOptions to;
+  to.checkpoint_path = out.out + "/checkpoint.h5";
+  to.fingerprint = cfg.fingerprint;
+  to.objective_kind = "deeponet";
+  to.quiet = o.quiet;
+  to.comm = train::Comm::world();
+  const bool root = to.comm.root();
+  train::TrainerSettings settings = cfg.training;
+  if (o.max_wall_s >= 0) settings.max_wall_s = o.max_wall_s;
+  train::Trainer<T> trainer(objective, settings, to);
+  if (o.stop_after > 0) trainer.add_stop(std::make_unique<train::StopAfterSteps>(o.stop_after));
+  if (!o.resume.empty())
+    trainer.resume(o.resume + "/checkpoint.h5");
+  else
+    net.init_params(trainer.params().data(), cfg.model_seed);
+  if (!o.quiet && root)
+    std::fprintf(stderr, "kpde train deeponet: %zu parameters, %ld training and %ld test samples of %s data, batch %ld; "
+                 "output in %s\n", net.n_params(), cfg.train.n_samples(), cfg.test.n_samples(), cfg.data_kind.c_str(),
+                 cfg.batch, out.out.c_str());
+  if (root) {
+    data::make_output_directory(out.out);
+    io::write_file_atomically(out.out + "/config.resolved.yaml", cfg.resolved);
+  }
+  const train::TrainResult r = trainer.run();
+  out.steps = r.steps;
+  out.wall_s = r.wall_s;
+  out.loss = r.loss;
+  out.finished = r.end != train::Verdict::suspend || r.out_of_time;
+  out.stop_reason = r.out_of_time ? "the wall-time budget was spent" : r.reason;
+  if (cfg.test.n_samples() > 0) {
+    const std::vector<double> e = relative_errors(net, trainer.params().data(), cfg.test);
+    double m = 0;
+    for (double v : e) m += v;
+    out.test_mean = m / static_cast<double>(e.size());
+    out.test_median = percentile(e, 0.5);
+    out.test_p95 = percentile(e, 0.95);
+  }
+  if (!root) return out;
+  {  // model.h5: the architecture and the flat parameters
+    io::H5File f = io::H5File::create(out.out + "/model.h5");
+    f.set_attribute("/", "format", "kpde-model");
+    f.set_attribute("/", "kind", "deeponet");
+    f.set_attribute("/", "architecture", cfg.model_text);
+    std::vector<double> p(net.n_params());
+    for (std::size_t k = 0; k < p.size(); ++k) p[k] = static_cast<double>(trainer.params()(k));
+    f.write("params", p, {p.size()});
+    f.close();
+  }
+  io::JsonValue m = io::JsonValue::object();
+  m.set("method", "deeponet");
+  m.set("data", cfg.data_kind);
+  m.set("steps", out.steps);
+  m.set("wall_s", out.wall_s);
+  m.set("n_params", static_cast<double>(net.n_params()));
+  m.set("n_train", static_cast<double>(cfg.train.n_samples()));
+  m.set("n_test", static_cast<double>(cfg.test.n_samples()));
+  m.set("precision", std::is_same<T, double>::value ? "float64" : "float32");
+  m.set("mpi_ranks", to.comm.size());
+  m.set("final_loss", out.loss);
+  m.set("test_rel_l2_mean", out.test_mean);
+  m.set("test_rel_l2_median", out.test_median);
+  m.set("test_rel_l2_p95", out.test_p95);
+  if (!out.finished || r.out_of_time) m.set("stopped_early", out.stop_reason);
+  io::write_file_atomically(out.out + "/metrics.json", m.dump() + "\n");
+  {
+    io::H5File h = io::H5File::create(out.out + "/history.h5");
+    trainer.history().save(h, "history");
+    h.close();
+  }
+  data::write_loss_png(out.out + "/loss.png", trainer.history().series());
+  return out;
+}
+
+}  // namespace
+
+DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
+  config::Node root = doc.root();
+  DeepOnetTrainConfig c;
+  const config::Node model = root.at("model");
+  model.get_choice("type", {"deeponet"});
+  DeepOnetSpec& s = c.spec;
+  s.basis = static_cast<int>(model.get_long_min("basis", s.basis, 1, 4096));
+  const config::Node br = model.section("branch"), tr = model.section("trunk");
+  s.branch_width = static_cast<int>(br.get_long_min("width", s.branch_width, 1, 65536));
+  s.branch_depth = static_cast<int>(br.get_long_min("depth", s.branch_depth, 1, 64));
+  s.trunk_width = static_cast<int>(tr.get_long_min("width", s.trunk_width, 1, 65536));
+  s.trunk_depth = static_cast<int>(tr.get_long_min("depth", s.trunk_depth, 1, 64));
+  c.model_seed = static_cast<std::uint64_t>(model.get_long_min("seed", 1, 0, 1L << 52));
+  // data: a generate config (kind antiderivative) and the splits
+  const config::Node d = root.at("data");
+  std::unique_ptr<data::GenerateConfig> gen;
+  if (d.has("generate")) {
+    const std::string path = doc.resolve_path(d.get_string("generate"));
+    config::Document g = config::Document::load_file(path);
+    gen = std::make_unique<data::GenerateConfig>(data::load_generate_config(g.root()));
+    g.check_unused();
+    if (gen->kind != "antiderivative")
+      d.at("generate").fail("'" + path + "' makes " + gen->kind + " data; deeponet trains on antiderivative data for now");
+  }
+  c.train = load_split(d.at("train"), gen.get(), doc);
+  c.test = d.has("test") ? load_split(d.at("test"), gen.get(), doc) : OperatorData{};
+  c.data_kind = "antiderivative";
+  s.sensors = static_cast<int>(c.train.u.extent(1));
+  s.coord_dim = 1;
+  s.outputs = 1;
+  const config::Node t = root.section("training");
+  c.batch = t.get_long_min("batch", c.batch, 1, 1000000);
+  c.float64 = t.get_choice("precision", "float64", {"float32", "float64"}) == "float64";
+  train::StageParseContext ctx;
+  ctx.not_projectable = "DeepONet has no least-squares projection of its parameters yet";
+  c.training = train::load_trainer_settings(t, {"data"}, ctx);
+  c.output_dir = root.section("output").get_string("dir", c.output_dir);
+  doc.check_unused();
+  c.model_text = config::emit_yaml(model.yaml());
+  YAML::Node fingerprinted = YAML::Clone(root.yaml());
+  if (fingerprinted["training"]) fingerprinted["training"].remove("max_wall_s");
+  if (fingerprinted["output"]) fingerprinted.remove("output");
+  c.fingerprint = config::emit_yaml(fingerprinted);
+  c.resolved = doc.resolved_text();
+  return c;
+}
+
+DeepOnetRun run_deeponet_training(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& options) {
+  return cfg.float64 ? run<double>(cfg, options) : run<float>(cfg, options);
+}
+
+}  // namespace kpde::operators

@@ -1,0 +1,52 @@
+#pragma once
+/// `kpde train` with `model: {type: deeponet}` (docs/config.md, "kpde train: deeponet"):
+///   model:    {type: deeponet, basis, branch: {width, depth}, trunk: {width, depth}, seed}
+///   data:     {generate: a kpde generate config (kind antiderivative), relative to this
+///              config; train: {n, seed} or {file: dataset.h5}; test: the same}
+///   training: {batch, precision, stages, checkpoint_every, monitor_every, max_wall_s}
+///   output:   {dir}
+/// The run writes config.resolved.yaml (first), checkpoint.h5, model.h5 (the flat
+/// parameters and the architecture), metrics.json (test relative L2: mean, median, 95th
+/// percentile), history.h5 and loss.png. Under mpirun the ranks share every batch.
+#include <string>
+
+#include "config/config.hpp"
+#include "operators/deeponet.hpp"
+#include "operators/deeponet_objective.hpp"
+#include "train/settings.hpp"
+
+namespace kpde::operators {
+
+struct DeepOnetTrainConfig {
+  DeepOnetSpec spec;
+  std::uint64_t model_seed = 1;
+  OperatorData train, test;
+  std::string data_kind;      ///< the data's kind (antiderivative)
+  long batch = 100;
+  bool float64 = true;
+  train::TrainerSettings training;
+  std::string output_dir = "kpde_out/deeponet";
+  std::string fingerprint, resolved, model_text;
+};
+
+/// Reads the whole config (and makes or reads the data); errors name file, line and key.
+DeepOnetTrainConfig load_deeponet_config(config::Document& doc);
+
+struct DeepOnetRunOptions {
+  std::string out, resume;
+  bool quiet = false;
+  double max_wall_s = -1;
+  long stop_after = 0;
+};
+
+struct DeepOnetRun {
+  long steps = 0;
+  double wall_s = 0, loss = 0;
+  double test_mean = NAN, test_median = NAN, test_p95 = NAN;
+  bool finished = false;
+  std::string stop_reason, out;
+};
+
+DeepOnetRun run_deeponet_training(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& options);
+
+}  // namespace kpde::operators
