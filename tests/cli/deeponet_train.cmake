@@ -4,7 +4,7 @@
 # 2 MPI ranks end at 1 rank's loss; bad data (files that are not antiderivative datasets)
 # exits 2.
 set(tiny --set data.train.n=200 --set data.test.n=50 --set training.batch=20 --set training.monitor_every=20
-         --set training.checkpoint_every=20 --set "training.stages[0].steps=120" --set model.basis=12
+         --set training.checkpoint_every=20 --set "training.stages[0].steps=120" --set "training.stages[1].steps=5" --set model.basis=12
          --set model.branch.width=16 --set model.trunk.width=16 --quiet)
 file(REMOVE_RECURSE ${DIR})
 function(run what)
@@ -25,8 +25,8 @@ string(JSON mean GET "${m}" test_rel_l2_mean)
 string(JSON loss_whole GET "${m}" final_loss)
 message(STATUS "120 steps: test rel_l2 mean ${mean}")
 # against the untrained model (1 step at lr 1e-12): the trained test error is below half
-run("kpde train, untrained" ${KPDE} train ${CONFIG} ${tiny} --set "training.stages[0].steps=1"
-    --set "training.stages[0].lr=1.0e-12" --out ${DIR}/untrained)
+run("kpde train, untrained" ${KPDE} train ${CONFIG} ${tiny} 
+    --set "training.stages=[{type: adam, steps: 1, lr: 1.0e-12}]" --out ${DIR}/untrained)
 file(READ ${DIR}/untrained/metrics.json m0)
 string(JSON mean0 GET "${m0}" test_rel_l2_mean)
 # (mean < mean0 and |mean0 - mean| > mean0 / 2: mean < mean0 / 2)
