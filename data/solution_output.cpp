@@ -14,6 +14,7 @@
 #include "io/hdf5.hpp"
 #include "io/plot.hpp"
 #include "io/xdmf.hpp"
+#include "io/json.hpp"
 
 namespace kpde::data {
 
@@ -86,6 +87,16 @@ ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<doubl
   m.truth_vanishes = m.n > 0 && (t_max <= 1e-13 || t_max <= 1e-12 * u_max);
   m.rel_l2 = m.truth_vanishes ? std::nan("") : std::sqrt(e2 / t2);
   return m;
+}
+
+void write_training_reports(const std::string& dir, const io::JsonValue& metrics, const train::History& history) {
+  io::write_file_atomically(dir + "/metrics.json", metrics.dump() + "\n");
+  {
+    io::H5File h = io::H5File::create(dir + "/history.h5");
+    history.save(h, "history");
+    h.close();
+  }
+  write_loss_png(dir + "/loss.png", history.series());
 }
 
 void make_output_directory(const std::string& dir) {

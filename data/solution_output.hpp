@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/json.hpp"
+#include "train/history.hpp"
 
 namespace kpde::data {
 
@@ -59,6 +60,10 @@ void write_solution_outputs(const std::string& dir, const GridFields& grid,
 /// lr, wall_s, stage); against "monitor_step", each monitored quantity monitor_<name>;
 /// log scale, series without a positive value left out. Nothing without steps.
 void write_loss_png(const std::string& path, const std::vector<std::pair<std::string, std::vector<double>>>& history);
+
+/// The reports of a `kpde train` run in `dir`: metrics.json, history.h5 (the history
+/// under history/) and loss.png (write_loss_png).
+void write_training_reports(const std::string& dir, const io::JsonValue& metrics, const train::History& history);
 
 /// Creates `dir` and its parents when missing; InputError naming it when that fails or
 /// it is not a writable directory.

@@ -74,10 +74,7 @@ TrainConfig load_train_config(config::Document& doc) {
   c.output_dir = root.section("output").get_string("dir", c.output_dir);
   doc.check_unused();
   c.model_text = config::emit_yaml(root.at("model").yaml());
-  YAML::Node fingerprinted = YAML::Clone(root.yaml());
-  if (fingerprinted["training"]) fingerprinted["training"].remove("max_wall_s");
-  if (fingerprinted["output"]) fingerprinted.remove("output");
-  c.fingerprint = config::emit_yaml(fingerprinted);
+  c.fingerprint = config::training_fingerprint(root.yaml());
   c.resolved = doc.resolved_text();
   return c;
 }

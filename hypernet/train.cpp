@@ -109,13 +109,7 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
   const std::vector<double> val = objective.validation_terms(Vec<const T>(trainer.params()));
   for (std::size_t k = 0; k < names.size() && k < val.size(); ++k) m.set("val_" + names[k], val[k]);
   if (!out.finished || r.out_of_time) m.set("stopped_early", out.stop_reason);
-  io::write_file_atomically(out.out + "/metrics.json", m.dump() + "\n");
-  {
-    io::H5File h = io::H5File::create(out.out + "/history.h5");
-    trainer.history().save(h, "history");
-    h.close();
-  }
-  data::write_loss_png(out.out + "/loss.png", trainer.history().series());
+  data::write_training_reports(out.out, m, trainer.history());
   return out;
 }
 

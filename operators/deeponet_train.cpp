@@ -134,13 +134,7 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
   m.set("test_rel_l2_median", out.test_median);
   m.set("test_rel_l2_p95", out.test_p95);
   if (!out.finished || r.out_of_time) m.set("stopped_early", out.stop_reason);
-  io::write_file_atomically(out.out + "/metrics.json", m.dump() + "\n");
-  {
-    io::H5File h = io::H5File::create(out.out + "/history.h5");
-    trainer.history().save(h, "history");
-    h.close();
-  }
-  data::write_loss_png(out.out + "/loss.png", trainer.history().series());
+  data::write_training_reports(out.out, m, trainer.history());
   return out;
 }
 
@@ -185,10 +179,7 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   c.output_dir = root.section("output").get_string("dir", c.output_dir);
   doc.check_unused();
   c.model_text = config::emit_yaml(model.yaml());
-  YAML::Node fingerprinted = YAML::Clone(root.yaml());
-  if (fingerprinted["training"]) fingerprinted["training"].remove("max_wall_s");
-  if (fingerprinted["output"]) fingerprinted.remove("output");
-  c.fingerprint = config::emit_yaml(fingerprinted);
+  c.fingerprint = config::training_fingerprint(root.yaml());
   c.resolved = doc.resolved_text();
   return c;
 }

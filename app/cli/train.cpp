@@ -16,13 +16,12 @@ namespace kpde::cli {
 
 namespace {
 
-/// `kpde train` of a DeepONet (operators/deeponet_train.hpp).
-int train_deeponet(const Args& a, config::Document& doc) {
-  if (a.has("--init-from")) throw InputError("train: --init-from is for the hypernetwork; deeponet starts from model.seed");
-  const operators::DeepOnetTrainConfig cfg = operators::load_deeponet_config(doc);
-  operators::DeepOnetRunOptions o;
+/// --resume, --out (default: the config's folder, or the resumed one), --quiet,
+/// --stop-after-steps and --max-wall into any run options with those members.
+template <class Options>
+void read_run_options(const Args& a, const std::string& output_dir, Options& o) {
   o.resume = a.str("--resume", "");
-  o.out = a.str("--out", o.resume.empty() ? cfg.output_dir : o.resume);
+  o.out = a.str("--out", o.resume.empty() ? output_dir : o.resume);
   o.quiet = a.has("--quiet");
   o.stop_after = a.integer("--stop-after-steps", 0, 1);
   if (a.has("--max-wall")) {
@@ -30,6 +29,14 @@ int train_deeponet(const Args& a, config::Document& doc) {
     if (!(o.max_wall_s > 0) || !std::isfinite(o.max_wall_s))
       throw InputError("train: --max-wall expects a number of seconds > 0, got '" + a.str("--max-wall", "") + "'");
   }
+}
+
+/// `kpde train` of a DeepONet (operators/deeponet_train.hpp).
+int train_deeponet(const Args& a, config::Document& doc) {
+  if (a.has("--init-from")) throw InputError("train: --init-from is for the hypernetwork; deeponet starts from model.seed");
+  const operators::DeepOnetTrainConfig cfg = operators::load_deeponet_config(doc);
+  operators::DeepOnetRunOptions o;
+  read_run_options(a, cfg.output_dir, o);
   operators::DeepOnetRun r;
   {
     const InterruptScope scope;
@@ -59,17 +66,9 @@ int train(int argc, char** argv, int first) {
   if (type == "deeponet") return train_deeponet(a, doc);
   const hypernet::TrainConfig cfg = hypernet::load_train_config(doc);
   hypernet::TrainOptions o;
-  o.resume = a.str("--resume", "");
   o.init_from = a.str("--init-from", "");
+  read_run_options(a, cfg.output_dir, o);
   if (!o.resume.empty() && !o.init_from.empty()) throw InputError("train: --resume and --init-from exclude each other");
-  o.out = a.str("--out", o.resume.empty() ? cfg.output_dir : o.resume);
-  o.quiet = a.has("--quiet");
-  o.stop_after = a.integer("--stop-after-steps", 0, 1);
-  if (a.has("--max-wall")) {
-    o.max_wall_s = a.real("--max-wall", 0);
-    if (!(o.max_wall_s > 0) || !std::isfinite(o.max_wall_s))
-      throw InputError("train: --max-wall expects a number of seconds > 0, got '" + a.str("--max-wall", "") + "'");
-  }
   for (int k = 0; k < argc; ++k) o.command += (k ? " " : "") + std::string(argv[k]);
   hypernet::TrainRun r;
   {

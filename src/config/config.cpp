@@ -430,6 +430,13 @@ std::string emit_yaml(const YAML::Node& node) {
   return out.c_str();
 }
 
+std::string training_fingerprint(const YAML::Node& root) {
+  YAML::Node fingerprinted = YAML::Clone(root);
+  if (fingerprinted["training"]) fingerprinted["training"].remove("max_wall_s");
+  if (fingerprinted["output"]) fingerprinted.remove("output");
+  return emit_yaml(fingerprinted);
+}
+
 std::string Document::resolved_text() const { return emit_yaml(state_->root) + "\n"; }
 
 }  // namespace kpde::config

@@ -167,5 +167,8 @@ class Document {
 
 /// The YAML text of a node (a section of a document, as the resolved config writes it).
 std::string emit_yaml(const YAML::Node& node);
+/// The text a resumed training run must match: the whole config without
+/// `training.max_wall_s` and `output` (a resumed run may have another budget or folder).
+std::string training_fingerprint(const YAML::Node& root);
 
 }  // namespace kpde::config
