@@ -27,14 +27,9 @@ TrainRun run(const TrainConfig& cfg, const TrainOptions& o) {
     std::fprintf(stderr, "kpde train hypernet: model %s; generating the pool of %d samples (%d threads)\n",
                  cfg.objective.model.describe().c_str(), cfg.objective.data.size, threads);
   HypernetObjective<T> objective(cfg.objective);
-  train::TrainerOptions to;
-  to.checkpoint_path = out.out + "/checkpoint.h5";
-  to.fingerprint = cfg.fingerprint;
-  to.objective_kind = "hypernet";
-  to.quiet = o.quiet;
   // under mpirun: data-parallel over MPI_COMM_WORLD (each rank its share of every batch),
   // rank 0 writes every output
-  to.comm = train::Comm::world();
+  const train::TrainerOptions to = train::TrainerOptions::in_folder(out.out, cfg.fingerprint, "hypernet", o.quiet);
   const bool root = to.comm.root();
   train::TrainerSettings settings = cfg.training;
   if (o.max_wall_s >= 0) settings.max_wall_s = o.max_wall_s;

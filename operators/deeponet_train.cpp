@@ -71,12 +71,7 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
   out.out = o.out.empty() ? (o.resume.empty() ? cfg.output_dir : o.resume) : o.out;
   const DeepOnet<T> net(cfg.spec);
   DeepOnetObjective<T> objective(net, cfg.train, cfg.test, cfg.batch, cfg.model_seed ^ 0xba7c4ull);
-  train::TrainerOptions to;
-  to.checkpoint_path = out.out + "/checkpoint.h5";
-  to.fingerprint = cfg.fingerprint;
-  to.objective_kind = "deeponet";
-  to.quiet = o.quiet;
-  to.comm = train::Comm::world();
+  const train::TrainerOptions to = train::TrainerOptions::in_folder(out.out, cfg.fingerprint, "deeponet", o.quiet);
   const bool root = to.comm.root();
   train::TrainerSettings settings = cfg.training;
   if (o.max_wall_s >= 0) settings.max_wall_s = o.max_wall_s;

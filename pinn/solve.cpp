@@ -49,14 +49,9 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
     truth = std::make_unique<data::GridTruth>(data::petsc_grid_truth(p, cfg.fd, cfg.output_n, "problem.reference"));
   nn::Network<T> net(with_domain(cfg.model.network, p));
   PinnObjective<T> objective(p, net, cfg.pinn);
-  train::TrainerOptions to;
-  to.checkpoint_path = o.out + "/checkpoint.h5";
-  to.fingerprint = cfg.fingerprint;
-  to.objective_kind = "pinn";
-  to.quiet = o.quiet;
   // under mpirun: data-parallel over the ranks of MPI_COMM_WORLD (the same points for any
   // number of ranks), rank 0 writes every output
-  to.comm = train::Comm::world();
+  const train::TrainerOptions to = train::TrainerOptions::in_folder(o.out, cfg.fingerprint, "pinn", o.quiet);
   const bool root = to.comm.root();
   // the wall-time budget counts from the start of the solve: what set-up took is spent
   train::TrainerSettings settings = cfg.training;

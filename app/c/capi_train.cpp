@@ -90,14 +90,9 @@ void CModel<T>::set_learning_rate(double lr) {
 template <class T>
 double CModel<T>::reduce_and_step(double loss) {
   const std::size_t n = params_.extent(0);
-  if (comm_.parallel()) {  // [loss, grad] summed over the ranks in one call
-    reduce_.resize(n + 1);
-    reduce_[0] = loss;
-    for (std::size_t i = 0; i < n; ++i) reduce_[i + 1] = double(grad_(i));
-    comm_.sum(reduce_);
-    loss = reduce_[0];
-    for (std::size_t i = 0; i < n; ++i) grad_(i) = T(reduce_[i + 1]);
-  }
+  std::vector<double> shares{loss};  // [loss, grad] summed over the ranks in one call
+  comm_.sum_shares<T>(shares, {grad_}, reduce_);
+  loss = shares[0];
   if (!std::isfinite(loss))
     throw Error("the loss is " + std::to_string(loss) +
                 "; the parameters are unchanged (a smaller learning rate, kpde_model_set_learning_rate, may help)");

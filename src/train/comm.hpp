@@ -12,10 +12,13 @@
 /// stop decisions and divergence checks take the same branches everywhere.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/types.hpp"
 
 namespace kpde::train {
 
@@ -43,6 +46,22 @@ class Comm {
   /// x[i] <- sum over ranks of x[i], added in a fixed order, the same bits on every rank.
   void sum(double* x, std::size_t n) const;
   void sum(std::vector<double>& x) const { sum(x.data(), x.size()); }
+  /// One data-parallel reduction: scalars [K] and every vector of `vectors` (each of
+  /// length n) <- their sums over the ranks, packed into one buffer of K + V n doubles
+  /// (`buffer`, reused between calls) and summed with one sum(). Nothing on one rank.
+  template <class T>
+  void sum_shares(std::vector<double>& scalars, const std::vector<Vec<T>>& vectors, std::vector<double>& buffer) const {
+    if (!parallel()) return;
+    const std::size_t K = scalars.size(), n = vectors.empty() ? 0 : vectors[0].extent(0);
+    buffer.resize(K + vectors.size() * n);
+    std::copy(scalars.begin(), scalars.end(), buffer.begin());
+    for (std::size_t v = 0; v < vectors.size(); ++v)
+      for (std::size_t i = 0; i < n; ++i) buffer[K + v * n + i] = double(vectors[v](i));
+    sum(buffer);
+    std::copy(buffer.begin(), buffer.begin() + static_cast<long>(K), scalars.begin());
+    for (std::size_t v = 0; v < vectors.size(); ++v)
+      for (std::size_t i = 0; i < n; ++i) vectors[v](i) = T(buffer[K + v * n + i]);
+  }
   /// The minimum over ranks of v (exact).
   long min(long v) const;
   /// x from rank 0 to every rank (same length everywhere).

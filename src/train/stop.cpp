@@ -25,19 +25,6 @@ std::string LossTolerance::reason(const StepState& s) const {
   return "the loss " + format_number(s.loss) + " reached the tolerance " + format_number(tolerance_);
 }
 
-Verdict check_all(const std::vector<std::unique_ptr<StopCriterion>>& criteria, const StepState& s,
-                  std::string* reason, const StopCriterion** which) {
-  for (const auto& c : criteria) {
-    const Verdict v = c->check(s);
-    if (v != Verdict::go) {
-      if (reason) *reason = c->reason(s);
-      if (which) *which = c.get();
-      return v;
-    }
-  }
-  return Verdict::go;
-}
-
 std::string Divergence::describe(double loss, const std::vector<std::string>& names, const std::vector<double>& terms,
                                  const std::string& hint) const {
   std::string m = "the loss is " + format_e(loss) + " (";

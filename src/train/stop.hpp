@@ -76,11 +76,6 @@ class LossTolerance : public StopCriterion {
   double tolerance_;
 };
 
-/// The first verdict other than go among criteria (in order), with its reason and the
-/// criterion that gave it (when `which` is not null).
-Verdict check_all(const std::vector<std::unique_ptr<StopCriterion>>& criteria, const StepState& s,
-                  std::string* reason, const StopCriterion** which = nullptr);
-
 /// Divergence: a loss (or a gradient) that is not finite. describe() names the loss and
 /// its terms for the message of the diverged run.
 class Divergence {

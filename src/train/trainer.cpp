@@ -116,27 +116,13 @@ void Trainer<T>::rebalance() {
 }
 
 template <class T>
-void Trainer<T>::sum_over_ranks(std::vector<double>& terms, const std::vector<Vec<T>>& grads) {
-  // one reduction per evaluation: [terms | grad_0 | grad_1 | ...] in double
-  const std::size_t K = terms.size(), n = params_.extent(0);
-  reduce_buffer_.resize(K + grads.size() * n);
-  std::copy(terms.begin(), terms.end(), reduce_buffer_.begin());
-  for (std::size_t g = 0; g < grads.size(); ++g)
-    for (std::size_t i = 0; i < n; ++i) reduce_buffer_[K + g * n + i] = double(grads[g](i));
-  options_.comm.sum(reduce_buffer_);
-  std::copy(reduce_buffer_.begin(), reduce_buffer_.begin() + K, terms.begin());
-  for (std::size_t g = 0; g < grads.size(); ++g)
-    for (std::size_t i = 0; i < n; ++i) grads[g](i) = T(reduce_buffer_[K + g * n + i]);
-}
-
-template <class T>
 double Trainer<T>::evaluate(const Vec<const T>& params, const Vec<T>& grad, std::vector<double>& terms,
                             long first_order_step) {
   terms.assign(names_.size(), 0.0);
   if (objective_.weighs_terms()) {
     const double local = objective_.evaluate_weighted(params, weights_, terms, grad);
     if (!options_.comm.parallel()) return local;
-    sum_over_ranks(terms, {grad});
+    options_.comm.sum_shares<T>(terms, {grad}, reduce_buffer_);
     return weighted_loss(terms);
   }
   objective_.evaluate(params, terms, term_grads_);
@@ -147,10 +133,10 @@ double Trainer<T>::evaluate(const Vec<const T>& params, const Vec<T>& grad, std:
       // the weighted sum is linear: combine this rank's shares, then sum P + K numbers
       // over the ranks instead of K P
       combine(terms, grad);
-      sum_over_ranks(terms, {grad});
+      options_.comm.sum_shares<T>(terms, {grad}, reduce_buffer_);
       return weighted_loss(terms);
     }
-    sum_over_ranks(terms, term_grads_);  // balancing needs every term's summed gradient
+    options_.comm.sum_shares(terms, term_grads_, reduce_buffer_);  // balancing needs every term's summed gradient
   }
   if (balance) rebalance();
   return combine(terms, grad);
@@ -202,10 +188,9 @@ Verdict Trainer<T>::step_done(long step_in_stage, double loss, const std::vector
   const StepInfo<T> s = info(step_in_stage, loss, &terms, lr, current);
   for (auto& o : observers_) o->on_step(s);
   const StepState state{global_step_, loss, s.run_s, s.wall_s};
-  if (!options_.comm.parallel()) return check_all(criteria_, state, &stop_reason_, &stopped_by_);
-  // Several ranks: a criterion may see its own clock or signal (wall time, interrupt), so
-  // the ranks agree on the first criterion (in order) that fired on any of them, and all
-  // act on it: code = 3 * index + verdict, the smallest wins.
+  // The first criterion (in order) that fires, as code = 3 * index + verdict. Several
+  // ranks agree on the smallest code of any rank (a criterion may read a rank's own
+  // clock or signal: wall time, interrupt) and all act on it.
   const long none = 3 * static_cast<long>(criteria_.size());
   long code = none;
   for (std::size_t i = 0; i < criteria_.size() && code == none; ++i) {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/types.hpp"
@@ -39,6 +40,12 @@ struct TrainerOptions {
   /// and gradients are summed over the ranks once per evaluation; the stop decisions are
   /// agreed on after every step; only rank 0 prints progress and writes checkpoints.
   Comm comm;
+
+  /// A command's run in folder `dir`: checkpoints in dir/checkpoint.h5, data-parallel
+  /// over MPI_COMM_WORLD (Comm::world()).
+  static TrainerOptions in_folder(const std::string& dir, std::string fingerprint, std::string kind, bool quiet) {
+    return {dir + "/checkpoint.h5", std::move(fingerprint), std::move(kind), quiet, Comm::world()};
+  }
 };
 
 /// How run() ended.
@@ -112,8 +119,6 @@ class Trainer {
   void rebalance();
   double combine(const std::vector<double>& terms, const Vec<T>& grad) const;
   double weighted_loss(const std::vector<double>& terms) const;
-  /// terms and grads <- their sums over the ranks (one Comm::sum).
-  void sum_over_ranks(std::vector<double>& terms, const std::vector<Vec<T>>& grads);
   double elapsed() const;
   StepInfo<T> info(long step_in_stage, double loss, const std::vector<double>* terms, double lr,
                    std::function<Vec<const T>()> current) const;
@@ -129,7 +134,7 @@ class Trainer {
   Vec<T> params_;
   std::vector<double> weights_;
   std::vector<Vec<T>> term_grads_;
-  std::vector<double> reduce_buffer_;  // sum_over_ranks
+  std::vector<double> reduce_buffer_;  // Comm::sum_shares
   History history_;
   // position
   int stage_ = 0;              // the running (or next) stage
