@@ -23,6 +23,8 @@ void DeepOnetSpec::validate() const {
   in(branch_depth, 1, 64, "branch_depth");
   in(trunk_width, 1, 65536, "trunk_width");
   in(trunk_depth, 1, 64, "trunk_depth");
+  if (trunk_features.kind == nn::FeatureKind::gaussian)
+    throw InputError("deeponet: the trunk takes Fourier features (fourier_fixed, fourier_random), not Gaussian ones");
 }
 
 namespace {
@@ -35,6 +37,7 @@ nn::NetworkSpec trunk_spec(const DeepOnetSpec& s) {
   t.width = s.trunk_width;
   t.depth = s.trunk_depth;
   t.activation = nn::Activation::tanh;
+  t.features = s.trunk_features;
   return t;
 }
 
@@ -55,7 +58,7 @@ DeepOnet<T>::DeepOnet(const DeepOnetSpec& spec) : spec_(spec), trunk_(trunk_spec
   trunk_offset_ = n_params_;
   n_params_ += static_cast<std::size_t>(trunk_.n_params());
   bias_offset_ = n_params_;
-  n_params_ += static_cast<std::size_t>(spec.outputs);
+  if (spec.bias) n_params_ += static_cast<std::size_t>(spec.outputs);
 }
 
 template <class T>
@@ -63,17 +66,28 @@ void DeepOnet<T>::init_params(T* params, std::uint64_t seed) const {
   Rng rng(seed);
   for (std::size_t l = 0; l < branch_.size(); ++l) branch_[l].init(params + branch_offsets_[l], rng);
   trunk_.init_params(Vec<T>(params + trunk_offset_, static_cast<std::size_t>(trunk_.n_params())), seed ^ 0x7275ull);
-  for (int o = 0; o < spec_.outputs; ++o) params[bias_offset_ + o] = T(0);
+  if (spec_.bias)
+    for (int o = 0; o < spec_.outputs; ++o) params[bias_offset_ + o] = T(0);
 }
 
 template <class T>
 void DeepOnet<T>::forward(const T* params, const Mat<const T>& u, const Mat<const T>& y, const Arr3<T>& G,
                           Cache* cache) const {
+  nn::detail::require_extents("DeepOnet::forward", "G", G,
+                              {u.extent(0), y.extent(0), std::size_t(spec_.outputs)});
+  forward(params, u, y, nn::ChannelSpec::value(spec_.coord_dim),
+          Arr4<T>(G.data(), G.extent(0), G.extent(1), 1, G.extent(2)), cache);
+}
+
+template <class T>
+void DeepOnet<T>::forward(const T* params, const Mat<const T>& u, const Mat<const T>& y,
+                          const nn::ChannelSpec& channels, const Arr4<T>& G, Cache* cache) const {
   const int B = static_cast<int>(u.extent(0)), P = static_cast<int>(y.extent(0));
-  const int p = spec_.basis, n_out = spec_.outputs;
+  const int p = spec_.basis, n_out = spec_.outputs, C = channels.n_channels();
   nn::detail::require_extents("DeepOnet::forward", "u", u, {nn::detail::any_extent, std::size_t(spec_.sensors)});
   nn::detail::require_extents("DeepOnet::forward", "y", y, {nn::detail::any_extent, std::size_t(spec_.coord_dim)});
-  nn::detail::require_extents("DeepOnet::forward", "G", G, {std::size_t(B), std::size_t(P), std::size_t(n_out)});
+  nn::detail::require_extents("DeepOnet::forward", "G", G,
+                              {std::size_t(B), std::size_t(P), std::size_t(C), std::size_t(n_out)});
   Cache local;
   Cache& c = cache ? *cache : local;
   // branch: x_{l+1} = tanh(x_l W_l^T + b_l), the last layer linear
@@ -95,55 +109,67 @@ void DeepOnet<T>::forward(const T* params, const Mat<const T>& u, const Mat<cons
       c.branch = z;
     }
   }
-  // trunk: T [P][p] (value channel)
+  // trunk: T [P][C][p]
+  c.channels = channels;
   c.y = Arr3<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::y"), 1, P, spec_.coord_dim);
   for (int j = 0; j < P; ++j)
     for (int a = 0; a < spec_.coord_dim; ++a) c.y(0, j, a) = y(j, a);
-  c.trunk = Arr4<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::t"), 1, P, 1, p);
+  c.trunk = Arr4<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::t"), 1, P, C, p);
   const Vec<const T> tp(params + trunk_offset_, static_cast<std::size_t>(trunk_.n_params()));
-  trunk_.forward(nn::as_batch(tp), Arr3<const T>(c.y), nn::ChannelSpec::value(spec_.coord_dim), c.trunk,
-                 cache ? &c.ws : nullptr);
-  // G_o [B][P] = B_o [B][p] T^T + b0_o: column-major, G_o^T [P][B] = T [P][p] B_o^T [p][B]
+  trunk_.forward(nn::as_batch(tp), Arr3<const T>(c.y), channels, c.trunk, cache ? &c.ws : nullptr);
+  // G_o [B][P C] = B_o [B][p] T^T [p][P C] (+ b0_o on the value channel): column-major,
+  // G_o^T [P C][B] = T [P C][p] B_o^T [p][B]
+  const int R = P * C;
   Mat<T> bo(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::bo"), B, p);
-  Mat<T> go(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::go"), B, P);
+  Mat<T> go(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::go"), B, R);
   for (int o = 0; o < n_out; ++o) {
     for (int b = 0; b < B; ++b)
       for (int k = 0; k < p; ++k) bo(b, k) = c.branch(b, o * p + k);
-    kpde::gemm('T', 'N', T(1), col_matrix(c.trunk.data(), p, P), col_matrix(bo.data(), p, B), T(0),
-               col_matrix(go.data(), P, B));
-    const T b0 = params[bias_offset_ + o];
+    kpde::gemm('T', 'N', T(1), col_matrix(c.trunk.data(), p, R), col_matrix(bo.data(), p, B), T(0),
+               col_matrix(go.data(), R, B));
+    const T b0 = spec_.bias ? params[bias_offset_ + o] : T(0);
     for (int b = 0; b < B; ++b)
-      for (int j = 0; j < P; ++j) G(b, j, o) = go(b, j) + b0;
+      for (int j = 0; j < P; ++j)
+        for (int ch = 0; ch < C; ++ch) G(b, j, ch, o) = go(b, j * C + ch) + (ch == 0 ? b0 : T(0));
   }
 }
 
 template <class T>
 void DeepOnet<T>::backward(const T* params, Cache& c, const Arr3<const T>& dG, T* grad) const {
+  backward(params, c, Arr4<const T>(dG.data(), dG.extent(0), dG.extent(1), 1, dG.extent(2)), grad);
+}
+
+template <class T>
+void DeepOnet<T>::backward(const T* params, Cache& c, const Arr4<const T>& dG, T* grad) const {
   const int B = static_cast<int>(c.branch.extent(0)), P = static_cast<int>(c.trunk.extent(1));
-  const int p = spec_.basis, n_out = spec_.outputs;
-  nn::detail::require_extents("DeepOnet::backward", "dG", dG, {std::size_t(B), std::size_t(P), std::size_t(n_out)});
+  const int p = spec_.basis, n_out = spec_.outputs, C = static_cast<int>(c.trunk.extent(2)), R = P * C;
+  nn::detail::require_extents("DeepOnet::backward", "dG", dG,
+                              {std::size_t(B), std::size_t(P), std::size_t(C), std::size_t(n_out)});
   for (std::size_t i = 0; i < n_params_; ++i) grad[i] = T(0);
-  // dB_o [B][p] = dG_o [B][P] T [P][p];  dT [P][p] = sum_o dG_o^T B_o;  db0_o = sum dG_o
+  // dB_o [B][p] = dG_o [B][P C] T [P C][p];  dT [P C][p] = sum_o dG_o^T B_o;  db0_o = sum dG_o (value)
   Mat<T> dbranch("kpde::deeponet::dbranch", B, p * n_out);
-  Arr4<T> dtrunk("kpde::deeponet::dtrunk", 1, P, 1, p);
-  Mat<T> go(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::dgo"), B, P);
+  Arr4<T> dtrunk("kpde::deeponet::dtrunk", 1, P, C, p);
+  Mat<T> go(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::dgo"), B, R);
   Mat<T> bo(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::bo"), B, p);
   Mat<T> dbo(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::dbo"), B, p);
   for (int o = 0; o < n_out; ++o) {
     double db0 = 0;
     for (int b = 0; b < B; ++b)
-      for (int j = 0; j < P; ++j) go(b, j) = dG(b, j, o), db0 += double(dG(b, j, o));
-    grad[bias_offset_ + o] = T(db0);
+      for (int j = 0; j < P; ++j) {
+        for (int ch = 0; ch < C; ++ch) go(b, j * C + ch) = dG(b, j, ch, o);
+        db0 += double(dG(b, j, 0, o));
+      }
+    if (spec_.bias) grad[bias_offset_ + o] = T(db0);
     for (int b = 0; b < B; ++b)
       for (int k = 0; k < p; ++k) bo(b, k) = c.branch(b, o * p + k);
-    // column-major: dB_o^T [p][B] = T^T [p][P] dG_o^T [P][B]
-    kpde::gemm('N', 'N', T(1), col_matrix(c.trunk.data(), p, P), col_matrix(go.data(), P, B), T(0),
+    // column-major: dB_o^T [p][B] = T^T [p][P C] dG_o^T [P C][B]
+    kpde::gemm('N', 'N', T(1), col_matrix(c.trunk.data(), p, R), col_matrix(go.data(), R, B), T(0),
                col_matrix(dbo.data(), p, B));
     for (int b = 0; b < B; ++b)
       for (int k = 0; k < p; ++k) dbranch(b, o * p + k) = dbo(b, k);
-    // dT^T [p][P] += B_o^T [p][B] dG_o [B][P]
-    kpde::gemm('N', 'T', T(1), col_matrix(bo.data(), p, B), col_matrix(go.data(), P, B), T(1),
-               col_matrix(dtrunk.data(), p, P));
+    // dT^T [p][P C] += B_o^T [p][B] dG_o [B][P C]
+    kpde::gemm('N', 'T', T(1), col_matrix(bo.data(), p, B), col_matrix(go.data(), R, B), T(1),
+               col_matrix(dtrunk.data(), p, R));
   }
   // trunk's reverse pass
   const Vec<const T> tp(params + trunk_offset_, static_cast<std::size_t>(trunk_.n_params()));

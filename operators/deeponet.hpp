@@ -12,8 +12,14 @@
 /// and its reverse pass is two more GEMMs (dB_o = dG_o T, dT = sum_o dG_o^T B_o) and the
 /// branch's and trunk's own reverse passes.
 ///
+/// Derivative channels (PI-DeepONet): the trunk carries d/dy channels (nn::ChannelSpec:
+/// value, gradient, second derivatives; kpde's forward-mode engine, no tape), and since
+/// b_k does not depend on y, channel c of G is the same GEMM on the trunk's channel c:
+///   G_c,o [B][P] = B_o [B][p] T_c^T [p][P]  (+ b0_o on the value channel only),
+/// one GEMM over all P C rows of the trunk output [P][C][p].
+///
 /// Parameters (one flat buffer): the branch layers (nn::Linear, W then b per layer), then
-/// the trunk network's parameters, then b0 [n_out].
+/// the trunk network's parameters, then b0 [n_out] (absent without the bias).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -33,6 +39,10 @@ struct DeepOnetSpec {
   int branch_depth = 2;    ///< hidden layers of the branch (>= 1)
   int trunk_width = 40;    ///< hidden width of the trunk
   int trunk_depth = 2;     ///< hidden layers of the trunk (>= 1)
+  /// Fourier features of the trunk's input (nn::FeatureSpec: none, fourier_fixed,
+  /// fourier_random; no Gaussian features).
+  nn::FeatureSpec trunk_features;
+  bool bias = true;        ///< the output bias b0 (PI-DeepONet has none)
   /// Throws InputError naming the field when out of range.
   void validate() const;
 };
@@ -56,8 +66,9 @@ class DeepOnet {
     std::vector<Mat<T>> inputs;   ///< input of every branch layer [B][in_l]
     std::vector<Mat<T>> pre;      ///< pre-activations of the hidden branch layers [B][w]
     Mat<T> branch;                ///< branch output [B][p n_out]
-    Arr4<T> trunk;                ///< trunk output [1][P][1][p]
+    Arr4<T> trunk;                ///< trunk output [1][P][C][p]
     Arr3<T> y;                    ///< the points [1][P][d]
+    nn::ChannelSpec channels;     ///< the trunk's channels
     nn::Workspace<T> ws;          ///< the trunk network's workspace
   };
 
@@ -65,9 +76,15 @@ class DeepOnet {
   /// backward() needs.
   void forward(const T* params, const Mat<const T>& u, const Mat<const T>& y, const Arr3<T>& G,
                Cache* cache = nullptr) const;
+  /// With derivative channels: u [B][m], y [P][d] -> G [B][P][C][n_out] (overwritten), C =
+  /// channels.n_channels(), channels.dim = d.
+  void forward(const T* params, const Mat<const T>& u, const Mat<const T>& y, const nn::ChannelSpec& channels,
+               const Arr4<T>& G, Cache* cache = nullptr) const;
   /// dG [B][P][n_out] = d(loss)/dG of the last forward(..., cache) -> grad [n_params]
   /// (overwritten).
   void backward(const T* params, Cache& cache, const Arr3<const T>& dG, T* grad) const;
+  /// dG [B][P][C][n_out] of the last forward with channels -> grad [n_params] (overwritten).
+  void backward(const T* params, Cache& cache, const Arr4<const T>& dG, T* grad) const;
 
   /// GEMM flops of forward on B samples and P points (about as many again backward).
   double forward_flops(int B, int P) const;

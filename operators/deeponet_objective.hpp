@@ -1,7 +1,13 @@
 #pragma once
-/// The data loss of a DeepONet (deeponet.hpp) on aligned data, as a train::Objective:
+/// The losses of a DeepONet (deeponet.hpp) on aligned data, as a train::Objective:
 ///
-///   data = 1/(|batch| P n_out) sum_{b in batch} sum_{j<P} sum_o (G(u_b)(y_j)_o - s_b(y_j)_o)^2
+///   data     = 1/(|batch| P n_out) sum_{b in batch} sum_{j<P} sum_o (G(u_b)(y_j)_o - s_b(y_j)_o)^2
+///   residual = 1/(|batch| m) sum_b sum_{j<m} r_bj^2,  r_bj = R[G(u_b)](x_j) - f(x_j) - u_b(x_j)
+///   boundary = 1/(|batch| n_b) sum_b sum_q w_q e_bq^2, e = G(u_b) - g (Dirichlet) or
+///              alpha G + beta n.grad G - g (Neumann, Robin)
+///
+/// data alone is `deeponet`; residual and boundary (operator_physics.hpp, no solution
+/// data at all) are `pi_deeponet`; all three are possible.
 ///
 /// over a mini-batch of the training samples (a fresh batch before every first-order
 /// step, shuffled epochs: data::BatchSampler), or over every sample when no batch was
@@ -16,6 +22,7 @@
 #include "core/types.hpp"
 #include "data/dataset.hpp"
 #include "operators/deeponet.hpp"
+#include "operators/operator_physics.hpp"
 #include "train/comm.hpp"
 #include "train/objective.hpp"
 
@@ -26,6 +33,7 @@ struct OperatorData {
   Mat<double> u;  ///< [N][m] input function at the sensors
   Mat<double> s;  ///< [N][P n_out] output at the points (output o of point j at j n_out + o)
   Mat<double> y;  ///< [P][d] the points
+  Mat<double> x;  ///< [m][d_in] the sensor locations (physics-informed training)
   long n_samples() const { return static_cast<long>(u.extent(0)); }
 };
 
@@ -36,11 +44,12 @@ std::vector<double> relative_errors(const DeepOnet<T>& net, const T* params, con
 template <class T>
 class DeepOnetObjective : public train::Objective<T> {
  public:
-  /// net, train and test must outlive the objective.
+  /// net, train, test and physics must outlive the objective. Without physics: the data
+  /// term alone; with physics: residual and boundary, and data too when with_data.
   DeepOnetObjective(const DeepOnet<T>& net, const OperatorData& train, const OperatorData& test, long batch,
-                    std::uint64_t seed);
+                    std::uint64_t seed, const OperatorPhysics* physics = nullptr, bool with_data = true);
   std::size_t n_params() const override { return net_.n_params(); }
-  std::vector<std::string> term_names() const override { return {"data"}; }
+  std::vector<std::string> term_names() const override;
   void evaluate(const Vec<const T>& params, std::vector<double>& terms, std::vector<Vec<T>>& term_grads) override;
   /// A stage starts on every sample (L-BFGS: full batch); first-order stages draw their
   /// batches in before_step.
@@ -67,7 +76,12 @@ class DeepOnetObjective : public train::Objective<T> {
   std::vector<long> batch_;  ///< empty: every sample
   long drawn_ = 0;
   const train::Comm* comm_ = nullptr;
+  const OperatorPhysics* physics_;
+  bool with_data_;
   typename DeepOnet<T>::Cache cache_;
+  /// this rank's samples `mine` of a batch of B: the physics terms into terms[k], grad[k]
+  void physics_terms(const Vec<const T>& params, const std::vector<long>& mine, long B, const Mat<const T>& u,
+                     std::vector<double>& terms, std::vector<Vec<T>>& tg, int k);
 };
 
 extern template class DeepOnetObjective<float>;

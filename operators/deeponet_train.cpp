@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "data/generate.hpp"
+#include "data/network_config.hpp"
 #include "data/solution_output.hpp"
 #include "io/atomic_file.hpp"
 #include "io/hdf5.hpp"
@@ -39,6 +40,7 @@ OperatorData load_split(const config::Node& node, const data::GenerateConfig* ge
     std::copy(u.begin(), u.end(), d.u.data());
     std::copy(s.begin(), s.end(), d.s.data());
     d.y = unit_points(static_cast<int>(P));
+    d.x = unit_points(static_cast<int>(m));
     return d;
   }
   if (!gen) node.fail("give `file:`, or `n:` and `seed:` with data.generate");
@@ -53,6 +55,7 @@ OperatorData load_split(const config::Node& node, const data::GenerateConfig* ge
     for (int j = 0; j < a.points; ++j) d.s(b, j) = x.s[j];
   }
   d.y = unit_points(a.points);
+  d.x = unit_points(a.sensors);
   return d;
 }
 
@@ -70,7 +73,12 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
   DeepOnetRun out;
   out.out = o.out.empty() ? (o.resume.empty() ? cfg.output_dir : o.resume) : o.out;
   const DeepOnet<T> net(cfg.spec);
-  DeepOnetObjective<T> objective(net, cfg.train, cfg.test, cfg.batch, cfg.model_seed ^ 0xba7c4ull);
+  std::unique_ptr<OperatorPhysics> physics;
+  if (cfg.problem)
+    physics = std::make_unique<OperatorPhysics>(
+        OperatorPhysics::make(cfg.problem, cfg.train.x, cfg.boundary_points, cfg.model_seed ^ 0xb0d7ull));
+  DeepOnetObjective<T> objective(net, cfg.train, cfg.test, cfg.batch, cfg.model_seed ^ 0xba7c4ull, physics.get(),
+                                 cfg.physics_with_data);
   const train::TrainerOptions to = train::TrainerOptions::in_folder(out.out, cfg.fingerprint, "deeponet", o.quiet);
   const bool root = to.comm.root();
   train::TrainerSettings settings = cfg.training;
@@ -82,8 +90,8 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
   else
     net.init_params(trainer.params().data(), cfg.model_seed);
   if (!o.quiet && root)
-    std::fprintf(stderr, "kpde train deeponet: %zu parameters, %ld training and %ld test samples of %s data, batch %ld; "
-                 "output in %s\n", net.n_params(), cfg.train.n_samples(), cfg.test.n_samples(), cfg.data_kind.c_str(),
+    std::fprintf(stderr, "kpde train %s: %zu parameters, %ld training and %ld test samples of %s data, batch %ld; "
+                 "output in %s\n", cfg.type.c_str(), net.n_params(), cfg.train.n_samples(), cfg.test.n_samples(), cfg.data_kind.c_str(),
                  cfg.batch, out.out.c_str());
   if (root) {
     data::make_output_directory(out.out);
@@ -115,7 +123,7 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
     f.close();
   }
   io::JsonValue m = io::JsonValue::object();
-  m.set("method", "deeponet");
+  m.set("method", cfg.type);
   m.set("data", cfg.data_kind);
   m.set("steps", out.steps);
   m.set("wall_s", out.wall_s);
@@ -139,7 +147,8 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   config::Node root = doc.root();
   DeepOnetTrainConfig c;
   const config::Node model = root.at("model");
-  model.get_choice("type", {"deeponet"});
+  c.type = model.get_choice("type", {"deeponet", "pi_deeponet"});
+  const bool pi = c.type == "pi_deeponet";
   DeepOnetSpec& s = c.spec;
   s.basis = static_cast<int>(model.get_long_min("basis", s.basis, 1, 4096));
   const config::Node br = model.section("branch"), tr = model.section("trunk");
@@ -147,6 +156,17 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   s.branch_depth = static_cast<int>(br.get_long_min("depth", s.branch_depth, 1, 64));
   s.trunk_width = static_cast<int>(tr.get_long_min("width", s.trunk_width, 1, 65536));
   s.trunk_depth = static_cast<int>(tr.get_long_min("depth", s.trunk_depth, 1, 64));
+  if (auto f = tr.find("features")) s.trunk_features = data::load_fourier_features(*f);
+  s.bias = model.get_bool("bias", true);
+  // physics (pi_deeponet): the problem the input function is the source of
+  if (pi) {
+    const config::Node ph = root.at("physics");
+    c.problem = std::make_shared<const data::Problem>(data::load_problem(ph.at("problem"), doc));
+    c.boundary_points = static_cast<int>(ph.get_long_min("boundary_points", 1, 1, 1000000));
+    c.physics_with_data = ph.get_bool("data", false);
+  } else if (root.has("physics")) {
+    root.at("physics").fail("physics: only for model.type pi_deeponet");
+  }
   c.model_seed = static_cast<std::uint64_t>(model.get_long_min("seed", 1, 0, 1L << 52));
   // data: a generate config (kind antiderivative) and the splits
   const config::Node d = root.at("data");
@@ -161,6 +181,7 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   }
   c.train = load_split(d.at("train"), gen.get(), doc);
   c.test = d.has("test") ? load_split(d.at("test"), gen.get(), doc) : OperatorData{};
+  if (pi && !c.physics_with_data) c.train.s = Mat<double>();  // trains with no solution data at all
   c.data_kind = "antiderivative";
   s.sensors = static_cast<int>(c.train.u.extent(1));
   s.coord_dim = 1;
@@ -170,7 +191,10 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   c.float64 = t.get_choice("precision", "float64", {"float32", "float64"}) == "float64";
   train::StageParseContext ctx;
   ctx.not_projectable = "DeepONet has no least-squares projection of its parameters yet";
-  c.training = train::load_trainer_settings(t, {"data"}, ctx);
+  std::vector<std::string> terms;
+  if (!pi || c.physics_with_data) terms.push_back("data");
+  if (pi) terms.push_back("residual"), terms.push_back("boundary");
+  c.training = train::load_trainer_settings(t, terms, ctx);
   c.output_dir = root.section("output").get_string("dir", c.output_dir);
   doc.check_unused();
   c.model_text = config::emit_yaml(model.yaml());

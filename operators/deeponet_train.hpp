@@ -1,6 +1,8 @@
 #pragma once
 /// `kpde train` with `model: {type: deeponet}` (docs/config.md, "kpde train: deeponet"):
-///   model:    {type: deeponet, basis, branch: {width, depth}, trunk: {width, depth}, seed}
+///   model:    {type: deeponet | pi_deeponet, basis, branch: {width, depth},
+///              trunk: {width, depth, features}, bias, seed}
+///   physics:  (pi_deeponet) {problem: a problem section, boundary_points, data: false}
 ///   data:     {generate: a kpde generate config (kind antiderivative), relative to this
 ///              config; train: {n, seed} or {file: dataset.h5}; test: the same}
 ///   training: {batch, precision, stages, checkpoint_every, monitor_every, max_wall_s}
@@ -8,9 +10,11 @@
 /// The run writes config.resolved.yaml (first), checkpoint.h5, model.h5 (the flat
 /// parameters and the architecture), metrics.json (test relative L2: mean, median, 95th
 /// percentile), history.h5 and loss.png. Under mpirun the ranks share every batch.
+#include <memory>
 #include <string>
 
 #include "config/config.hpp"
+#include "data/problem.hpp"
 #include "operators/deeponet.hpp"
 #include "operators/deeponet_objective.hpp"
 #include "train/settings.hpp"
@@ -18,7 +22,12 @@
 namespace kpde::operators {
 
 struct DeepOnetTrainConfig {
+  std::string type = "deeponet";  ///< deeponet | pi_deeponet
   DeepOnetSpec spec;
+  /// pi_deeponet: the problem whose source the input function joins (operator_physics.hpp)
+  std::shared_ptr<const data::Problem> problem;
+  int boundary_points = 1;   ///< points sampled on the constrained boundary parts
+  bool physics_with_data = false;  ///< pi_deeponet: the data term as well
   std::uint64_t model_seed = 1;
   OperatorData train, test;
   std::string data_kind;      ///< the data's kind (antiderivative)

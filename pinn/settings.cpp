@@ -1,6 +1,7 @@
 #include "pinn/settings.hpp"
 
 #include "core/strings.hpp"
+#include "data/network_config.hpp"
 
 namespace kpde::pinn {
 
@@ -42,19 +43,7 @@ ModelSettings load_model(config::Node m, int input_dim) {
     fs.taper = g.get_bool("taper", false);
     fs.full_covariance = g.get_choice("covariance", "diagonal", {"diagonal", "full"}) == "full";
   } else if (auto f = m.find("features")) {
-    const std::string ft = f->get_choice("type", {"none", "fourier_fixed", "fourier_random"});
-    nn::FeatureSpec& fs = net.features;
-    if (ft == "fourier_fixed") {
-      fs.kind = nn::FeatureKind::fourier_fixed;
-      fs.n_frequencies = static_cast<int>(f->get_long_min("n_frequencies", 5, 1));
-      fs.base = f->get_double_above("base", 0.1, 0.0);
-    } else if (ft == "fourier_random") {
-      fs.kind = nn::FeatureKind::fourier_random;
-      fs.n_random = static_cast<int>(f->get_long_min("n_random", 64, 1));
-      fs.sigma = f->get_double_above("sigma", 1.0, 0.0);
-      fs.seed = static_cast<std::uint64_t>(f->get_long_min("seed", 1234, 0));
-    }
-    if (ft != "none") fs.include_input = f->get_bool("include_input", true);
+    net.features = data::load_fourier_features(*f);
   }
   if (m.has("init_from")) s.init_from = m.get_string("init_from");
   net.block_points = static_cast<int>(m.get_long_min("block_points", 64, 1));

@@ -47,8 +47,8 @@ int train_deeponet(const Args& a, config::Document& doc) {
     std::fprintf(stderr, "kpde: train: interrupted after %ld steps; continue with --resume %s\n", r.steps, r.out.c_str());
     return 130;
   }
-  std::printf("train deeponet: %ld steps, loss %.3e, test rel_l2 mean %.3e median %.3e p95 %.3e, wall_s=%.1f%s; out=%s\n",
-              r.steps, r.loss, r.test_mean, r.test_median, r.test_p95, r.wall_s,
+  std::printf("train %s: %ld steps, loss %.3e, test rel_l2 mean %.3e median %.3e p95 %.3e, wall_s=%.1f%s; out=%s\n",
+              cfg.type.c_str(), r.steps, r.loss, r.test_mean, r.test_median, r.test_p95, r.wall_s,
               r.finished ? "" : (" (stopped: " + r.stop_reason + "; continue with --resume " + r.out + ")").c_str(),
               r.out.c_str());
   return 0;
@@ -62,8 +62,8 @@ int train(int argc, char** argv, int first) {
     throw InputError("train: give a config file: kpde train CONFIG [--out DIR] [--resume DIR] [--set key=value]");
   config::Document doc = config::Document::load_file(a.positional()[0]);
   for (const auto& s : a.all("--set")) doc.apply_override(s);
-  const std::string type = doc.root().at("model").get_choice("type", {"hypernet", "deeponet"});
-  if (type == "deeponet") return train_deeponet(a, doc);
+  const std::string type = doc.root().at("model").get_choice("type", {"hypernet", "deeponet", "pi_deeponet"});
+  if (type == "deeponet" || type == "pi_deeponet") return train_deeponet(a, doc);
   const hypernet::TrainConfig cfg = hypernet::load_train_config(doc);
   hypernet::TrainOptions o;
   o.init_from = a.str("--init-from", "");

@@ -1,12 +1,13 @@
-# kpde train with model.type deeponet on a tiny antiderivative run (issue 16): the test
-# error falls below half the untrained model's, every output is written, a
-# run stopped after 40 steps resumes to the same final loss as an uninterrupted one, and
-# 2 MPI ranks end at 1 rank's loss; bad data (files that are not antiderivative datasets)
-# exits 2.
+# kpde train with model.type deeponet or pi_deeponet (CONFIG) on a tiny antiderivative
+# run (issue 16): the test error falls below half the untrained model's, every output is
+# written, a run stopped after 40 steps resumes to the same final loss as an
+# uninterrupted one, and 2 MPI ranks end at 1 rank's loss; bad data (files that are not
+# antiderivative datasets, a test set with another sensor count) exits 2.
 set(tiny --set data.train.n=200 --set data.test.n=50 --set training.batch=20 --set training.monitor_every=20
          --set training.checkpoint_every=20 --set "training.stages[0].steps=120" --set "training.stages[1].steps=5" --set model.basis=12
          --set model.branch.width=16 --set model.trunk.width=16 --quiet)
 file(REMOVE_RECURSE ${DIR})
+file(MAKE_DIRECTORY ${DIR})
 function(run what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
   if(NOT rc EQUAL 0)
@@ -17,7 +18,7 @@ endfunction()
 run("kpde train" ${KPDE} train ${CONFIG} ${tiny} --out ${DIR}/whole)
 foreach(f model.h5 metrics.json loss.png history.h5 checkpoint.h5 config.resolved.yaml)
   if(NOT EXISTS ${DIR}/whole/${f})
-    message(FATAL_ERROR "kpde train deeponet did not write ${f}")
+    message(FATAL_ERROR "kpde train (${CONFIG}) did not write ${f}")
   endif()
 endforeach()
 file(READ ${DIR}/whole/metrics.json m)
@@ -57,14 +58,23 @@ if(MPIEXEC)
   message(STATUS "2 ranks: ${o}")
 endif()
 # bad data exits 2 and names the problem
-execute_process(COMMAND ${KPDE} train ${CONFIG} ${tiny} --set data.train.file=${CONFIG} --out ${DIR}/bad
+execute_process(COMMAND ${KPDE} train ${CONFIG} ${tiny} --set "data.train={file: ${CONFIG}}" --out ${DIR}/bad
                 RESULT_VARIABLE rc ERROR_VARIABLE e)
 if(NOT rc EQUAL 2)
   message(FATAL_ERROR "a config file given as dataset: exit ${rc}, expected 2\n${e}")
 endif()
-execute_process(COMMAND ${KPDE} train ${CONFIG} ${tiny} --set data.test.file=${DIR}/whole/model.h5 --out ${DIR}/bad
+execute_process(COMMAND ${KPDE} train ${CONFIG} ${tiny} --set "data.test={file: ${DIR}/whole/model.h5}" --out ${DIR}/bad
                 RESULT_VARIABLE rc ERROR_VARIABLE e)
 if(NOT rc EQUAL 2 OR NOT e MATCHES "model\\.h5")
   message(FATAL_ERROR "a model file given as dataset: exit ${rc}, expected 2 naming the file\n${e}")
+endif()
+# a test set of 50-sensor functions for a model of 100 sensors: exit 2, naming the sensors
+get_filename_component(cfgdir ${CONFIG} DIRECTORY)
+run("kpde generate (50 sensors)" ${KPDE} generate ${cfgdir}/../generate/antiderivative.yaml -n 5 --seed 3
+    --set antiderivative.sensors=50 --set antiderivative.points=50 --out ${DIR}/sensors50.h5 --quiet)
+execute_process(COMMAND ${KPDE} train ${CONFIG} ${tiny} --set "data.test={file: ${DIR}/sensors50.h5}" --out ${DIR}/bad
+                RESULT_VARIABLE rc ERROR_VARIABLE e)
+if(NOT rc EQUAL 2 OR NOT e MATCHES "sensors")
+  message(FATAL_ERROR "a test set with 50 sensors: exit ${rc}, expected 2 naming the sensors\n${e}")
 endif()
 file(REMOVE_RECURSE ${DIR})
