@@ -9,8 +9,9 @@
 #include "data/network_config.hpp"
 #include "data/solution_output.hpp"
 #include "io/atomic_file.hpp"
-#include "io/hdf5.hpp"
 #include "io/json.hpp"
+#include "io/model_file.hpp"
+#include "operators/deeponet_model.hpp"
 #include "train/trainer.hpp"
 
 namespace kpde::operators {
@@ -112,15 +113,13 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
     out.test_p95 = percentile(e, 0.95);
   }
   if (!root) return out;
-  {  // model.h5: the architecture and the flat parameters
-    io::H5File f = io::H5File::create(out.out + "/model.h5");
-    f.set_attribute("/", "format", "kpde-model");
-    f.set_attribute("/", "kind", "deeponet");
-    f.set_attribute("/", "architecture", cfg.model_text);
+  {  // model.h5: the architecture, the flat parameters, the sensors and the points
     std::vector<double> p(net.n_params());
     for (std::size_t k = 0; k < p.size(); ++k) p[k] = static_cast<double>(trainer.params()(k));
-    f.write("params", p, {p.size()});
-    f.close();
+    io::write_model_file(out.out + "/model.h5",
+                         deeponet_model_file(cfg.model_text, cfg.spec, cfg.data_kind, cfg.problem_text,
+                                             std::is_same<T, double>::value ? "float64" : "float32", std::move(p),
+                                             cfg.train.x, cfg.train.y));
   }
   io::JsonValue m = io::JsonValue::object();
   m.set("method", cfg.type);
@@ -147,21 +146,14 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   config::Node root = doc.root();
   DeepOnetTrainConfig c;
   const config::Node model = root.at("model");
-  c.type = model.get_choice("type", {"deeponet", "pi_deeponet"});
+  c.type = read_model_section(model, c.spec);
   const bool pi = c.type == "pi_deeponet";
   DeepOnetSpec& s = c.spec;
-  s.basis = static_cast<int>(model.get_long_min("basis", s.basis, 1, 4096));
-  const config::Node br = model.section("branch"), tr = model.section("trunk");
-  s.branch_width = static_cast<int>(br.get_long_min("width", s.branch_width, 1, 65536));
-  s.branch_depth = static_cast<int>(br.get_long_min("depth", s.branch_depth, 1, 64));
-  s.trunk_width = static_cast<int>(tr.get_long_min("width", s.trunk_width, 1, 65536));
-  s.trunk_depth = static_cast<int>(tr.get_long_min("depth", s.trunk_depth, 1, 64));
-  if (auto f = tr.find("features")) s.trunk_features = data::load_fourier_features(*f);
-  s.bias = model.get_bool("bias", true);
   // physics (pi_deeponet): the problem the input function is the source of
   if (pi) {
     const config::Node ph = root.at("physics");
     c.problem = std::make_shared<const data::Problem>(data::load_problem(ph.at("problem"), doc));
+    c.problem_text = config::emit_yaml(ph.at("problem").yaml());
     c.boundary_points = static_cast<int>(ph.get_long_min("boundary_points", 1, 1, 1000000));
     c.physics_with_data = ph.get_bool("data", false);
   } else if (root.has("physics")) {

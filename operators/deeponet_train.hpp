@@ -26,6 +26,7 @@ struct DeepOnetTrainConfig {
   DeepOnetSpec spec;
   /// pi_deeponet: the problem whose source the input function joins (operator_physics.hpp)
   std::shared_ptr<const data::Problem> problem;
+  std::string problem_text;  ///< its resolved section (model.h5)
   int boundary_points = 1;   ///< points sampled on the constrained boundary parts
   bool physics_with_data = false;  ///< pi_deeponet: the data term as well
   std::uint64_t model_seed = 1;

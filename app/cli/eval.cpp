@@ -1,6 +1,8 @@
 // `kpde eval MODEL (--points FILE | --grid N | --random N [--seed S]) [--derivatives LIST]
 // --out FILE`: values and exact input derivatives of a trained model at points
-// (pinn/model.hpp, data/table.hpp).
+// (pinn/model.hpp, data/table.hpp). A DeepONet model (operators/deeponet_model.hpp)
+// also takes `--inputs FILE`: the input functions at its sensors, and evaluates at its
+// training points unless --points or --grid names others.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,8 +11,11 @@
 #include "cli/commands.hpp"
 #include "core/rng.hpp"
 #include "core/strings.hpp"
+#include "data/dataset.hpp"
+#include "data/problem.hpp"
 #include "data/table.hpp"
 #include "io/model_file.hpp"
+#include "operators/deeponet_model.hpp"
 #include "pinn/model.hpp"
 
 namespace kpde::cli {
@@ -76,6 +81,95 @@ Mat<double> random_points(const io::ModelFile& m, long n, std::uint64_t seed) {
   return x;
 }
 
+/// The input functions of --inputs: a `kpde generate` dataset (its field u) or a table
+/// whose m columns are the sensor values, one function per row: [N][m].
+Mat<double> input_functions(const std::string& path, int m) {
+  std::vector<double> v;
+  long N = 0;
+  std::size_t cols = 0;
+  const bool h5 = path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0;
+  if (h5 && io::H5File::open(path).has_attribute("/", "kind")) {
+    const data::DatasetReader r(path);
+    if (!r.has("u")) throw InputError("eval: --inputs " + path + ": a " + r.kind() + " dataset has no input functions u");
+    N = r.n_samples();
+    v = r.read("u", 0, N);
+    cols = N ? v.size() / static_cast<std::size_t>(N) : 0;
+  } else {
+    const data::Table t = data::read_table(path);
+    N = static_cast<long>(t.n_rows());
+    cols = t.columns.size();
+    v.resize(static_cast<std::size_t>(N) * cols);
+    for (std::size_t k = 0; k < cols; ++k)
+      for (long b = 0; b < N; ++b) v[static_cast<std::size_t>(b) * cols + k] = t.columns[k][static_cast<std::size_t>(b)];
+  }
+  if (N == 0) throw InputError("eval: --inputs " + path + ": no input functions");
+  if (cols != static_cast<std::size_t>(m))
+    throw InputError("eval: --inputs " + path + ": functions at " + std::to_string(cols) + " sensors; the model reads " +
+                     std::to_string(m) + " sensors");
+  Mat<double> u("kpde::cli::inputs", N, m);
+  std::copy(v.begin(), v.end(), u.data());
+  return u;
+}
+
+/// `kpde eval` of a DeepONet: a table of sample, the coordinates, u (u0.. for several
+/// outputs) and the derivatives asked for, rows sample by sample.
+int eval_deeponet(const Args& a, const std::string& model_path, const io::ModelFile& file) {
+  if (!a.has("--inputs")) throw InputError("eval: a DeepONet model needs --inputs FILE (the input functions at its sensors)");
+  if (a.has("--random")) throw InputError("eval: --random is not for DeepONet models (--points FILE or --grid N)");
+  const auto t0 = std::chrono::steady_clock::now();
+  const operators::TrainedDeepOnet model = operators::read_deeponet_model(model_path);
+  const int d = model.spec.coord_dim, n_out = model.spec.outputs;
+  const Mat<double> u = input_functions(a.str("--inputs", ""), model.spec.sensors);
+  Mat<double> y = model.points;
+  std::vector<std::string> coords = pinn::axis_names(d);
+  if (a.has("--points")) {
+    const std::string path = a.str("--points", "");
+    coords.clear();
+    y = points_from_table(data::read_table(path), path, file, &coords);
+  } else if (a.has("--grid")) {
+    const long n = a.integer("--grid", 0, 2);
+    if (std::pow(double(n), d) > 1e7) throw InputError("eval: --grid " + std::to_string(n) + " gives more than 10^7 points");
+    y = grid_points(file, n);
+  }
+  // the derivatives: names of data::all_derivatives (u_x, u_xx, u_xy, ...) -> Hessian channels
+  const nn::ChannelSpec cs = nn::ChannelSpec::hessian(d);
+  std::vector<std::pair<std::string, int>> q;
+  for (int o = 0; o < n_out; ++o) q.emplace_back(n_out == 1 ? "u" : "u" + std::to_string(o), 0);
+  for (const auto& name : split(a.str("--derivatives", ""))) {
+    if (n_out != 1) throw InputError("eval: --derivatives: only for a DeepONet of one output");
+    int channel = -1;
+    for (const data::Derivative& D : data::all_derivatives(d))
+      if (D.order > 0 && D.name() == name) channel = D.order == 1 ? cs.grad_channel(D.i) : cs.hessian_channel(D.i, D.j);
+    if (channel < 0) throw InputError("eval: --derivatives: '" + name + "' is not a derivative of u in " + std::to_string(d) + "-D");
+    for (const auto& e : q)
+      if (e.first == name) throw InputError("eval: --derivatives: '" + name + "' is asked for twice");
+    q.emplace_back(name, channel);
+  }
+  const Arr4<double> G = operators::evaluate(model, u, y, cs);
+  const std::size_t N = u.extent(0), P = y.extent(0);
+  data::Table t;
+  t.names.push_back("sample");
+  for (int k = 0; k < d; ++k) t.names.push_back(coords[static_cast<std::size_t>(k)]);
+  for (const auto& e : q) t.names.push_back(e.first);
+  t.columns.assign(t.names.size(), std::vector<double>(N * P));
+  for (std::size_t b = 0; b < N; ++b)
+    for (std::size_t j = 0; j < P; ++j) {
+      const std::size_t r = b * P + j;
+      t.columns[0][r] = double(b);
+      for (int k = 0; k < d; ++k) t.columns[1 + static_cast<std::size_t>(k)][r] = y(j, k);
+      for (std::size_t e = 0; e < q.size(); ++e)
+        t.columns[1 + static_cast<std::size_t>(d) + e][r] =
+            G(b, j, static_cast<std::size_t>(q[e].second), e < static_cast<std::size_t>(n_out) ? e : 0);
+    }
+  const std::string out = a.str("--out", "");
+  data::write_table(out, t);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!a.has("--quiet"))
+    std::printf("eval %s: %zu input functions x %zu points, columns %s, wrote %s in %.2f s\n", model_path.c_str(), N, P,
+                join(t.names).c_str(), out.c_str(), s);
+  return 0;
+}
+
 }  // namespace
 
 int eval(int argc, char** argv, int first) {
@@ -83,14 +177,19 @@ int eval(int argc, char** argv, int first) {
   if (a.positional().empty()) throw InputError("eval: name a model file: kpde eval MODEL.h5 --points FILE --out FILE");
   const std::string model_path = a.positional()[0];
   const int sources = int(a.has("--points")) + int(a.has("--grid")) + int(a.has("--random"));
-  if (sources != 1) throw InputError("eval: give exactly one of --points FILE, --grid N or --random N");
   if (!a.has("--out")) throw InputError("eval: --out FILE.csv|FILE.h5 is required");
   const std::string out = a.str("--out", "");
   data::table_format(out);  // a bad extension fails before any work
   const auto t0 = std::chrono::steady_clock::now();
   const io::ModelFile file = io::read_model_file(model_path);
+  if (file.kind == "deeponet") {
+    if (sources > 1) throw InputError("eval: give at most one of --points FILE or --grid N");
+    return eval_deeponet(a, model_path, file);
+  }
+  if (a.has("--inputs")) throw InputError("eval: --inputs is for DeepONet models; " + model_path + " is a " + file.kind + " model");
+  if (sources != 1) throw InputError("eval: give exactly one of --points FILE, --grid N or --random N");
   if (file.kind != "pinn")
-    throw InputError("eval: " + model_path + ": '" + file.kind + "' models cannot be evaluated yet (pinn models can)");
+    throw InputError("eval: " + model_path + ": '" + file.kind + "' models cannot be evaluated (pinn and deeponet models can)");
   const pinn::TrainedPinn model(file, model_path);
   const int d = model.dim();
   // the quantities: u, then each derivative by the name asked for

@@ -81,6 +81,8 @@ std::vector<Command> make_commands() {
                {"MODEL"},
                "values and exact input derivatives of a trained model (model.h5) at points",
                {{"--points", "FILE", "points to evaluate at: CSV with a header row (x,y[,z|t]) or HDF5 columns"},
+                {"--inputs", "FILE", "DeepONet: the input functions, a kpde generate dataset (field u) or a table of one "
+                                     "function per row (its sensor values); default points: the training points"},
                 {"--grid", "N", "an N^dim grid over the model's domain box instead of --points"},
                 {"--random", "N", "N uniform random points in the domain box instead of --points"},
                 {"--seed", "S", "seed of --random (default 0)"},

@@ -71,6 +71,14 @@ void write_model_file(const std::string& path, const ModelFile& m) {
   f.write("input/scale", m.input_scale, {d});
   f.write("domain/lo", m.domain_lo, {d});
   f.write("domain/hi", m.domain_hi, {d});
+  std::vector<std::string> names;
+  for (const auto& [name, a] : m.arrays) {
+    KPDE_REQUIRE(!name.empty() && name.find_first_of(",/") == std::string::npos, Error,
+                 "write_model_file: array name '" + name + "'");
+    f.write("arrays/" + name, a.values, a.shape);
+    names.push_back(name);
+  }
+  if (!names.empty()) f.set_attribute("/", "arrays", join(names));
   f.close();
 }
 
@@ -131,7 +139,20 @@ ModelFile read_model_file(const std::string& path, const std::string& expected_k
   for (std::size_t k = 0; k < d; ++k)
     if (!(m.input_scale[k] != 0) || !std::isfinite(m.input_scale[k]) || !std::isfinite(m.input_offset[k]))
       bad("input/scale and input/offset must be finite, the scale nonzero");
+  if (f.has_attribute("/", "arrays"))
+    for (const std::string& name : split(f.string_attribute("/", "arrays"))) {
+      if (!f.exists("arrays/" + name)) bad("the dataset 'arrays/" + name + "' is missing");
+      ModelFile::Array a;
+      a.values = f.read("arrays/" + name, &a.shape);
+      m.arrays.emplace_back(name, std::move(a));
+    }
   return m;
+}
+
+const ModelFile::Array& ModelFile::array(const std::string& name, const std::string& path) const {
+  for (const auto& [n, a] : arrays)
+    if (n == name) return a;
+  throw InputError("model file " + path + ": the array 'arrays/" + name + "' is missing (a " + kind + " model has it)");
 }
 
 }  // namespace kpde::io

@@ -11,9 +11,12 @@
 /// "x,y,z"), time_axis (-1: none), output_transform ("none", or "hard_dirichlet":
 /// u = g + phi N with g and phi from the problem), description. Datasets: params [n]
 /// (float64; float32 for float32 models, whose values it holds exactly), input/offset [d], input/scale [d] (the network sees
-/// (x - offset) * scale), domain/lo [d], domain/hi [d] (the problem's bounding box).
+/// (x - offset) * scale), domain/lo [d], domain/hi [d] (the problem's bounding box);
+/// a method's own arrays under arrays/NAME (their names in the root attribute `arrays`,
+/// comma-separated; e.g. a DeepONet's sensor locations and output points).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kpde::io {
@@ -35,6 +38,13 @@ struct ModelFile {
   std::vector<double> params;
   std::vector<double> input_offset, input_scale;  ///< [d]
   std::vector<double> domain_lo, domain_hi;       ///< [d]
+  struct Array {
+    std::vector<double> values;     ///< row-major
+    std::vector<std::size_t> shape;  ///< rank 1-3
+  };
+  std::vector<std::pair<std::string, Array>> arrays;  ///< the method's own arrays
+  /// The array `name`; InputError naming `path` when absent.
+  const Array& array(const std::string& name, const std::string& path) const;
   int input_dim() const { return static_cast<int>(coordinates.size()); }
 };
 

@@ -77,4 +77,21 @@ execute_process(COMMAND ${KPDE} train ${CONFIG} ${tiny} --set "data.test={file: 
 if(NOT rc EQUAL 2 OR NOT e MATCHES "sensors")
   message(FATAL_ERROR "a test set with 50 sensors: exit ${rc}, expected 2 naming the sensors\n${e}")
 endif()
+# kpde eval of the model on input functions: N x P rows of sample, x, u, u_x
+run("kpde generate (inputs)" ${KPDE} generate ${cfgdir}/../generate/antiderivative.yaml -n 3 --seed 4
+    --out ${DIR}/inputs.h5 --quiet)
+run("kpde eval --inputs" ${KPDE} eval ${DIR}/whole/model.h5 --inputs ${DIR}/inputs.h5 --derivatives u_x
+    --out ${DIR}/eval.csv --quiet)
+file(STRINGS ${DIR}/eval.csv rows)
+list(LENGTH rows n_rows)
+list(GET rows 0 header)
+if(NOT n_rows EQUAL 301 OR NOT header STREQUAL "sample,x,u,u_x")
+  message(FATAL_ERROR "kpde eval wrote ${n_rows} rows (expected 1 + 3 x 100) with the header '${header}'")
+endif()
+# eval with input functions of 50 sensors: exit 2 naming the sensors
+execute_process(COMMAND ${KPDE} eval ${DIR}/whole/model.h5 --inputs ${DIR}/sensors50.h5 --out ${DIR}/bad.csv
+                RESULT_VARIABLE rc ERROR_VARIABLE e)
+if(NOT rc EQUAL 2 OR NOT e MATCHES "50 sensors" OR EXISTS ${DIR}/bad.csv)
+  message(FATAL_ERROR "kpde eval with 50-sensor inputs: exit ${rc}, expected 2 naming the sensors\n${e}")
+endif()
 file(REMOVE_RECURSE ${DIR})

@@ -4,11 +4,16 @@
 // differences, with one and with several outputs (split branch) and 2-D coordinates.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "core/rng.hpp"
+#include "io/model_file.hpp"
 #include "operators/deeponet.hpp"
+#include "operators/deeponet_model.hpp"
 #include "support/fd_check.hpp"
 
 using namespace kpde;
@@ -124,4 +129,47 @@ TEST(DeepOnet, BadSpecNamesTheField) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("basis"), std::string::npos) << e.what();
   }
+}
+
+// model.h5 of a DeepONet (operators/deeponet_model.hpp): written and read back, the
+// model gives the same outputs and derivative channels as the network it came from;
+// a parameter vector of the wrong length is refused naming the file.
+TEST(DeepOnet, ModelFileRoundTrip) {
+  DeepOnetSpec s;
+  s.sensors = 6, s.coord_dim = 2, s.outputs = 2, s.basis = 4, s.branch_width = 5, s.trunk_width = 6;
+  s.trunk_features.kind = nn::FeatureKind::fourier_fixed;
+  s.trunk_features.n_frequencies = 2;
+  s.bias = false;
+  const DeepOnet<double> net(s);
+  std::vector<double> p(net.n_params());
+  net.init_params(p.data(), 3);
+  const Data d = make_data(s, 3, 5, 4);
+  Mat<double> sensors("sensors", s.sensors, 1);
+  for (int i = 0; i < s.sensors; ++i) sensors(i, 0) = i * 0.2;
+  const std::string text =
+      "type: deeponet\nbasis: 4\nbranch: {width: 5, depth: 2}\ntrunk: {width: 6, depth: 2, features: {type: "
+      "fourier_fixed, n_frequencies: 2}}\nbias: false\nseed: 3\n";
+  const std::string path = "/tmp/kpde_test_deeponet_model_" + std::to_string(::getpid()) + ".h5";
+  io::write_model_file(path, operators::deeponet_model_file(text, s, "test", "", "float64", p, sensors, d.y));
+  const operators::TrainedDeepOnet m = operators::read_deeponet_model(path);
+  EXPECT_EQ(m.spec.sensors, 6);
+  EXPECT_EQ(m.spec.outputs, 2);
+  EXPECT_EQ(m.data_kind, "test");
+  ASSERT_EQ(m.points.extent(0), 5u);
+  const nn::ChannelSpec cs = nn::ChannelSpec::hessian(2);
+  const Arr4<double> G = operators::evaluate(m, d.u, m.points, cs);
+  Arr4<double> want("want", 3, 5, cs.n_channels(), 2);
+  net.forward(p.data(), d.u, d.y, cs, want);
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(G.data()[i], want.data()[i]) << i;
+  // the wrong number of parameters
+  p.pop_back();
+  io::write_model_file(path, operators::deeponet_model_file(text, s, "test", "", "float64", p, sensors, d.y));
+  try {
+    operators::read_deeponet_model(path);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("parameters"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
 }
