@@ -11,6 +11,7 @@
 #include "io/atomic_file.hpp"
 #include "io/json.hpp"
 #include "io/model_file.hpp"
+#include "io/plot.hpp"
 #include "operators/deeponet_model.hpp"
 #include "train/trainer.hpp"
 
@@ -69,6 +70,56 @@ double percentile(std::vector<double> v, double q) {
   return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
 }
 
+/// test_predictions.png (1-D outputs): the test samples of the smallest, the median, the
+/// 95th-percentile and the largest relative error, prediction (line) beside the target
+/// (dots) in one colour each, their errors in the legend.
+template <class T>
+void write_prediction_plot(const std::string& path, const DeepOnet<T>& net, const T* params, const OperatorData& test,
+                           const std::vector<double>& err) {
+  if (test.y.extent(1) != 1) return;
+  std::vector<long> order(err.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<long>(i);
+  std::sort(order.begin(), order.end(), [&](long a, long b) { return err[a] < err[b]; });
+  const std::size_t n = order.size();
+  std::vector<long> pick;
+  for (double q : {0.0, 0.5, 0.95, 1.0}) {
+    const long b = order[std::min(n - 1, static_cast<std::size_t>(q * static_cast<double>(n - 1) + 0.5))];
+    if (std::find(pick.begin(), pick.end(), b) == pick.end()) pick.push_back(b);
+  }
+  OperatorData sub;
+  sub.u = Mat<double>("kpde::deeponet::plot_u", pick.size(), test.u.extent(1));
+  for (std::size_t r = 0; r < pick.size(); ++r)
+    for (std::size_t k = 0; k < test.u.extent(1); ++k) sub.u(r, k) = test.u(static_cast<std::size_t>(pick[r]), k);
+  const std::size_t P = test.y.extent(0), n_out = static_cast<std::size_t>(net.spec().outputs);
+  Arr3<T> G("kpde::deeponet::plot_G", pick.size(), P, n_out);
+  Mat<T> y("kpde::deeponet::plot_y", P, 1), u("kpde::deeponet::plot_uT", pick.size(), test.u.extent(1));
+  for (std::size_t j = 0; j < P; ++j) y(j, 0) = T(test.y(j, 0));
+  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] = T(sub.u.data()[i]);
+  net.forward(params, Mat<const T>(u), Mat<const T>(y), G);
+  std::vector<io::Series> series;
+  static const io::Rgb colours[4] = {{31, 119, 180}, {44, 160, 44}, {255, 127, 14}, {214, 39, 40}};
+  std::vector<double> x(P);
+  for (std::size_t j = 0; j < P; ++j) x[j] = test.y(j, 0);
+  for (std::size_t r = 0; r < pick.size(); ++r) {
+    const std::size_t b = static_cast<std::size_t>(pick[r]);
+    std::vector<double> g(P), s(P);
+    for (std::size_t j = 0; j < P; ++j) g[j] = double(G(r, j, 0)), s[j] = test.s(b, j * n_out);
+    char name[96];
+    std::snprintf(name, sizeof name, "#%zu: %.1e", b, err[b]);
+    io::Series pred(name, x, g), target("", x, s);
+    pred.colour = target.colour = colours[r % 4];
+    target.dots = true;
+    series.push_back(pred);
+    series.push_back(target);
+  }
+  io::LinePlotOptions o;
+  o.title = "test: G(u) lines, s dots (best, median, p95, worst)";
+  o.x_label = "y";
+  o.y_label = "G(u)(y)";
+  o.width = 900;
+  io::write_line_plot_png(path, series, o);
+}
+
 template <class T>
 DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
   DeepOnetRun out;
@@ -104,8 +155,9 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
   out.loss = r.loss;
   out.finished = r.end != train::Verdict::suspend || r.out_of_time;
   out.stop_reason = r.out_of_time ? "the wall-time budget was spent" : r.reason;
+  std::vector<double> e;
   if (cfg.test.n_samples() > 0) {
-    const std::vector<double> e = relative_errors(net, trainer.params().data(), cfg.test);
+    e = relative_errors(net, trainer.params().data(), cfg.test);
     double m = 0;
     for (double v : e) m += v;
     out.test_mean = m / static_cast<double>(e.size());
@@ -113,6 +165,7 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
     out.test_p95 = percentile(e, 0.95);
   }
   if (!root) return out;
+  if (!e.empty()) write_prediction_plot(out.out + "/test_predictions.png", net, trainer.params().data(), cfg.test, e);
   {  // model.h5: the architecture, the flat parameters, the sensors and the points
     std::vector<double> p(net.n_params());
     for (std::size_t k = 0; k < p.size(); ++k) p[k] = static_cast<double>(trainer.params()(k));
