@@ -34,6 +34,7 @@ std::vector<double> relative_errors(const DeepOnet<T>& net, const T* params, con
   const long N = data.n_samples();
   const int P = static_cast<int>(data.y.extent(0)), n_out = net.spec().outputs;
   const Mat<T> y = converted<T>(data.y);
+  const bool masked = data.mask.extent(0) > 0;  // MT-DeepONet: the prediction is G times the mask
   std::vector<double> err(static_cast<std::size_t>(N));
   for (long a = 0; a < N; a += 256) {
     std::vector<long> idx;
@@ -45,7 +46,8 @@ std::vector<double> relative_errors(const DeepOnet<T>& net, const T* params, con
       for (int j = 0; j < P; ++j)
         for (int o = 0; o < n_out; ++o) {
           const double s = data.s(static_cast<std::size_t>(idx[r]), static_cast<std::size_t>(j * n_out + o));
-          e2 += (double(G(r, j, o)) - s) * (double(G(r, j, o)) - s), s2 += s * s;
+          const double g = double(G(r, j, o)) * (masked ? data.mask(static_cast<std::size_t>(idx[r]), j) : 1.0);
+          e2 += (g - s) * (g - s), s2 += s * s;
         }
       err[static_cast<std::size_t>(idx[r])] = std::sqrt(e2 / std::max(s2, 1e-300));
     }
@@ -122,13 +124,16 @@ void DeepOnetObjective<T>::evaluate(const Vec<const T>& params, std::vector<doub
   Arr3<T> G("kpde::deeponet::G", mine.size(), P, n_out), dG("kpde::deeponet::dG", mine.size(), P, n_out);
   net_.forward(params.data(), Mat<const T>(u), Mat<const T>(converted<T>(train_.y)), G, &cache_);
   const double scale = 1.0 / (static_cast<double>(B) * P * n_out);
+  const bool masked = train_.mask.extent(0) > 0;
   double sum = 0;
   for (std::size_t r = 0; r < mine.size(); ++r)
     for (int j = 0; j < P; ++j)
       for (int o = 0; o < n_out; ++o) {
-        const double e = double(G(r, j, o)) - train_.s(static_cast<std::size_t>(mine[r]), static_cast<std::size_t>(j * n_out + o));
+        const std::size_t b = static_cast<std::size_t>(mine[r]);
+        const double mk = masked ? train_.mask(b, j) : 1.0;  // MT-DeepONet: G times the mask
+        const double e = double(G(r, j, o)) * mk - train_.s(b, static_cast<std::size_t>(j * n_out + o));
         sum += e * e;
-        dG(r, j, o) = T(2 * scale * e);
+        dG(r, j, o) = T(2 * scale * e * mk);
       }
   terms[0] = sum * scale;
   net_.backward(params.data(), cache_, Arr3<const T>(dG), tg[0].data());

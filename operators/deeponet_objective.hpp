@@ -1,7 +1,8 @@
 #pragma once
 /// The losses of a DeepONet (deeponet.hpp) on aligned data, as a train::Objective:
 ///
-///   data     = 1/(|batch| P n_out) sum_{b in batch} sum_{j<P} sum_o (G(u_b)(y_j)_o - s_b(y_j)_o)^2
+///   data     = 1/(|batch| P n_out) sum_{b in batch} sum_{j<P} sum_o (G(u_b)(y_j)_o M_bj - s_b(y_j)_o)^2
+///              (M the output mask of the data, MT-DeepONet's geometry; 1 without one)
 ///   residual = 1/(|batch| m) sum_b sum_{j<m} r_bj^2,  r_bj = R[G(u_b)](x_j) - f(x_j) - u_b(x_j)
 ///   boundary = 1/(|batch| n_b) sum_b sum_q w_q e_bq^2, e = G(u_b) - g (Dirichlet) or
 ///              alpha G + beta n.grad G - g (Neumann, Robin)
@@ -22,20 +23,12 @@
 #include "core/types.hpp"
 #include "data/dataset.hpp"
 #include "operators/deeponet.hpp"
+#include "operators/operator_data.hpp"
 #include "operators/operator_physics.hpp"
 #include "train/comm.hpp"
 #include "train/objective.hpp"
 
 namespace kpde::operators {
-
-/// Aligned operator data: N samples of the input at the sensors, the output at P points.
-struct OperatorData {
-  Mat<double> u;  ///< [N][m] input function at the sensors
-  Mat<double> s;  ///< [N][P n_out] output at the points (output o of point j at j n_out + o)
-  Mat<double> y;  ///< [P][d] the points
-  Mat<double> x;  ///< [m][d_in] the sensor locations (physics-informed training)
-  long n_samples() const { return static_cast<long>(u.extent(0)); }
-};
 
 /// Relative L2 errors ||G(u_b) - s_b|| / ||s_b|| of every sample of `data` (batches of 256).
 template <class T>

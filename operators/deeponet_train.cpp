@@ -19,48 +19,6 @@ namespace kpde::operators {
 
 namespace {
 
-/// The aligned points y_j = j / (P - 1) of antiderivative data, [P][1].
-Mat<double> unit_points(int P) {
-  Mat<double> y("kpde::deeponet::points", P, 1);
-  for (int j = 0; j < P; ++j) y(j, 0) = double(j) / (P - 1);
-  return y;
-}
-
-/// data.train or data.test: {n, seed} from the generate config, or {file}.
-OperatorData load_split(const config::Node& node, const data::GenerateConfig* gen, const config::Document& doc) {
-  OperatorData d;
-  if (node.has("file")) {
-    const std::string path = doc.resolve_path(node.get_string("file"));
-    const data::DatasetReader r(path);
-    if (r.kind() != "antiderivative")
-      node.at("file").fail("the dataset '" + path + "' holds " + r.kind() + " samples; deeponet reads antiderivative data");
-    const long N = r.n_samples();
-    const std::vector<double> u = r.read("u", 0, N), s = r.read("s", 0, N);
-    const std::size_t m = u.size() / static_cast<std::size_t>(std::max(N, 1L)), P = s.size() / static_cast<std::size_t>(std::max(N, 1L));
-    d.u = Mat<double>("kpde::deeponet::u", N, m);
-    d.s = Mat<double>("kpde::deeponet::s", N, P);
-    std::copy(u.begin(), u.end(), d.u.data());
-    std::copy(s.begin(), s.end(), d.s.data());
-    d.y = unit_points(static_cast<int>(P));
-    d.x = unit_points(static_cast<int>(m));
-    return d;
-  }
-  if (!gen) node.fail("give `file:`, or `n:` and `seed:` with data.generate");
-  const long N = node.get_long_min("n", 1000, 0, 10000000);
-  const auto seed = static_cast<std::uint64_t>(node.get_long_min("seed", 1, 0, 1L << 52));
-  const data::AntiderivativeSettings& a = gen->antiderivative;
-  d.u = Mat<double>("kpde::deeponet::u", N, a.sensors);
-  d.s = Mat<double>("kpde::deeponet::s", N, a.points);
-  for (long b = 0; b < N; ++b) {
-    const data::AntiderivativeSample x = data::generate_antiderivative_sample(a, seed, static_cast<std::uint64_t>(b));
-    for (int i = 0; i < a.sensors; ++i) d.u(b, i) = x.u[i];
-    for (int j = 0; j < a.points; ++j) d.s(b, j) = x.s[j];
-  }
-  d.y = unit_points(a.points);
-  d.x = unit_points(a.sensors);
-  return d;
-}
-
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
@@ -188,6 +146,23 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
   m.set("test_rel_l2_mean", out.test_mean);
   m.set("test_rel_l2_median", out.test_median);
   m.set("test_rel_l2_p95", out.test_p95);
+  if (cfg.test.group_names.size() > 1) {  // per group (geometry, task): mean, median, p95, n
+    io::JsonValue groups = io::JsonValue::object();
+    for (std::size_t g = 0; g < cfg.test.group_names.size(); ++g) {
+      std::vector<double> eg;
+      for (std::size_t b = 0; b < e.size(); ++b)
+        if (cfg.test.group[b] == static_cast<int>(g)) eg.push_back(e[b]);
+      io::JsonValue v = io::JsonValue::object();
+      double sum = 0;
+      for (double x : eg) sum += x;
+      v.set("n", static_cast<double>(eg.size()));
+      v.set("test_rel_l2_mean", eg.empty() ? NAN : sum / static_cast<double>(eg.size()));
+      v.set("test_rel_l2_median", percentile(eg, 0.5));
+      v.set("test_rel_l2_p95", percentile(eg, 0.95));
+      groups.set(cfg.test.group_names[g], v);
+    }
+    m.set("groups", groups);
+  }
   if (!out.finished || r.out_of_time) m.set("stopped_early", out.stop_reason);
   data::write_training_reports(out.out, m, trainer.history());
   return out;
@@ -213,23 +188,28 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
     root.at("physics").fail("physics: only for model.type pi_deeponet");
   }
   c.model_seed = static_cast<std::uint64_t>(model.get_long_min("seed", 1, 0, 1L << 52));
-  // data: a generate config (kind antiderivative) and the splits
+  // data: the splits (operator_data.hpp), generated into the cache on first use
   const config::Node d = root.at("data");
-  std::unique_ptr<data::GenerateConfig> gen;
-  if (d.has("generate")) {
-    const std::string path = doc.resolve_path(d.get_string("generate"));
-    config::Document g = config::Document::load_file(path);
-    gen = std::make_unique<data::GenerateConfig>(data::load_generate_config(g.root()));
-    g.check_unused();
-    if (gen->kind != "antiderivative")
-      d.at("generate").fail("'" + path + "' makes " + gen->kind + " data; deeponet trains on antiderivative data for now");
+  const std::string gen = d.has("generate") ? doc.resolve_path(d.get_string("generate")) : "";
+  const std::string cache = d.get_string("cache", "kpde_out/cache");
+  c.train = load_operator_split(d.at("train"), gen, cache, doc);
+  if (d.has("test")) {
+    c.test = load_operator_split(d.at("test"), gen, cache, doc);
+    const OperatorData& a = c.train;
+    const OperatorData& b = c.test;
+    const auto shape = [](const OperatorData& o) {
+      return o.kind + ": " + std::to_string(o.u.extent(1)) + " sensors, " + std::to_string(o.s.extent(1)) + " outputs";
+    };
+    if (b.kind != a.kind || b.u.extent(1) != a.u.extent(1) || b.y.extent(0) != a.y.extent(0) ||
+        b.s.extent(1) != a.s.extent(1))
+      d.at("test").fail("the test data (" + shape(b) + ") differ from the training data (" + shape(a) + ")");
   }
-  c.train = load_split(d.at("train"), gen.get(), doc);
-  c.test = d.has("test") ? load_split(d.at("test"), gen.get(), doc) : OperatorData{};
+  c.data_kind = c.train.kind;
+  if (pi && c.data_kind != "antiderivative")
+    d.at("train").fail("pi_deeponet trains on antiderivative data for now (its sensors are its residual points)");
   if (pi && !c.physics_with_data) c.train.s = Mat<double>();  // trains with no solution data at all
-  c.data_kind = "antiderivative";
   s.sensors = static_cast<int>(c.train.u.extent(1));
-  s.coord_dim = 1;
+  s.coord_dim = static_cast<int>(c.train.y.extent(1));
   s.outputs = 1;
   const config::Node t = root.section("training");
   c.batch = t.get_long_min("batch", c.batch, 1, 1000000);

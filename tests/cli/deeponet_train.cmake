@@ -5,7 +5,7 @@
 # antiderivative datasets, a test set with another sensor count) exits 2.
 set(tiny --set data.train.n=200 --set data.test.n=50 --set training.batch=20 --set training.monitor_every=20
          --set training.checkpoint_every=20 --set "training.stages[0].steps=120" --set "training.stages[1].steps=5" --set model.basis=12
-         --set model.branch.width=16 --set model.trunk.width=16 --quiet)
+         --set model.branch.width=16 --set model.trunk.width=16 --set data.cache=${DIR}/cache --quiet)
 file(REMOVE_RECURSE ${DIR})
 file(MAKE_DIRECTORY ${DIR})
 function(run what)
