@@ -1,4 +1,4 @@
-// GELU, tanh and FiLM: element-wise loops in parallel over chunks (GELU and tanh) or
+// GELU, tanh, ReLU and FiLM: element-wise loops in parallel over chunks (GELU, tanh, ReLU) or
 // over (item, channel) rows (FiLM).
 #include "nn/pointwise.hpp"
 
@@ -74,6 +74,24 @@ void tanh_backward(std::size_t n, const T* x, const T* dy, T* dx) {
 }
 
 template <class T>
+void relu_forward(std::size_t n, const T* x, T* y) {
+  KPDE_ASSERT(n == 0 || (x && y), "relu_forward: null pointers");
+  for_chunks("kpde::nn::relu_forward", n, [&](std::size_t i0, std::size_t i1) {
+#pragma omp simd
+    for (std::size_t i = i0; i < i1; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];
+  });
+}
+
+template <class T>
+void relu_backward(std::size_t n, const T* x, const T* dy, T* dx) {
+  KPDE_ASSERT(n == 0 || (x && dy && dx), "relu_backward: null pointers");
+  for_chunks("kpde::nn::relu_backward", n, [&](std::size_t i0, std::size_t i1) {
+#pragma omp simd
+    for (std::size_t i = i0; i < i1; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+  });
+}
+
+template <class T>
 void film_forward(const Arr3<const T>& x, const Mat<const T>& gamma, const Mat<const T>& beta, const Arr3<T>& y) {
   const std::size_t B = x.extent(0), C = x.extent(1), N = x.extent(2);
   detail::require_extents("film_forward", "gamma", gamma, {B, C});
@@ -127,6 +145,10 @@ template void tanh_forward<float>(std::size_t, const float*, float*);
 template void tanh_forward<double>(std::size_t, const double*, double*);
 template void tanh_backward<float>(std::size_t, const float*, const float*, float*);
 template void tanh_backward<double>(std::size_t, const double*, const double*, double*);
+template void relu_forward<float>(std::size_t, const float*, float*);
+template void relu_forward<double>(std::size_t, const double*, double*);
+template void relu_backward<float>(std::size_t, const float*, const float*, float*);
+template void relu_backward<double>(std::size_t, const double*, const double*, double*);
 template void film_forward<float>(const Arr3<const float>&, const Mat<const float>&, const Mat<const float>&,
                                   const Arr3<float>&);
 template void film_forward<double>(const Arr3<const double>&, const Mat<const double>&, const Mat<const double>&,

@@ -1,5 +1,5 @@
 #pragma once
-/// Pointwise layers (conventions: nn/layer.hpp): GELU and tanh on contiguous values,
+/// Pointwise layers (conventions: nn/layer.hpp): GELU, tanh and ReLU on contiguous values,
 /// and FiLM (feature-wise affine modulation) of token sets. No parameters of their own
 /// (FiLM's gamma and beta are inputs, e.g. produced by a Linear head).
 #include <cstddef>
@@ -24,6 +24,14 @@ void tanh_forward(std::size_t n, const T* x, T* y);
 template <class T>
 void tanh_backward(std::size_t n, const T* x, const T* dy, T* dx);
 
+/// ReLU: y[i] = max(x[i], 0) for i < n (NaN stays NaN). y may alias x (in place).
+template <class T>
+void relu_forward(std::size_t n, const T* x, T* y);
+/// dx[i] = dy[i] when x[i] > 0, else 0 (the derivative at 0 taken as 0, as PyTorch), for i < n
+/// (from the forward input x). dx may alias dy.
+template <class T>
+void relu_backward(std::size_t n, const T* x, const T* dy, T* dx);
+
 /// FiLM: y[b][c][n] = gamma[b][c] x[b][c][n] + beta[b][c]; x, y [B][C][N], gamma, beta
 /// [B][C]. y overwritten; y may alias x.
 template <class T>
@@ -44,6 +52,10 @@ extern template void tanh_forward<float>(std::size_t, const float*, float*);
 extern template void tanh_forward<double>(std::size_t, const double*, double*);
 extern template void tanh_backward<float>(std::size_t, const float*, const float*, float*);
 extern template void tanh_backward<double>(std::size_t, const double*, const double*, double*);
+extern template void relu_forward<float>(std::size_t, const float*, float*);
+extern template void relu_forward<double>(std::size_t, const double*, double*);
+extern template void relu_backward<float>(std::size_t, const float*, const float*, float*);
+extern template void relu_backward<double>(std::size_t, const double*, const double*, double*);
 extern template void film_forward<float>(const Arr3<const float>&, const Mat<const float>&, const Mat<const float>&,
                                          const Arr3<float>&);
 extern template void film_forward<double>(const Arr3<const double>&, const Mat<const double>&,

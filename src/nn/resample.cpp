@@ -14,14 +14,22 @@ void check_factor(const std::string& where, const char* name, int f) {
   if (f < 1) throw InputError(where + ": " + name + " must be >= 1, got " + std::to_string(f));
 }
 
-// The pooled map x [B][C][H][W] checked for pooling by k (k divides H and W).
+// The pooled map x [B][C][H][W] checked for pooling by k: k divides H and W (error), or the
+// window fits (drop).
 template <class V>
-void check_poolable(const std::string& where, const char* name, const V& x, int k) {
+void check_poolable(const std::string& where, const char* name, const V& x, int k, PoolRemainder remainder) {
   check_factor(where, "k", k);
-  if (x.extent(2) % k != 0 || x.extent(3) % k != 0)
+  const std::size_t H = x.extent(2), W = x.extent(3), uk = static_cast<std::size_t>(k);
+  if (remainder == PoolRemainder::drop) {
+    if (H < uk || W < uk)
+      throw InputError(where + ": the window " + std::to_string(k) + " is larger than " + name + ", " +
+                       std::to_string(H) + " x " + std::to_string(W));
+    return;
+  }
+  if (H % uk != 0 || W % uk != 0)
     throw InputError(where + ": the window " + std::to_string(k) + " must divide the extents of " + name + ", got " +
-                     std::to_string(x.extent(2)) + " x " + std::to_string(x.extent(3)) +
-                     " (crop or pad the input to a multiple of " + std::to_string(k) + ")");
+                     std::to_string(H) + " x " + std::to_string(W) + " (crop or pad the input to a multiple of " +
+                     std::to_string(k) + ", or drop the remainder)");
 }
 
 // f(plane) for every plane b * C + c of B C planes of `per_plane` elements (of the larger map):
@@ -54,9 +62,9 @@ struct Taps {
 }  // namespace
 
 template <class T>
-void avg_pool2d_forward(int k, const Arr4<const T>& x, const Arr4<T>& y) {
+void avg_pool2d_forward(int k, const Arr4<const T>& x, const Arr4<T>& y, PoolRemainder remainder) {
   const std::string where = "avg_pool2d_forward";
-  check_poolable(where, "x", x, k);
+  check_poolable(where, "x", x, k, remainder);
   const std::size_t B = x.extent(0), C = x.extent(1), H = x.extent(2), W = x.extent(3), Ho = H / k, Wo = W / k;
   detail::check_map(where, "x", x, B, C, H, W);
   detail::check_map(where, "y", y, B, C, Ho, Wo);
@@ -78,9 +86,9 @@ void avg_pool2d_forward(int k, const Arr4<const T>& x, const Arr4<T>& y) {
 }
 
 template <class T>
-void avg_pool2d_backward(int k, const Arr4<const T>& dy, const Arr4<T>& dx) {
+void avg_pool2d_backward(int k, const Arr4<const T>& dy, const Arr4<T>& dx, PoolRemainder remainder) {
   const std::string where = "avg_pool2d_backward";
-  check_poolable(where, "dx", dx, k);
+  check_poolable(where, "dx", dx, k, remainder);
   const std::size_t B = dx.extent(0), C = dx.extent(1), H = dx.extent(2), W = dx.extent(3), Ho = H / k, Wo = W / k;
   detail::check_map(where, "dx", dx, B, C, H, W);
   detail::check_map(where, "dy", dy, B, C, Ho, Wo);
@@ -88,9 +96,16 @@ void avg_pool2d_backward(int k, const Arr4<const T>& dy, const Arr4<T>& dx) {
   for_each_plane("kpde::avg_pool2d_backward", B * C, H * W, [&](std::size_t plane) {
     const T* gp = dy.data() + plane * Ho * Wo;
     T* dp = dx.data() + plane * H * W;
+    const std::size_t Hk = Ho * k, Wk = Wo * k;  // rows and columns [Hk, H), [Wk, W) were dropped
     for (std::size_t i = 0; i < H; ++i) {
+      T* row = dp + i * W;
+      if (i >= Hk) {
+        std::fill(row, row + W, T(0));
+        continue;
+      }
       const T* src = gp + (i / k) * Wo;
-      for (std::size_t j = 0; j < W; ++j) dp[i * W + j] = scale * src[j / k];
+      for (std::size_t j = 0; j < Wk; ++j) row[j] = scale * src[j / k];
+      std::fill(row + Wk, row + W, T(0));
     }
   });
 }
@@ -172,10 +187,10 @@ void upsample_backward(UpsampleMode mode, int factor, const Arr4<const T>& dy, c
   });
 }
 
-template void avg_pool2d_forward<float>(int, const Arr4<const float>&, const Arr4<float>&);
-template void avg_pool2d_forward<double>(int, const Arr4<const double>&, const Arr4<double>&);
-template void avg_pool2d_backward<float>(int, const Arr4<const float>&, const Arr4<float>&);
-template void avg_pool2d_backward<double>(int, const Arr4<const double>&, const Arr4<double>&);
+template void avg_pool2d_forward<float>(int, const Arr4<const float>&, const Arr4<float>&, PoolRemainder);
+template void avg_pool2d_forward<double>(int, const Arr4<const double>&, const Arr4<double>&, PoolRemainder);
+template void avg_pool2d_backward<float>(int, const Arr4<const float>&, const Arr4<float>&, PoolRemainder);
+template void avg_pool2d_backward<double>(int, const Arr4<const double>&, const Arr4<double>&, PoolRemainder);
 template void upsample_forward<float>(UpsampleMode, int, const Arr4<const float>&, const Arr4<float>&);
 template void upsample_forward<double>(UpsampleMode, int, const Arr4<const double>&, const Arr4<double>&);
 template void upsample_backward<float>(UpsampleMode, int, const Arr4<const float>&, const Arr4<float>&);

@@ -26,6 +26,7 @@ using kpde::nn::Conv2dSpec;
 using kpde::nn::ConvTranspose2d;
 using kpde::nn::ConvTranspose2dSpec;
 using kpde::nn::PadMode;
+using kpde::nn::PoolRemainder;
 using kpde::nn::UpsampleMode;
 using kpde::nn::avg_pool2d_backward;
 using kpde::nn::avg_pool2d_forward;
@@ -456,6 +457,50 @@ TEST(Pool2d, BadShapesThrow) {
       {"y must be [2][3][2][3]"});
   EXPECT_THROW(avg_pool2d_backward<double>(0, cmap_of(y, 2, 3, 3, 4), map_of(x, 2, 3, 6, 9)), InputError);
   EXPECT_THROW(avg_pool2d_backward<double>(3, cmap_of(y, 2, 3, 3, 4), map_of(x, 2, 3, 6, 9)), InputError);
+}
+
+/// avg_pool2d_forward with the remainder dropped: x [B][C][H][W] -> [B][C][H/k][W/k] (floor),
+/// and its backward.
+Vec pooled_floor(int k, const Vec& x, int B, int C, int H, int W) {
+  Vec y(static_cast<std::size_t>(B) * C * (H / k) * (W / k));
+  avg_pool2d_forward<double>(k, cmap_of(x, B, C, H, W), map_of(y, B, C, H / k, W / k), PoolRemainder::drop);
+  return y;
+}
+Vec pool_floor_grad(int k, const Vec& dy, int B, int C, int H, int W) {
+  Vec dx(static_cast<std::size_t>(B) * C * H * W, 7.0);  // every entry must be overwritten
+  avg_pool2d_backward<double>(k, cmap_of(dy, B, C, H / k, W / k), map_of(dx, B, C, H, W), PoolRemainder::drop);
+  return dx;
+}
+
+TEST(Pool2d, AvgDropsTheRemainder) {
+  Vec x(25);
+  for (int i = 0; i < 25; ++i) x[i] = i;
+  EXPECT_EQ(pooled_floor(2, x, 1, 1, 5, 5), (Vec{3, 5, 13, 15}));  // row 4 and column 4 unused
+  const Vec dx = pool_floor_grad(2, Vec{4, 8, 12, 16}, 1, 1, 5, 5);
+  EXPECT_EQ(dx, (Vec{1, 1, 2, 2, 0, 1, 1, 2, 2, 0, 3, 3, 4, 4, 0, 3, 3, 4, 4, 0, 0, 0, 0, 0, 0}));
+  struct Shape {
+    int k, B, C, H, W;
+  };
+  for (Shape sh : {Shape{2, 2, 3, 7, 5}, Shape{3, 2, 3, 13, 12}, Shape{2, 2, 3, 6, 12}, Shape{2, 2, 8, 129, 127}}) {
+    const int k = sh.k, B = sh.B, C = sh.C, H = sh.H, W = sh.W;  // the last one runs in parallel
+    EXPECT_LT(adjoint_mismatch([&](const Vec& a) { return pooled_floor(k, a, B, C, H, W); },
+                               [&](const Vec& b) { return pool_floor_grad(k, b, B, C, H, W); },
+                               randn(B * C * H * W, 1), randn(B * C * (H / k) * (W / k), 2)),
+              1e-14)
+        << "k " << k << ", " << H << " x " << W;
+  }
+  // where k divides the extents, drop and error agree
+  const Vec x2 = randn(2 * 3 * 6 * 12, 3);
+  EXPECT_EQ(pooled_floor(2, x2, 2, 3, 6, 12), pooled(2, x2, 2, 3, 6, 12));
+  Vec y(1);
+  kpde::test::expect_input_error(
+      [&] {
+        avg_pool2d_forward<double>(3, cmap_of(x, 1, 1, 2, 12), map_of(y, 1, 1, 0, 4), PoolRemainder::drop);
+      },
+      {"avg_pool2d_forward", "window 3 is larger than x", "2 x 12"});
+  EXPECT_THROW(
+      avg_pool2d_backward<double>(6, cmap_of(y, 1, 1, 0, 1), map_of(x, 1, 1, 5, 5), PoolRemainder::drop),
+      InputError);
 }
 
 /// upsample_forward of x [B][C][H][W] by f, and its backward from dy [B][C][f H][f W].

@@ -1,4 +1,4 @@
-// The batched layers of nn/ (Linear, GroupNorm, LayerNorm, GELU, tanh, FiLM,
+// The batched layers of nn/ (Linear, GroupNorm, LayerNorm, GELU, tanh, ReLU, FiLM,
 // AttentionPool): forward against naive loops, input and parameter gradients against
 // central differences (kpde::testing::check_vjp / check_gradient), gradients added,
 // dx skipped, float against double, bad shapes.
@@ -355,6 +355,49 @@ TEST(Pointwise, GeluAndTanh) {
   check_layer("tanh", activation_ops<double>(false), xs, {});
   for (const bool gelu : {true, false})
     expect_float_matches(activation_ops<double>(gelu), activation_ops<float>(gelu), x, {}, randn(x.size(), rng));
+}
+
+/// ReLU forward (in place) and backward (dx aliasing dy) in precision T.
+template <class T>
+LayerOps relu_ops() {
+  LayerOps ops;
+  ops.fwd = [](const Vec& x, const Vec&) {
+    auto y = cast<T>(x);
+    nn::relu_forward<T>(y.size(), y.data(), y.data());
+    return back(y);
+  };
+  ops.bwd = [](const Vec& x, const Vec&, const Vec& dy, double* dx, double*) {
+    const auto xt = cast<T>(x);
+    auto d = cast<T>(dy);
+    nn::relu_backward<T>(d.size(), xt.data(), d.data(), d.data());
+    std::copy(d.begin(), d.end(), dx);
+  };
+  return ops;
+}
+
+TEST(Pointwise, Relu) {
+  Rng rng(12);
+  Vec x = randn(5000, rng, 3.0);  // two chunks
+  x[0] = 0, x[1] = -30, x[2] = 30, x[3] = std::nan("");
+  const Vec y = relu_ops<double>().fwd(x, {});
+  EXPECT_TRUE(std::isnan(y[3]));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (i != 3) {
+      ASSERT_EQ(y[i], x[i] > 0 ? x[i] : 0.0) << x[i];
+    }
+  }
+  const Vec ones(x.size(), 1.0);
+  Vec d(x.size());
+  relu_ops<double>().bwd(x, {}, ones, d.data(), nullptr);
+  EXPECT_EQ(d[0], 0.0);  // the derivative at the kink is taken as 0
+  for (std::size_t i = 1; i < x.size(); ++i) ASSERT_EQ(d[i], x[i] > 0 ? 1.0 : 0.0) << x[i];
+  // central differences away from the kink (every |x| > 0.01 >> h)
+  Vec xs;
+  for (std::size_t i = 4; xs.size() < 40; ++i)
+    if (std::abs(x[i]) > 0.01) xs.push_back(x[i]);
+  check_layer("ReLU", relu_ops<double>(), xs, {});
+  Vec xf(x.begin() + 4, x.end());
+  expect_float_matches(relu_ops<double>(), relu_ops<float>(), xf, {}, randn(xf.size(), rng));
 }
 
 /// FiLM with p = [gamma [B][C], beta [B][C]] as the "parameters".
