@@ -115,9 +115,11 @@ DatasetSchema darcy_schema(const DarcySettings& s, bool float64) {
   d.fields = {
       {"field", ft, {n, n}, "the Gaussian random field g at the nodes"},
       {"permeability", ft, {n, n}, "a = a_plus where g > 0, a_minus elsewhere"},
-      {"solution", ft, {n, n}, "u solving -div(a grad u) = source, u = 0 on the boundary (reference solver)"},
+      {"solution", ft, {n, n}, "u solving -div(a grad u) = source at the interior nodes of the mask, 0 at the other nodes (reference solver)"},
+      {"mask", DType::uint8, {n, n}, "1 at the nodes of the domain (geometry " + darcy_geometry_name(s.geometry) + ")"},
       {"iterations", DType::int32, {}, "Krylov iterations of the reference solve"},
   };
+  d.text_attributes = {{"geometry", darcy_geometry_name(s.geometry)}};
   return d;
 }
 
@@ -157,7 +159,7 @@ SampleRecord to_record(const MmsSample& s) {
 
 SampleRecord to_record(const DarcySample& s) {
   SampleRecord r;
-  r.values = {s.field, s.permeability, s.solution, {static_cast<double>(s.iterations)}};
+  r.values = {s.field, s.permeability, s.solution, s.mask, {static_cast<double>(s.iterations)}};
   return r;
 }
 
@@ -333,8 +335,10 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetSchema& schem
   file_.set_attribute("/", "x_hi", schema_.x_hi);
   file_.set_attribute("/", "y_lo", schema_.y_lo);
   file_.set_attribute("/", "y_hi", schema_.y_hi);
-  file_.set_attribute("/", "layout", kLayout);
+  file_.set_attribute("/", "layout", schema_.layout.empty() ? std::string(kLayout) : schema_.layout);
   file_.set_attribute("/", "schema", schema_.text());
+  for (const auto& [name, value] : schema_.text_attributes) file_.set_attribute("/", name, value);
+  for (const auto& [name, values] : schema_.number_attributes) file_.set_attribute("/", name, values);
 }
 
 void DatasetWriter::write(long first, const std::vector<SampleRecord>& records) {
@@ -443,6 +447,10 @@ DatasetReader::DatasetReader(const std::string& path) : file_(io::H5File::open(p
     DarcySettings s;
     s.grid = grid_;
     expected = darcy_schema(s, false);
+    if (!file_.exists("mask"))  // made before geometries existed (all squares)
+      expected.fields.erase(std::remove_if(expected.fields.begin(), expected.fields.end(),
+                                           [](const FieldSpec& f) { return f.name == "mask"; }),
+                            expected.fields.end());
   } else if (kind_ == "antiderivative") {
     AntiderivativeSettings s;
     s.sensors = grid_;
@@ -536,6 +544,7 @@ DarcySample DatasetReader::darcy_sample(long index) const {
   s.field = read("field", index);
   s.permeability = read("permeability", index);
   s.solution = read("solution", index);
+  s.mask = has("mask") ? read("mask", index) : std::vector<double>(s.solution.size(), 1.0);
   s.iterations = static_cast<int>(read("iterations", index)[0]);
   return s;
 }

@@ -5,9 +5,10 @@
 /// plus 1-D variable-length string datasets (the expressions of each sample).
 ///
 /// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms", "darcy"
-/// or "antiderivative"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the pixel convention),
-/// seed, config (the resolved generate config), schema (one line per field: name,
-/// type, per-sample shape, meaning). Every dataset carries `description` and `shape`
+/// or "antiderivative"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the
+/// pixel convention), seed, config (the resolved generate config), schema (one line per
+/// field: name, type, per-sample shape, meaning), and the kind's own attributes
+/// (DatasetSchema::text_attributes, number_attributes: darcy's geometry). Every dataset carries `description` and `shape`
 /// attributes. The writer goes through io::H5File::create, so the file appears under
 /// its final name only when complete.
 ///
@@ -45,8 +46,12 @@ struct DatasetSchema {
   std::string kind;  ///< "mms", "darcy" or "antiderivative"
   int grid = 0;
   double x_lo = -1, x_hi = 1, y_lo = -1, y_hi = 1;
+  std::string layout;  ///< the `layout` attribute; empty: the n x n pixel convention
   std::vector<FieldSpec> fields;
   std::vector<StringSpec> strings;
+  /// More file attributes of the kind (written by DatasetWriter, in this order).
+  std::vector<std::pair<std::string, std::string>> text_attributes;
+  std::vector<std::pair<std::string, std::vector<double>>> number_attributes;
   /// Values per sample of field `k`.
   std::size_t sample_size(std::size_t k) const;
   /// One line per field: "name  type  [N x ...]  description".
@@ -56,7 +61,7 @@ struct DatasetSchema {
 /// The schema of `kpde generate` with kind mms. float64: grids and points in float64
 /// (else float32; masks are uint8, coefficients float64 always).
 DatasetSchema mms_schema(const MmsSettings& s, bool float64);
-/// The schema of kind darcy.
+/// The schema of kind darcy (attribute geometry = the geometry's name).
 DatasetSchema darcy_schema(const DarcySettings& s, bool float64);
 /// The schema of kind antiderivative (grid = sensors; x on [0, 1]).
 DatasetSchema antiderivative_schema(const AntiderivativeSettings& s, bool float64);
@@ -158,7 +163,8 @@ class DatasetReader {
   /// Sample `index` of an mms dataset as the generator made it (within the stored
   /// precision). Throws InputError for another kind.
   MmsSample mms_sample(long index) const;
-  /// Sample `index` of a darcy dataset.
+  /// Sample `index` of a darcy dataset (a file made before the `mask` field existed
+  /// gives a mask of ones: those were all squares).
   DarcySample darcy_sample(long index) const;
 
  private:

@@ -86,6 +86,7 @@ void load_mms_settings(config::Node m, MmsSettings& s) {
 namespace {
 
 void load_darcy(config::Node d, DarcySettings& s) {
+  s.geometry = parse_darcy_geometry(d.get_choice("geometry", "square", darcy_geometries()));
   s.a_plus = d.get_double_above("a_plus", s.a_plus, 0);
   s.a_minus = d.get_double_above("a_minus", s.a_minus, 0);
   s.tau = d.get_double_above("tau", s.tau, 0);
