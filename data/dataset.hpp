@@ -4,11 +4,11 @@
 /// [N, ...], chunked one sample per chunk and gzip-compressed (with the shuffle filter),
 /// plus 1-D variable-length string datasets (the expressions of each sample).
 ///
-/// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms", "darcy"
-/// or "antiderivative"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the
+/// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms", "darcy",
+/// "antiderivative" or "fisher"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the
 /// pixel convention), seed, config (the resolved generate config), schema (one line per
 /// field: name, type, per-sample shape, meaning), and the kind's own attributes
-/// (DatasetSchema::text_attributes, number_attributes: darcy's geometry). Every dataset carries `description` and `shape`
+/// (DatasetSchema::text_attributes, number_attributes: darcy's geometry, fisher's x, t). Every dataset carries `description` and `shape`
 /// attributes. The writer goes through io::H5File::create, so the file appears under
 /// its final name only when complete.
 ///
@@ -22,6 +22,7 @@
 
 #include "data/antiderivative.hpp"
 #include "data/darcy.hpp"
+#include "data/fisher.hpp"
 #include "data/mms.hpp"
 #include "io/hdf5.hpp"
 
@@ -43,7 +44,7 @@ struct StringSpec {
 
 /// What a dataset file holds.
 struct DatasetSchema {
-  std::string kind;  ///< "mms", "darcy" or "antiderivative"
+  std::string kind;  ///< "mms", "darcy", "antiderivative" or "fisher"
   int grid = 0;
   double x_lo = -1, x_hi = 1, y_lo = -1, y_hi = 1;
   std::string layout;  ///< the `layout` attribute; empty: the n x n pixel convention
@@ -65,6 +66,8 @@ DatasetSchema mms_schema(const MmsSettings& s, bool float64);
 DatasetSchema darcy_schema(const DarcySettings& s, bool float64);
 /// The schema of kind antiderivative (grid = sensors; x on [0, 1]).
 DatasetSchema antiderivative_schema(const AntiderivativeSettings& s, bool float64);
+/// The schema of kind fisher (grid = points; attributes x [P], t [T], diffusion).
+DatasetSchema fisher_schema(const FisherSettings& s, bool float64);
 
 /// A sample as flat arrays in schema order (values[k] for fields[k], texts[k] for
 /// strings[k]).
@@ -75,6 +78,7 @@ struct SampleRecord {
 SampleRecord to_record(const MmsSample& sample);
 SampleRecord to_record(const DarcySample& sample);
 SampleRecord to_record(const AntiderivativeSample& sample);
+SampleRecord to_record(const FisherSample& sample);
 /// Byte serialisation of a record (for sending between MPI ranks) and back.
 std::vector<char> pack(const SampleRecord& record);
 SampleRecord unpack(const char* bytes, std::size_t size);
