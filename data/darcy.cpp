@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -14,6 +15,65 @@ namespace kpde::data {
 
 namespace {
 constexpr double kPi = 3.141592653589793238462643383;
+constexpr double kEdge = 1e-9;  // a node this close to a shape's edge is on it
+
+std::size_t at(int n, int i, int j) { return static_cast<std::size_t>(i) * static_cast<std::size_t>(n) + static_cast<std::size_t>(j); }
+
+/// Whether (x, y) is in the closed shape g (the table of darcy.hpp).
+bool in_shape(DarcyGeometry g, double x, double y) {
+  switch (g) {
+    case DarcyGeometry::square: return true;
+    case DarcyGeometry::disk: return (x - 0.5) * (x - 0.5) + (y - 0.5) * (y - 0.5) <= 0.25 + kEdge;
+    case DarcyGeometry::triangle: {
+      const double s3 = std::sqrt(3.0);
+      return y >= -kEdge && y <= s3 * x + kEdge && y <= s3 * (1 - x) + kEdge;
+    }
+    case DarcyGeometry::lshape: return x <= 0.5 + kEdge || y <= 0.5 + kEdge;
+    case DarcyGeometry::cross: {
+      const double dx = std::abs(x - 0.5), dy = std::abs(y - 0.5);
+      const bool hole = (dx < 0.1 - kEdge && dy < 0.3 - kEdge) || (dx < 0.3 - kEdge && dy < 0.1 - kEdge);
+      return !hole;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+const std::vector<std::string>& darcy_geometries() {
+  static const std::vector<std::string> names{"square", "disk", "triangle", "lshape", "cross"};
+  return names;
+}
+
+DarcyGeometry parse_darcy_geometry(const std::string& name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto& names = darcy_geometries();
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (lower == names[k]) return static_cast<DarcyGeometry>(k);
+  throw InputError("darcy.geometry: unknown geometry '" + name + "' (expected one of: square, disk, triangle, lshape, cross)");
+}
+
+std::string darcy_geometry_name(DarcyGeometry g) { return darcy_geometries().at(static_cast<std::size_t>(g)); }
+
+std::vector<double> darcy_mask(DarcyGeometry g, int n) {
+  std::vector<double> m(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const double x = static_cast<double>(j) / (n - 1), y = 1 - static_cast<double>(i) / (n - 1);
+      m[at(n, i, j)] = in_shape(g, x, y) ? 1.0 : 0.0;
+    }
+  return m;
+}
+
+std::vector<double> darcy_interior(const std::vector<double>& mask, int n) {
+  std::vector<double> r(mask.size(), 0.0);
+  for (int i = 1; i < n - 1; ++i)
+    for (int j = 1; j < n - 1; ++j)
+      r[at(n, i, j)] = mask[at(n, i, j)] != 0 && mask[at(n, i - 1, j)] != 0 && mask[at(n, i + 1, j)] != 0 &&
+                               mask[at(n, i, j - 1)] != 0 && mask[at(n, i, j + 1)] != 0
+                           ? 1.0
+                           : 0.0;
+  return r;
 }
 
 void DarcySettings::validate() const {
@@ -22,6 +82,7 @@ void DarcySettings::validate() const {
   if (!(tau > 0) || !(alpha > 0)) throw InputError("darcy.tau, darcy.alpha: expected > 0");
   if (!std::isfinite(source)) throw InputError("darcy.source: expected a finite number");
   if (!(rtol > 0 && rtol < 1)) throw InputError("darcy.rtol: expected in (0, 1)");
+  if (static_cast<int>(geometry) < 0 || static_cast<int>(geometry) > 4) throw InputError("darcy.geometry: not a geometry");
 }
 
 std::vector<double> darcy_field(const DarcySettings& s, std::uint64_t seed, std::uint64_t index) {
@@ -55,6 +116,7 @@ DarcySample generate_darcy_sample(const DarcySettings& s, std::uint64_t seed, st
   out.field = darcy_field(s, seed, index);
   out.permeability.resize(nn);
   for (std::size_t q = 0; q < nn; ++q) out.permeability[q] = out.field[q] > 0 ? s.a_plus : s.a_minus;
+  out.mask = darcy_mask(s.geometry, n);
 
   // a(x, y) for the solver: node values, face values the mean of the two nodes
   const std::vector<double>& a = out.permeability;
@@ -80,6 +142,11 @@ DarcySample generate_darcy_sample(const DarcySettings& s, std::uint64_t seed, st
   const double f = s.source;
   p.source = [f](double, double) { return f; };
   for (int part = 0; part < geom.n_parts(); ++part) p.conditions.push_back(FdCondition{part, FdConditionKind::dirichlet, {}});
+  if (s.geometry != DarcyGeometry::square) {  // the mask in the solver's orientation (row 0 at y = 0)
+    p.grid_mask.resize(nn);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) p.grid_mask[at(n, i, j)] = out.mask[at(n, n - 1 - i, j)] != 0 ? 1 : 0;
+  }
   FdOptions o;
   o.n = n;
   o.refine = 1;
@@ -94,22 +161,25 @@ DarcySample generate_darcy_sample(const DarcySettings& s, std::uint64_t seed, st
   return out;
 }
 
-std::vector<double> darcy_residual(int n, const std::vector<double>& a, const std::vector<double>& u, double source) {
+std::vector<double> darcy_residual(int n, const std::vector<double>& a, const std::vector<double>& u, double source,
+                                   const std::vector<double>& mask) {
   const double h = 1.0 / (n - 1);
-  std::vector<double> r(static_cast<std::size_t>(n) * static_cast<std::size_t>(n), 0.0);
-  auto at = [n](const std::vector<double>& v, int i, int j) {
-    return v[static_cast<std::size_t>(i) * static_cast<std::size_t>(n) + static_cast<std::size_t>(j)];
-  };
+  const std::size_t nn = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+  if (a.size() != nn || u.size() != nn || (!mask.empty() && mask.size() != nn))
+    throw InputError("darcy_residual: the fields must have n x n = " + std::to_string(nn) + " values");
+  const std::vector<double> inner = darcy_interior(mask.empty() ? std::vector<double>(nn, 1.0) : mask, n);
+  std::vector<double> r(nn, 0.0);
   for (int i = 1; i < n - 1; ++i)
     for (int j = 1; j < n - 1; ++j) {
-      const double aP = at(a, i, j), uP = at(u, i, j);
+      if (inner[at(n, i, j)] == 0) continue;
+      const double aP = a[at(n, i, j)], uP = u[at(n, i, j)];
       double flux = 0;
       const int di[4] = {-1, 1, 0, 0}, dj[4] = {0, 0, -1, 1};
       for (int k = 0; k < 4; ++k) {
-        const double af = 0.5 * (aP + at(a, i + di[k], j + dj[k]));
-        flux += af * (at(u, i + di[k], j + dj[k]) - uP);
+        const double af = 0.5 * (aP + a[at(n, i + di[k], j + dj[k])]);
+        flux += af * (u[at(n, i + di[k], j + dj[k])] - uP);
       }
-      r[static_cast<std::size_t>(i) * static_cast<std::size_t>(n) + static_cast<std::size_t>(j)] = -flux / (h * h) - source;
+      r[at(n, i, j)] = -flux / (h * h) - source;
     }
   return r;
 }

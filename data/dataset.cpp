@@ -115,9 +115,11 @@ DatasetSchema darcy_schema(const DarcySettings& s, bool float64) {
   d.fields = {
       {"field", ft, {n, n}, "the Gaussian random field g at the nodes"},
       {"permeability", ft, {n, n}, "a = a_plus where g > 0, a_minus elsewhere"},
-      {"solution", ft, {n, n}, "u solving -div(a grad u) = source, u = 0 on the boundary (reference solver)"},
+      {"solution", ft, {n, n}, "u solving -div(a grad u) = source at the interior nodes of the mask, 0 at the other nodes (reference solver)"},
+      {"mask", DType::uint8, {n, n}, "1 at the nodes of the domain (geometry " + darcy_geometry_name(s.geometry) + ")"},
       {"iterations", DType::int32, {}, "Krylov iterations of the reference solve"},
   };
+  d.text_attributes = {{"geometry", darcy_geometry_name(s.geometry)}};
   return d;
 }
 
@@ -135,6 +137,40 @@ DatasetSchema antiderivative_schema(const AntiderivativeSettings& s, bool float6
        "s(y_j) = int_0^y_j u, y_j = j/(P-1) (s' = u, s(0) = 0)"},
   };
   return d;
+}
+
+DatasetSchema fisher_schema(const FisherSettings& s, bool float64) {
+  const DType ft = float64 ? DType::float64 : DType::float32;
+  const std::size_t P = static_cast<std::size_t>(s.points), T = static_cast<std::size_t>(s.times);
+  DatasetSchema d;
+  d.kind = "fisher";
+  d.grid = s.points;
+  d.x_lo = 0, d.x_hi = 1, d.y_lo = 0, d.y_hi = 1;
+  d.layout = "u[j][i] at x_i = i/(P-1) (attribute x), t_j = j/(T-1) (attribute t): row 0 at t = 0 (u0)";
+  d.fields = {
+      {"coefficients", DType::float64, {4}, "(c1, c2, c3, c4) of R(u) = c1 u + c2 u^2 + c3 u^3 + c4 u^4"},
+      {"task", DType::int32, {}, "reaction form - 1: 0 a(u - u^2), 1 a(u - u^3), 2 a u(1-u)e^{beta(u-1)} to second order"},
+      {"a", DType::float64, {}, "the rate a"},
+      {"beta", DType::float64, {}, "beta of form 3; NaN for forms 1 and 2"},
+      {"u0", ft, {P}, "the initial condition at x_i"},
+      {"u", ft, {T, P}, "u(x_i, t_j) of u_t = D u_xx + R(u), u_x = 0 at x = 0, 1 (row 0 = u0)"},
+  };
+  std::vector<double> x(P), t(T);
+  for (std::size_t i = 0; i < P; ++i) x[i] = i + 1 == P ? 1.0 : static_cast<double>(i) / static_cast<double>(P - 1);
+  for (std::size_t j = 0; j < T; ++j) t[j] = j + 1 == T ? 1.0 : static_cast<double>(j) / static_cast<double>(T - 1);
+  d.number_attributes = {{"x", x}, {"t", t}, {"diffusion", {s.diffusion}}};
+  return d;
+}
+
+SampleRecord to_record(const FisherSample& s) {
+  SampleRecord r;
+  r.values = {std::vector<double>(s.coefficients.begin(), s.coefficients.end()),
+              {static_cast<double>(s.form - 1)},
+              {s.a},
+              {s.beta},
+              s.u0,
+              s.u};
+  return r;
 }
 
 SampleRecord to_record(const AntiderivativeSample& s) {
@@ -157,7 +193,7 @@ SampleRecord to_record(const MmsSample& s) {
 
 SampleRecord to_record(const DarcySample& s) {
   SampleRecord r;
-  r.values = {s.field, s.permeability, s.solution, {static_cast<double>(s.iterations)}};
+  r.values = {s.field, s.permeability, s.solution, s.mask, {static_cast<double>(s.iterations)}};
   return r;
 }
 
@@ -333,8 +369,10 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetSchema& schem
   file_.set_attribute("/", "x_hi", schema_.x_hi);
   file_.set_attribute("/", "y_lo", schema_.y_lo);
   file_.set_attribute("/", "y_hi", schema_.y_hi);
-  file_.set_attribute("/", "layout", kLayout);
+  file_.set_attribute("/", "layout", schema_.layout.empty() ? std::string(kLayout) : schema_.layout);
   file_.set_attribute("/", "schema", schema_.text());
+  for (const auto& [name, value] : schema_.text_attributes) file_.set_attribute("/", name, value);
+  for (const auto& [name, values] : schema_.number_attributes) file_.set_attribute("/", name, values);
 }
 
 void DatasetWriter::write(long first, const std::vector<SampleRecord>& records) {
@@ -443,13 +481,22 @@ DatasetReader::DatasetReader(const std::string& path) : file_(io::H5File::open(p
     DarcySettings s;
     s.grid = grid_;
     expected = darcy_schema(s, false);
+    if (!file_.exists("mask"))  // made before geometries existed (all squares)
+      expected.fields.erase(std::remove_if(expected.fields.begin(), expected.fields.end(),
+                                           [](const FieldSpec& f) { return f.name == "mask"; }),
+                            expected.fields.end());
   } else if (kind_ == "antiderivative") {
     AntiderivativeSettings s;
     s.sensors = grid_;
     s.points = file_.exists("s") && file_.shape("s").size() == 2 ? static_cast<int>(file_.shape("s")[1]) : 0;
     expected = antiderivative_schema(s, false);
+  } else if (kind_ == "fisher") {
+    FisherSettings s;
+    s.points = grid_;
+    s.times = file_.exists("u") && file_.shape("u").size() == 3 ? static_cast<int>(file_.shape("u")[1]) : 0;
+    expected = fisher_schema(s, false);
   } else {
-    throw InputError(where + ": unknown kind '" + kind_ + "' (expected mms, darcy or antiderivative)");
+    throw InputError(where + ": unknown kind '" + kind_ + "' (expected mms, darcy, antiderivative or fisher)");
   }
   for (const auto& f : expected.fields) {
     io::Shape shape{static_cast<std::size_t>(n_)};
@@ -536,6 +583,7 @@ DarcySample DatasetReader::darcy_sample(long index) const {
   s.field = read("field", index);
   s.permeability = read("permeability", index);
   s.solution = read("solution", index);
+  s.mask = has("mask") ? read("mask", index) : std::vector<double>(s.solution.size(), 1.0);
   s.iterations = static_cast<int>(read("iterations", index)[0]);
   return s;
 }

@@ -4,10 +4,11 @@
 /// [N, ...], chunked one sample per chunk and gzip-compressed (with the shuffle filter),
 /// plus 1-D variable-length string datasets (the expressions of each sample).
 ///
-/// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms", "darcy"
-/// or "antiderivative"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the pixel convention),
-/// seed, config (the resolved generate config), schema (one line per field: name,
-/// type, per-sample shape, meaning). Every dataset carries `description` and `shape`
+/// File attributes: format = "kpde-dataset", format_version = 1, kind ("mms", "darcy",
+/// "antiderivative" or "fisher"), n_samples, grid, x_lo, x_hi, y_lo, y_hi, layout (the
+/// pixel convention), seed, config (the resolved generate config), schema (one line per
+/// field: name, type, per-sample shape, meaning), and the kind's own attributes
+/// (DatasetSchema::text_attributes, number_attributes: darcy's geometry, fisher's x, t). Every dataset carries `description` and `shape`
 /// attributes. The writer goes through io::H5File::create, so the file appears under
 /// its final name only when complete.
 ///
@@ -21,6 +22,7 @@
 
 #include "data/antiderivative.hpp"
 #include "data/darcy.hpp"
+#include "data/fisher.hpp"
 #include "data/mms.hpp"
 #include "io/hdf5.hpp"
 
@@ -42,11 +44,15 @@ struct StringSpec {
 
 /// What a dataset file holds.
 struct DatasetSchema {
-  std::string kind;  ///< "mms", "darcy" or "antiderivative"
+  std::string kind;  ///< "mms", "darcy", "antiderivative" or "fisher"
   int grid = 0;
   double x_lo = -1, x_hi = 1, y_lo = -1, y_hi = 1;
+  std::string layout;  ///< the `layout` attribute; empty: the n x n pixel convention
   std::vector<FieldSpec> fields;
   std::vector<StringSpec> strings;
+  /// More file attributes of the kind (written by DatasetWriter, in this order).
+  std::vector<std::pair<std::string, std::string>> text_attributes;
+  std::vector<std::pair<std::string, std::vector<double>>> number_attributes;
   /// Values per sample of field `k`.
   std::size_t sample_size(std::size_t k) const;
   /// One line per field: "name  type  [N x ...]  description".
@@ -56,10 +62,12 @@ struct DatasetSchema {
 /// The schema of `kpde generate` with kind mms. float64: grids and points in float64
 /// (else float32; masks are uint8, coefficients float64 always).
 DatasetSchema mms_schema(const MmsSettings& s, bool float64);
-/// The schema of kind darcy.
+/// The schema of kind darcy (attribute geometry = the geometry's name).
 DatasetSchema darcy_schema(const DarcySettings& s, bool float64);
 /// The schema of kind antiderivative (grid = sensors; x on [0, 1]).
 DatasetSchema antiderivative_schema(const AntiderivativeSettings& s, bool float64);
+/// The schema of kind fisher (grid = points; attributes x [P], t [T], diffusion).
+DatasetSchema fisher_schema(const FisherSettings& s, bool float64);
 
 /// A sample as flat arrays in schema order (values[k] for fields[k], texts[k] for
 /// strings[k]).
@@ -70,6 +78,7 @@ struct SampleRecord {
 SampleRecord to_record(const MmsSample& sample);
 SampleRecord to_record(const DarcySample& sample);
 SampleRecord to_record(const AntiderivativeSample& sample);
+SampleRecord to_record(const FisherSample& sample);
 /// Byte serialisation of a record (for sending between MPI ranks) and back.
 std::vector<char> pack(const SampleRecord& record);
 SampleRecord unpack(const char* bytes, std::size_t size);
@@ -158,7 +167,8 @@ class DatasetReader {
   /// Sample `index` of an mms dataset as the generator made it (within the stored
   /// precision). Throws InputError for another kind.
   MmsSample mms_sample(long index) const;
-  /// Sample `index` of a darcy dataset.
+  /// Sample `index` of a darcy dataset (a file made before the `mask` field existed
+  /// gives a mask of ones: those were all squares).
   DarcySample darcy_sample(long index) const;
 
  private:

@@ -86,6 +86,7 @@ void load_mms_settings(config::Node m, MmsSettings& s) {
 namespace {
 
 void load_darcy(config::Node d, DarcySettings& s) {
+  s.geometry = parse_darcy_geometry(d.get_choice("geometry", "square", darcy_geometries()));
   s.a_plus = d.get_double_above("a_plus", s.a_plus, 0);
   s.a_minus = d.get_double_above("a_minus", s.a_minus, 0);
   s.tau = d.get_double_above("tau", s.tau, 0);
@@ -94,6 +95,33 @@ void load_darcy(config::Node d, DarcySettings& s) {
   s.solver = d.get_choice("solver", "auto", {"auto", "hypre", "gamg", "mumps", "ilu"});
   s.rtol = d.get_double_above("rtol", s.rtol, 0);
   d.check([&] { s.validate(); });
+}
+
+void load_fisher(config::Node f, FisherSettings& s) {
+  s.points = static_cast<int>(f.get_long_min("points", s.points, 2, 10000));
+  s.times = static_cast<int>(f.get_long_min("times", s.times, 2, 10000));
+  s.diffusion = f.get_double("diffusion", s.diffusion);
+  if (!(s.diffusion >= 0)) f.at("diffusion").fail("must be >= 0");
+  if (auto list = f.find("forms")) {
+    if (!list->is_list() || list->size() == 0) list->fail("expected a list of reaction forms (1, 2 or 3), e.g. [1, 2, 3]");
+    s.forms.clear();
+    for (std::size_t k = 0; k < list->size(); ++k) {
+      const config::Node e = (*list)[k];
+      const long form = e.as_long();
+      if (form < 1 || form > 3) e.fail("a reaction form must be 1, 2 or 3, got " + std::to_string(form));
+      s.forms.push_back(static_cast<int>(form));
+    }
+  }
+  std::tie(s.a_min, s.a_max) = min_max_real(f, "a", s.a_min, s.a_max);
+  if (!(s.a_min >= 0)) f.section("a").at("min").fail("must be >= 0");
+  std::tie(s.beta_min, s.beta_max) = min_max_real(f, "beta", s.beta_min, s.beta_max);
+  config::Node ic = f.section("ic");
+  s.ic_scale = ic.get_double_above("scale", s.ic_scale, 0);
+  s.ic_tau = ic.get_double_above("tau", s.ic_tau, 0);
+  s.ic_alpha = ic.get_double_above("alpha", s.ic_alpha, 0);
+  s.refine = static_cast<int>(f.get_long_min("refine", s.refine, 1, 64));
+  s.time_refine = static_cast<int>(f.get_long_min("time_refine", s.time_refine, 1, 1024));
+  f.check([&] { s.validate(); });
 }
 
 /// Throws on every rank the message of the lowest rank that failed (or nothing).
@@ -249,12 +277,13 @@ double now_s() {
 
 DatasetSchema GenerateConfig::schema() const {
   if (kind == "antiderivative") return antiderivative_schema(antiderivative, float64);
+  if (kind == "fisher") return fisher_schema(fisher, float64);
   return kind == "darcy" ? darcy_schema(darcy, float64) : mms_schema(mms, float64);
 }
 
 GenerateConfig load_generate_config(config::Node root) {
   GenerateConfig c;
-  c.kind = root.get_choice("kind", {"mms", "darcy", "antiderivative"});
+  c.kind = root.get_choice("kind", {"mms", "darcy", "antiderivative", "fisher"});
   c.float64 = root.get_choice("precision", "float32", {"float32", "float64"}) == "float64";
   c.compression = static_cast<int>(root.get_long_min("compression", 1, 0, 9));
   if (c.kind == "antiderivative") {  // 1-D: sensors and points instead of a grid
@@ -266,6 +295,11 @@ GenerateConfig load_generate_config(config::Node root) {
     s.length_scale = a.get_double_above("length_scale", s.length_scale, 0);
     s.refine = static_cast<int>(a.get_long_min("refine", s.refine, 1, 100));
     a.check([&] { s.validate(); });
+    return c;
+  }
+  if (c.kind == "fisher") {  // 1-D in space: points and times instead of a grid
+    c.batch = static_cast<int>(root.get_long_min("batch", 64, 1, 1 << 20));
+    load_fisher(root.section("fisher"), c.fisher);
     return c;
   }
   const bool darcy = c.kind == "darcy";
@@ -328,6 +362,7 @@ GenerateReport generate_dataset(const GenerateConfig& config, const std::string&
   const auto make = [&](long i) {
     const auto index = static_cast<std::uint64_t>(i);
     if (config.kind == "antiderivative") return to_record(generate_antiderivative_sample(config.antiderivative, seed, index));
+    if (config.kind == "fisher") return to_record(generate_fisher_sample(config.fisher, seed, index));
     if (darcy) {
       const DarcySample d = generate_darcy_sample(config.darcy, seed, index);
       report.krylov_iterations += d.iterations;

@@ -19,16 +19,18 @@
 #include "data/antiderivative.hpp"
 #include "data/darcy.hpp"
 #include "data/dataset.hpp"
+#include "data/fisher.hpp"
 #include "data/mms.hpp"
 
 namespace kpde::data {
 
 /// A loaded generate config.
 struct GenerateConfig {
-  std::string kind;  ///< "mms", "darcy" or "antiderivative"
+  std::string kind;  ///< "mms", "darcy", "antiderivative" or "fisher"
   MmsSettings mms;
   DarcySettings darcy;
   AntiderivativeSettings antiderivative;
+  FisherSettings fisher;
   bool float64 = false;  ///< grids and points in float64 (else float32)
   int compression = 1;   ///< gzip level 0-9
   int batch = 8;         ///< samples a rank may have in flight to rank 0 (ranks > 0)
@@ -40,9 +42,9 @@ struct GenerateConfig {
 /// errors name the file, line and key.
 void load_mms_settings(config::Node mms, MmsSettings& s);
 
-/// Reads a generate config (`kind: mms|darcy|antiderivative`, `grid` (not for
-/// antiderivative), `precision`, `compression`, `batch`, `mms:`, `darcy:` or
-/// `antiderivative:`); every error names the file, line and key. Call
+/// Reads a generate config (`kind: mms|darcy|antiderivative|fisher`, `grid` (not for
+/// antiderivative and fisher), `precision`, `compression`, `batch`, `mms:`, `darcy:`,
+/// `antiderivative:` or `fisher:`); every error names the file, line and key. Call
 /// doc.check_unused() afterwards.
 GenerateConfig load_generate_config(config::Node root);
 

@@ -1,6 +1,6 @@
 // `kpde generate CONFIG --out FILE.h5 -n N [--seed S] [--grid G] [--set key=value ...]`:
-// random training samples (manufactured solutions, physics-only problems, Darcy flow,
-// antiderivatives of Gaussian random fields)
+// random training samples (manufactured solutions, physics-only problems, Darcy flow on
+// several geometries, antiderivatives of Gaussian random fields, Fisher-KPP)
 // into one HDF5 dataset file (docs/datasets.md), rank-parallel under mpirun
 // (data/generate.hpp).
 #include <mpi.h>
@@ -47,10 +47,9 @@ int generate(int argc, char** argv, int first) {
       data::generate_dataset(config, doc.resolved_text(), doc.file(), out, n, seed, quiet, comm);
   if (rank != 0) return 0;
   const double rate = n / std::max(r.wall_s, 1e-9);
-  const bool one_d = config.kind == "antiderivative";
+  const char* size_name = config.kind == "antiderivative" ? "sensors" : config.kind == "fisher" ? "points" : "grid";
   std::printf("generate: wrote %ld %s samples (%s %d) to %s in %.2f s: %.1f samples/s on %d rank(s)\n", n,
-              config.kind.c_str(), one_d ? "sensors" : "grid", config.schema().grid, out.c_str(), r.wall_s, rate,
-              r.ranks);
+              config.kind.c_str(), size_name, config.schema().grid, out.c_str(), r.wall_s, rate, r.ranks);
   const data::MmsStats& s = r.stats;
   if (config.kind == "mms")
     std::printf("generate: %.2f draws per sample; rejected: |u| %ld, std %ld, |f| %ld, derivative %ld, "

@@ -15,6 +15,7 @@
 /// u(x, t0) = g, Neumann there is du/dn = -u_t(x, t0) = g (the initial rate, needed
 /// by hyperbolic problems only). The top side (t = y_hi) takes no condition.
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -63,6 +64,14 @@ struct FdProblem {
   std::vector<FdCondition> conditions;
   /// -1: no time axis (elliptic); 1: y is time (initial data on the bottom side).
   int time_axis = -1;
+  /// Optional: Omega as a node mask of the solver's internal grid instead of the
+  /// geometry's shape (the geometry then only gives the bounding box): [N][N] with N the
+  /// internal nodes per axis ((n - 1) refine + 1), row i at y_i (row 0 at y_lo), non-zero
+  /// in Omega. A mask node whose four axis neighbours exist and are in the mask takes
+  /// the interior row (5-point stencil); every other mask node is a Dirichlet node with
+  /// u = 0 and every node outside the mask is outside Omega (u = 0, FdSolution::mask
+  /// 0). The conditions are then not used. Elliptic problems without u_xy only.
+  std::vector<std::uint8_t> grid_mask;
 };
 
 }  // namespace kpde::data

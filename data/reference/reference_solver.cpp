@@ -263,6 +263,18 @@ class EllipticAssembler {
     s_.kind.assign(NN, kOutside);
     s_.known.assign(NN, 0);
     s_.part.assign(NN, -1);
+    if (!p_.grid_mask.empty()) {  // Omega from the node mask: interior rows or u = 0
+      const auto in = [&](int i, int j) { return L_.in(i, j) && p_.grid_mask[L_.id(i, j)] != 0; };
+      for (long id = 0; id < NN; ++id) {
+        const int i = static_cast<int>(id / N), j = static_cast<int>(id % N);
+        if (!in(i, j)) continue;
+        bool inner = true;
+        for (int d = 0; d < 4; ++d) inner = inner && in(i + kDi[d], j + kDj[d]);
+        s_.kind[id] = inner ? kInterior : kKnown;
+        s_.phi[id] = -1;  // inside (no crossing is ever looked for: interior neighbours are nodes)
+      }
+      return;
+    }
     const double eps = 1e-8 * g_.scale(), snap = 1e-6 * std::min(L_.hx, L_.hy);
     std::vector<std::uint8_t> closure(NN, 0);
 #pragma omp parallel for schedule(static)
@@ -989,7 +1001,14 @@ FdSolution solve_reference(const FdProblem& problem, const FdOptions& options, M
       throw InputError("reference: a condition names part id " + std::to_string(c.part) + ", the geometry has " +
                        std::to_string(geo.n_parts()) + " parts");
   const bool time_problem = problem.time_axis == 1;
-  if (!time_problem) {
+  if (!problem.grid_mask.empty()) {
+    if (time_problem || problem.coefficient[c_uxy])
+      throw InputError("reference: a grid mask takes elliptic problems without a u_xy term only");
+    if (static_cast<long>(problem.grid_mask.size()) != n_internal * n_internal)
+      throw InputError("reference: the grid mask has " + std::to_string(problem.grid_mask.size()) +
+                       " nodes; the internal grid has " + std::to_string(n_internal) + "^2");
+  }
+  if (!time_problem && problem.grid_mask.empty()) {
     bool anchored = static_cast<bool>(problem.coefficient[c_u]);
     for (const auto& c : problem.conditions)
       anchored = anchored || c.kind == FdConditionKind::dirichlet ||
