@@ -23,6 +23,15 @@ void DeepOnetSpec::validate() const {
   in(branch_depth, 1, 64, "branch_depth");
   in(trunk_width, 1, 65536, "trunk_width");
   in(trunk_depth, 1, 64, "trunk_depth");
+  if (cnn_branch) {
+    CnnBranchSpec c = cnn;
+    c.outputs = basis * outputs;
+    c.validate();
+    if (c.channels * c.height * c.width != sensors)
+      throw InputError("deeponet: the CNN branch reads images of " + std::to_string(c.channels) + " x " +
+                       std::to_string(c.height) + " x " + std::to_string(c.width) + " values, the input has " +
+                       std::to_string(sensors));
+  }
   if (trunk_features.kind == nn::FeatureKind::gaussian)
     throw InputError("deeponet: the trunk takes Fourier features (fourier_fixed, fourier_random), not Gaussian ones");
 }
@@ -48,7 +57,13 @@ using nn::detail::col_matrix;
 template <class T>
 DeepOnet<T>::DeepOnet(const DeepOnetSpec& spec) : spec_(spec), trunk_(trunk_spec(spec)) {
   int in = spec.sensors;
-  for (int l = 0; l <= spec.branch_depth; ++l) {
+  if (spec.cnn_branch) {
+    CnnBranchSpec c = spec.cnn;
+    c.outputs = spec.basis * spec.outputs;
+    cnn_.emplace(c);
+    n_params_ = cnn_->n_params();
+  }
+  for (int l = 0; !spec.cnn_branch && l <= spec.branch_depth; ++l) {
     const int out = l < spec.branch_depth ? spec.branch_width : spec.basis * spec.outputs;
     branch_offsets_.push_back(n_params_);
     branch_.emplace_back(in, out, true);
@@ -64,6 +79,7 @@ DeepOnet<T>::DeepOnet(const DeepOnetSpec& spec) : spec_(spec), trunk_(trunk_spec
 template <class T>
 void DeepOnet<T>::init_params(T* params, std::uint64_t seed) const {
   Rng rng(seed);
+  if (cnn_) cnn_->init(params, rng);
   for (std::size_t l = 0; l < branch_.size(); ++l) branch_[l].init(params + branch_offsets_[l], rng);
   trunk_.init_params(Vec<T>(params + trunk_offset_, static_cast<std::size_t>(trunk_.n_params())), seed ^ 0x7275ull);
   if (spec_.bias)
@@ -93,8 +109,12 @@ void DeepOnet<T>::forward(const T* params, const Mat<const T>& u, const Mat<cons
   // branch: x_{l+1} = tanh(x_l W_l^T + b_l), the last layer linear
   c.inputs.clear();
   c.pre.clear();
-  Mat<T> x(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::u"), B, spec_.sensors);
-  Kokkos::deep_copy(x, u);
+  if (cnn_) {
+    c.branch = Mat<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::branch"), B, p * n_out);
+    cnn_->forward(params, u, c.branch, cache ? &c.cnn : nullptr);
+  }
+  Mat<T> x(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::u"), cnn_ ? 0 : B, spec_.sensors);
+  if (!cnn_) Kokkos::deep_copy(x, u);
   for (std::size_t l = 0; l < branch_.size(); ++l) {
     const nn::Linear<T>& L = branch_[l];
     Mat<T> z(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::z"), B, L.out());
@@ -175,6 +195,10 @@ void DeepOnet<T>::backward(const T* params, Cache& c, const Arr4<const T>& dG, T
   const Vec<const T> tp(params + trunk_offset_, static_cast<std::size_t>(trunk_.n_params()));
   const Vec<T> tg(grad + trunk_offset_, static_cast<std::size_t>(trunk_.n_params()));
   trunk_.backward(nn::as_batch(tp), Arr3<const T>(c.y), c.ws, Arr4<const T>(dtrunk), nn::as_batch(tg), false);
+  if (cnn_) {  // the CNN's reverse pass writes its own parameters' gradient
+    cnn_->backward(params, c.cnn, Mat<const T>(dbranch), grad);
+    return;
+  }
   // branch's reverse pass: dz_L = dbranch; dx_l = dz_l W_l; dz_{l-1} = tanh'(z_{l-1}) dx_l
   Mat<T> dz = dbranch;
   for (int l = static_cast<int>(branch_.size()) - 1; l >= 0; --l) {
@@ -193,7 +217,7 @@ void DeepOnet<T>::backward(const T* params, Cache& c, const Arr4<const T>& dG, T
 
 template <class T>
 double DeepOnet<T>::forward_flops(int B, int P) const {
-  double f = 0;
+  double f = cnn_ ? cnn_->forward_flops(B) : 0.0;
   for (const auto& L : branch_) f += L.forward_flops(B);
   return f + trunk_.forward_flops(P, 1) + 2.0 * B * P * spec_.basis * spec_.outputs;
 }

@@ -5,7 +5,8 @@
 ///   G(u)(y)_o = sum_{k<p} b_{o p + k}(u) t_k(y) + b0_o,   o < n_out,
 ///
 /// branch b: an MLP on the sensor values u [m] (tanh hidden layers, a linear last layer
-/// of p n_out: "several outputs by splitting the branch"), trunk t: a kpde network
+/// of p n_out: "several outputs by splitting the branch"), or a CNN (cnn_branch.hpp) on
+/// gridded inputs u = an image [C][H][W] (m = C H W), trunk t: a kpde network
 /// (nn::Network, tanh, a linear last layer of p) on the coordinates y [d]. A batch is
 /// two small passes and one GEMM per output:
 ///   G_o [B][P] = B_o [B][p] T^T [p][P] + b0_o,
@@ -22,11 +23,13 @@
 /// the trunk network's parameters, then b0 [n_out] (absent without the bias).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/types.hpp"
 #include "nn/linear.hpp"
 #include "nn/network.hpp"
+#include "operators/cnn_branch.hpp"
 
 namespace kpde::operators {
 
@@ -43,6 +46,10 @@ struct DeepOnetSpec {
   /// fourier_random; no Gaussian features).
   nn::FeatureSpec trunk_features;
   bool bias = true;        ///< the output bias b0 (PI-DeepONet has none)
+  /// A CNN branch (cnn.channels x cnn.height x cnn.width = sensors; cnn.outputs is set to
+  /// basis x outputs) instead of the MLP (branch_width, branch_depth unused).
+  bool cnn_branch = false;
+  CnnBranchSpec cnn;
   /// Throws InputError naming the field when out of range.
   void validate() const;
 };
@@ -70,6 +77,7 @@ class DeepOnet {
     Arr3<T> y;                    ///< the points [1][P][d]
     nn::ChannelSpec channels;     ///< the trunk's channels
     nn::Workspace<T> ws;          ///< the trunk network's workspace
+    typename CnnBranch<T>::Cache cnn;  ///< the CNN branch's
   };
 
   /// u [B][m], y [P][d] -> G [B][P][n_out] (overwritten). With cache, keeps what
@@ -92,6 +100,7 @@ class DeepOnet {
  private:
   DeepOnetSpec spec_;
   std::vector<nn::Linear<T>> branch_;
+  std::optional<CnnBranch<T>> cnn_;
   std::vector<std::size_t> branch_offsets_;
   nn::Network<T> trunk_;
   std::size_t trunk_offset_ = 0, bias_offset_ = 0, n_params_ = 0;

@@ -7,12 +7,37 @@
 
 namespace kpde::operators {
 
+namespace {
+
+/// A list of integers >= 1 (`key`), or the fallback when absent.
+std::vector<int> counts(const config::Node& n, const std::string& key, const std::vector<int>& fallback) {
+  if (!n.has(key)) return fallback;
+  std::vector<int> out;
+  for (double v : n.at(key).as_doubles()) {
+    if (!(v >= 1 && v <= 65536 && v == static_cast<int>(v))) n.at(key).fail(key + ": integers in [1, 65536] expected");
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string read_model_section(const config::Node& model, DeepOnetSpec& s) {
-  const std::string type = model.get_choice("type", {"deeponet", "pi_deeponet"});
+  const std::string type = model.get_choice("type", {"deeponet", "pi_deeponet", "mt_deeponet"});
   s.basis = static_cast<int>(model.get_long_min("basis", s.basis, 1, 4096));
   const config::Node br = model.section("branch"), tr = model.section("trunk");
-  s.branch_width = static_cast<int>(br.get_long_min("width", s.branch_width, 1, 65536));
-  s.branch_depth = static_cast<int>(br.get_long_min("depth", s.branch_depth, 1, 64));
+  s.cnn_branch = br.get_choice("type", "mlp", {"mlp", "cnn"}) == "cnn";
+  if (s.cnn_branch) {  // MT-DeepONet's CNN (cnn_branch.hpp); the image shape comes from the data
+    s.cnn.filters = counts(br, "filters", s.cnn.filters);
+    s.cnn.kernel = static_cast<int>(br.get_long_min("kernel", s.cnn.kernel, 1, 31));
+    s.cnn.pool = static_cast<int>(br.get_long_min("pool", s.cnn.pool, 1, 16));
+    s.cnn.dense = counts(br, "dense", s.cnn.dense);
+    const std::string act = br.get_string("activation", "relu");
+    s.cnn.conv_activation = br.at("activation").check([&] { return parse_cnn_activation(act); });
+  } else {
+    s.branch_width = static_cast<int>(br.get_long_min("width", s.branch_width, 1, 65536));
+    s.branch_depth = static_cast<int>(br.get_long_min("depth", s.branch_depth, 1, 64));
+  }
   s.trunk_width = static_cast<int>(tr.get_long_min("width", s.trunk_width, 1, 65536));
   s.trunk_depth = static_cast<int>(tr.get_long_min("depth", s.trunk_depth, 1, 64));
   if (auto f = tr.find("features")) s.trunk_features = data::load_fourier_features(*f);
@@ -39,7 +64,10 @@ io::ModelFile deeponet_model_file(const std::string& model_text, const DeepOnetS
   m.precision = precision;
   m.architecture = model_text + (model_text.empty() || model_text.back() == '\n' ? "" : "\n") +
                    "sensors: " + std::to_string(spec.sensors) + "\ncoord_dim: " + std::to_string(spec.coord_dim) +
-                   "\noutputs: " + std::to_string(spec.outputs) + "\ndata: " + data_kind + "\n";
+                   "\noutputs: " + std::to_string(spec.outputs) + "\ndata: " + data_kind + "\n" +
+                   (spec.cnn_branch ? "image: [" + std::to_string(spec.cnn.channels) + ", " + std::to_string(spec.cnn.height) +
+                                          ", " + std::to_string(spec.cnn.width) + "]\n"
+                                    : "");
   m.problem = problem_text;
   m.params = std::move(params);
   const int d = spec.coord_dim;
@@ -51,7 +79,7 @@ io::ModelFile deeponet_model_file(const std::string& model_text, const DeepOnetS
     m.domain_lo.push_back(lo), m.domain_hi.push_back(hi);
     m.input_offset.push_back(0), m.input_scale.push_back(1);
   }
-  m.arrays.emplace_back("sensors", array_of(sensors));
+  if (sensors.extent(0) > 0) m.arrays.emplace_back("sensors", array_of(sensors));
   m.arrays.emplace_back("points", array_of(points));
   return m;
 }
@@ -67,6 +95,11 @@ TrainedDeepOnet read_deeponet_model(const std::string& path) {
   t.spec.coord_dim = static_cast<int>(root.get_long_min("coord_dim", 1, 1, 3));
   t.spec.outputs = static_cast<int>(root.get_long_min("outputs", 1, 1, 64));
   t.data_kind = root.get_string("data");
+  if (t.spec.cnn_branch) {
+    const std::vector<int> im = counts(root, "image", {});
+    if (im.size() != 3) root.fail("image: [channels, height, width] expected for a CNN branch");
+    t.spec.cnn.channels = im[0], t.spec.cnn.height = im[1], t.spec.cnn.width = im[2];
+  }
   doc.check_unused();
   t.problem = f.problem;
   t.precision = f.precision;
@@ -84,8 +117,8 @@ TrainedDeepOnet read_deeponet_model(const std::string& path) {
     std::copy(a.values.begin(), a.values.end(), m.data());
     return m;
   };
-  const io::ModelFile::Array& sa = f.array("sensors", path);
-  t.sensors = matrix("sensors", static_cast<std::size_t>(t.spec.sensors), sa.shape.size() == 2 ? sa.shape[1] : 0);
+  for (const auto& [name, a] : f.arrays)
+    if (name == "sensors") t.sensors = matrix("sensors", a.shape.size() == 2 ? a.shape[0] : 1, a.shape.size() == 2 ? a.shape[1] : 0);
   t.points = matrix("points", 0, static_cast<std::size_t>(t.spec.coord_dim));
   return t;
 }

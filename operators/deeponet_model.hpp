@@ -2,10 +2,11 @@
 /// A DeepONet's model.h5 (io/model_file.hpp, kind "deeponet"; docs/outputs.md):
 ///   architecture: the config's `model:` section (type deeponet | pi_deeponet, basis,
 ///                 branch, trunk, bias, seed) plus the sizes the data decided:
-///                 sensors, coord_dim, outputs, and data (the data kind);
+///                 sensors, coord_dim, outputs, data (the data kind), and image
+///                 ([C, H, W], a CNN branch's input);
 ///   problem:      pi_deeponet: the resolved `physics.problem` section, else empty;
 ///   params:       the flat parameters (operators/deeponet.hpp);
-///   arrays/sensors [m][d_in]: where the input function is read;
+///   arrays/sensors [m][d_in]: where the input function is read (antiderivative data);
 ///   arrays/points [P][d]: the training data's output points;
 ///   coordinates, domain/lo, domain/hi: the output points' axes and bounding box.
 /// `kpde eval MODEL --inputs FILE` evaluates it on input functions.
@@ -28,7 +29,7 @@ struct TrainedDeepOnet {
   std::string type, data_kind, problem, precision;
   DeepOnetSpec spec;
   std::vector<double> params;
-  Mat<double> sensors;  ///< [m][d_in]
+  Mat<double> sensors;  ///< [m][d_in] (empty when the inputs are not point values)
   Mat<double> points;   ///< [P][d]
 };
 

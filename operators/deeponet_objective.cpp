@@ -123,19 +123,26 @@ void DeepOnetObjective<T>::evaluate(const Vec<const T>& params, std::vector<doub
   const int P = static_cast<int>(train_.y.extent(0)), n_out = net_.spec().outputs;
   Arr3<T> G("kpde::deeponet::G", mine.size(), P, n_out), dG("kpde::deeponet::dG", mine.size(), P, n_out);
   net_.forward(params.data(), Mat<const T>(u), Mat<const T>(converted<T>(train_.y)), G, &cache_);
-  const double scale = 1.0 / (static_cast<double>(B) * P * n_out);
   const bool masked = train_.mask.extent(0) > 0;
   double sum = 0;
-  for (std::size_t r = 0; r < mine.size(); ++r)
+  for (std::size_t r = 0; r < mine.size(); ++r) {
+    const std::size_t b = static_cast<std::size_t>(mine[r]);
+    // mse: 1 / (B P n_out); relative: 1 / (B ||s_b||^2)
+    double scale = 1.0 / (static_cast<double>(B) * P * n_out);
+    if (relative_) {
+      double s2 = 0;
+      for (std::size_t k = 0; k < train_.s.extent(1); ++k) s2 += train_.s(b, k) * train_.s(b, k);
+      scale = 1.0 / (static_cast<double>(B) * std::max(s2, 1e-300));
+    }
     for (int j = 0; j < P; ++j)
       for (int o = 0; o < n_out; ++o) {
-        const std::size_t b = static_cast<std::size_t>(mine[r]);
         const double mk = masked ? train_.mask(b, j) : 1.0;  // MT-DeepONet: G times the mask
         const double e = double(G(r, j, o)) * mk - train_.s(b, static_cast<std::size_t>(j * n_out + o));
-        sum += e * e;
+        sum += scale * e * e;
         dG(r, j, o) = T(2 * scale * e * mk);
       }
-  terms[0] = sum * scale;
+  }
+  terms[0] = sum;
   net_.backward(params.data(), cache_, Arr3<const T>(dG), tg[0].data());
 }
 

@@ -2,7 +2,10 @@
 /// The losses of a DeepONet (deeponet.hpp) on aligned data, as a train::Objective:
 ///
 ///   data     = 1/(|batch| P n_out) sum_{b in batch} sum_{j<P} sum_o (G(u_b)(y_j)_o M_bj - s_b(y_j)_o)^2
-///              (M the output mask of the data, MT-DeepONet's geometry; 1 without one)
+///              (M the output mask of the data, MT-DeepONet's geometry; 1 without one);
+///              with the relative loss (set_relative_loss) each sample's squared error
+///              is divided by its target's: 1/|batch| sum_b ||G M - s_b||^2 / ||s_b||^2,
+///              the square of the relative L2 error the test reports
 ///   residual = 1/(|batch| m) sum_b sum_{j<m} r_bj^2,  r_bj = R[G(u_b)](x_j) - f(x_j) - u_b(x_j)
 ///   boundary = 1/(|batch| n_b) sum_b sum_q w_q e_bq^2, e = G(u_b) - g (Dirichlet) or
 ///              alpha G + beta n.grad G - g (Neumann, Robin)
@@ -42,6 +45,8 @@ class DeepOnetObjective : public train::Objective<T> {
   DeepOnetObjective(const DeepOnet<T>& net, const OperatorData& train, const OperatorData& test, long batch,
                     std::uint64_t seed, const OperatorPhysics* physics = nullptr, bool with_data = true);
   std::size_t n_params() const override { return net_.n_params(); }
+  /// The data term as the mean squared relative error of the samples (training.loss: relative).
+  void set_relative_loss(bool on) { relative_ = on; }
   std::vector<std::string> term_names() const override;
   void evaluate(const Vec<const T>& params, std::vector<double>& terms, std::vector<Vec<T>>& term_grads) override;
   /// A stage starts on every sample (L-BFGS: full batch); first-order stages draw their
@@ -71,6 +76,7 @@ class DeepOnetObjective : public train::Objective<T> {
   const train::Comm* comm_ = nullptr;
   const OperatorPhysics* physics_;
   bool with_data_;
+  bool relative_ = false;
   typename DeepOnet<T>::Cache cache_;
   /// this rank's samples `mine` of a batch of B: the physics terms into terms[k], grad[k]
   void physics_terms(const Vec<const T>& params, const std::vector<long>& mine, long B, const Mat<const T>& u,

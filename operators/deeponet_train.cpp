@@ -89,16 +89,25 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
         OperatorPhysics::make(cfg.problem, cfg.train.x, cfg.boundary_points, cfg.model_seed ^ 0xb0d7ull));
   DeepOnetObjective<T> objective(net, cfg.train, cfg.test, cfg.batch, cfg.model_seed ^ 0xba7c4ull, physics.get(),
                                  cfg.physics_with_data);
+  objective.set_relative_loss(cfg.relative_loss);
   const train::TrainerOptions to = train::TrainerOptions::in_folder(out.out, cfg.fingerprint, "deeponet", o.quiet);
   const bool root = to.comm.root();
   train::TrainerSettings settings = cfg.training;
   if (o.max_wall_s >= 0) settings.max_wall_s = o.max_wall_s;
   train::Trainer<T> trainer(objective, settings, to);
   if (o.stop_after > 0) trainer.add_stop(std::make_unique<train::StopAfterSteps>(o.stop_after));
-  if (!o.resume.empty())
+  if (!o.resume.empty()) {
     trainer.resume(o.resume + "/checkpoint.h5");
-  else
+  } else if (!o.init_from.empty()) {  // transfer: start from a trained model of the same architecture
+    const TrainedDeepOnet from = read_deeponet_model(o.init_from);
+    if (from.params.size() != net.n_params() || from.data_kind != cfg.data_kind || from.type != cfg.type)
+      throw InputError("--init-from " + o.init_from + ": a " + from.type + " of " + std::to_string(from.params.size()) +
+                       " parameters on " + from.data_kind + " data; this run trains a " + cfg.type + " of " +
+                       std::to_string(net.n_params()) + " parameters on " + cfg.data_kind + " data");
+    for (std::size_t k = 0; k < from.params.size(); ++k) trainer.params()(k) = T(from.params[k]);
+  } else {
     net.init_params(trainer.params().data(), cfg.model_seed);
+  }
   if (!o.quiet && root)
     std::fprintf(stderr, "kpde train %s: %zu parameters, %ld training and %ld test samples of %s data, batch %ld; "
                  "output in %s\n", cfg.type.c_str(), net.n_params(), cfg.train.n_samples(), cfg.test.n_samples(), cfg.data_kind.c_str(),
@@ -192,9 +201,10 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   const config::Node d = root.at("data");
   const std::string gen = d.has("generate") ? doc.resolve_path(d.get_string("generate")) : "";
   const std::string cache = d.get_string("cache", "kpde_out/cache");
-  c.train = load_operator_split(d.at("train"), gen, cache, doc);
+  const bool mt = c.type == "mt_deeponet";
+  c.train = load_operator_split(d.at("train"), gen, cache, mt, doc);
   if (d.has("test")) {
-    c.test = load_operator_split(d.at("test"), gen, cache, doc);
+    c.test = load_operator_split(d.at("test"), gen, cache, mt, doc);
     const OperatorData& a = c.train;
     const OperatorData& b = c.test;
     const auto shape = [](const OperatorData& o) {
@@ -209,11 +219,18 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
     d.at("train").fail("pi_deeponet trains on antiderivative data for now (its sensors are its residual points)");
   if (pi && !c.physics_with_data) c.train.s = Mat<double>();  // trains with no solution data at all
   s.sensors = static_cast<int>(c.train.u.extent(1));
+  if (s.cnn_branch) {
+    if (c.train.image[0] == 0)
+      model.at("branch").fail("branch.type cnn reads gridded inputs (darcy data); " + c.data_kind + " data are not images");
+    s.cnn.channels = c.train.image[0], s.cnn.height = c.train.image[1], s.cnn.width = c.train.image[2];
+  }
   s.coord_dim = static_cast<int>(c.train.y.extent(1));
   s.outputs = 1;
+  model.at("branch").check([&] { s.validate(); });
   const config::Node t = root.section("training");
   c.batch = t.get_long_min("batch", c.batch, 1, 1000000);
   c.float64 = t.get_choice("precision", "float64", {"float32", "float64"}) == "float64";
+  c.relative_loss = t.get_choice("loss", "mse", {"mse", "relative"}) == "relative";
   train::StageParseContext ctx;
   ctx.not_projectable = "DeepONet has no least-squares projection of its parameters yet";
   std::vector<std::string> terms;

@@ -34,6 +34,7 @@ struct DeepOnetTrainConfig {
   std::string data_kind;      ///< the data's kind (antiderivative)
   long batch = 100;
   bool float64 = true;
+  bool relative_loss = false;  ///< training.loss: relative (else mse)
   train::TrainerSettings training;
   std::string output_dir = "kpde_out/deeponet";
   std::string fingerprint, resolved, model_text;
@@ -44,6 +45,9 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc);
 
 struct DeepOnetRunOptions {
   std::string out, resume;
+  /// A trained DeepONet's model.h5 to start from (transfer learning, e.g. to a new
+  /// geometry): the same architecture and data kind; InputError otherwise.
+  std::string init_from;
   bool quiet = false;
   double max_wall_s = -1;
   long stop_after = 0;

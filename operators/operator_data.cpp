@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -36,22 +37,67 @@ bool exists(const std::string& path) {
 
 }  // namespace
 
-OperatorData read_operator_data(const std::string& path) {
+OperatorData read_operator_data(const std::string& path, bool multi_task) {
   const data::DatasetReader r(path);
   OperatorData d;
   d.kind = r.kind();
   const long N = r.n_samples();
+  d.group.assign(static_cast<std::size_t>(N), 0);
+  d.group_names = {d.kind};
+  if (N == 0) throw InputError("the dataset '" + path + "' has no samples");
   if (d.kind == "antiderivative") {
     d.u = matrix(r.read("u", 0, N), N, "kpde::operators::u");
     d.s = matrix(r.read("s", 0, N), N, "kpde::operators::s");
     d.y = unit_points(static_cast<long>(d.s.extent(1)));
     d.x = unit_points(static_cast<long>(d.u.extent(1)));
+  } else if (d.kind == "darcy") {
+    const long n = r.grid(), n2 = n * n;
+    if (!r.has("mask")) throw InputError("the dataset '" + path + "' has no field 'mask' (the domain of each sample)");
+    const std::vector<double> a = r.read("permeability", 0, N), u = r.read("solution", 0, N),
+                              mask = r.read("mask", 0, N);
+    const int C = multi_task ? 2 : 1;
+    d.image = {C, static_cast<int>(n), static_cast<int>(n)};
+    d.u = Mat<double>("kpde::operators::u", N, C * n2);
+    for (long b = 0; b < N; ++b)
+      for (long k = 0; k < n2; ++k) {
+        const std::size_t i = static_cast<std::size_t>(b * n2 + k);
+        if (!(a[i] > 0)) throw InputError("the dataset '" + path + "': permeability <= 0 in sample " + std::to_string(b));
+        d.u(b, k) = std::log(a[i]);
+        if (multi_task) d.u(b, n2 + k) = mask[i];
+      }
+    d.s = matrix(u, N, "kpde::operators::s");
+    if (multi_task) d.mask = matrix(mask, N, "kpde::operators::mask");
+    d.y = Mat<double>("kpde::operators::points", n2, 2);
+    for (long i = 0; i < n; ++i)
+      for (long j = 0; j < n; ++j) d.y(i * n + j, 0) = double(j) / double(n - 1), d.y(i * n + j, 1) = 1 - double(i) / double(n - 1);
+    if (r.file().has_attribute("/", "geometry")) d.group_names = {r.file().string_attribute("/", "geometry")};
+  } else if (d.kind == "fisher") {
+    const std::vector<double> c = r.read("coefficients", 0, N), u0 = r.read("u0", 0, N), u = r.read("u", 0, N),
+                              task = r.read("task", 0, N);
+    const std::vector<double> xs = r.file().numbers_attribute("/", "x"), ts = r.file().numbers_attribute("/", "t");
+    const long P = static_cast<long>(xs.size()), T = static_cast<long>(ts.size());
+    if (static_cast<long>(u0.size()) != N * P || static_cast<long>(u.size()) != N * T * P)
+      throw InputError("the dataset '" + path + "': u0 and u do not fit the attributes x [" + std::to_string(P) + "] and t [" +
+                       std::to_string(T) + "]");
+    d.u = Mat<double>("kpde::operators::u", N, 4 + P);
+    for (long b = 0; b < N; ++b) {
+      for (int k = 0; k < 4; ++k) d.u(b, k) = c[static_cast<std::size_t>(b * 4 + k)];
+      for (long i = 0; i < P; ++i) d.u(b, 4 + i) = u0[static_cast<std::size_t>(b * P + i)];
+    }
+    d.s = matrix(u, N, "kpde::operators::s");
+    d.y = Mat<double>("kpde::operators::points", T * P, 2);
+    for (long j = 0; j < T; ++j)
+      for (long i = 0; i < P; ++i) d.y(j * P + i, 0) = xs[static_cast<std::size_t>(i)], d.y(j * P + i, 1) = ts[static_cast<std::size_t>(j)];
+    d.group_names = {"form1", "form2", "form3"};
+    for (long b = 0; b < N; ++b) {
+      const int t = static_cast<int>(task[static_cast<std::size_t>(b)]);
+      if (t < 0 || t > 2) throw InputError("the dataset '" + path + "': task " + std::to_string(t) + " (expected 0, 1 or 2)");
+      d.group[static_cast<std::size_t>(b)] = t;
+    }
   } else {
     throw InputError("the dataset '" + path + "' holds " + d.kind +
-                     " samples; DeepONets read antiderivative data");
+                     " samples; DeepONets read antiderivative, darcy and fisher data");
   }
-  d.group.assign(static_cast<std::size_t>(N), 0);
-  d.group_names = {d.kind};
   return d;
 }
 
@@ -63,7 +109,7 @@ OperatorData concatenate(const std::vector<OperatorData>& parts, const std::stri
   for (const OperatorData& p : parts) {
     const bool same = p.kind == a.kind && p.u.extent(1) == a.u.extent(1) && p.s.extent(1) == a.s.extent(1) &&
                       p.y.extent(0) == a.y.extent(0) && p.y.extent(1) == a.y.extent(1) &&
-                      (p.mask.extent(0) > 0) == (a.mask.extent(0) > 0);
+                      (p.mask.extent(0) > 0) == (a.mask.extent(0) > 0) && p.image == a.image;
     if (!same)
       throw InputError(where + ": the entries' data differ (kind, sensors, points or mask): " + a.kind + " [" +
                        std::to_string(a.u.extent(1)) + " sensors, " + std::to_string(a.s.extent(1)) + " outputs] vs " +
@@ -74,6 +120,7 @@ OperatorData concatenate(const std::vector<OperatorData>& parts, const std::stri
   d.kind = a.kind;
   d.y = a.y;
   d.x = a.x;
+  d.image = a.image;
   d.u = Mat<double>("kpde::operators::u", N, a.u.extent(1));
   d.s = Mat<double>("kpde::operators::s", N, a.s.extent(1));
   if (a.mask.extent(0) > 0) d.mask = Mat<double>("kpde::operators::mask", N, a.mask.extent(1));
@@ -99,18 +146,24 @@ namespace {
 
 /// One entry of a split.
 OperatorData load_entry(const config::Node& e, const std::string& default_generate, const std::string& cache,
-                        const config::Document& doc) {
+                        bool multi_task, const config::Document& doc) {
   OperatorData d;
   if (e.has("file")) {
-    if (e.has("generate") || e.has("n") || e.has("seed")) e.fail("give `file:`, or `generate:`, `n:` and `seed:`, not both");
+    if (e.has("generate") || e.has("n") || e.has("seed") || e.has("set"))
+      e.fail("give `file:`, or `generate:` (with `set:`), `n:` and `seed:`, not both");
     const std::string path = doc.resolve_path(e.get_string("file"));
-    d = e.at("file").check([&] { return read_operator_data(path); });
+    d = e.at("file").check([&] { return read_operator_data(path, multi_task); });
   } else {
     const std::string gpath = e.has("generate") ? doc.resolve_path(e.get_string("generate")) : default_generate;
     if (gpath.empty()) e.fail("give `file:`, or `n:` and `seed:` with a generate config (here or data.generate)");
     const long N = e.get_long_min("n", 1000, 1, 10000000);
     const auto seed = static_cast<std::uint64_t>(e.get_long_min("seed", 1, 0, 1L << 52));
     config::Document g = config::Document::load_file(gpath);
+    if (auto st = e.find("set"))  // overrides of the generate config: {darcy.geometry: disk, grid: 32}
+      for (const std::string& key : st->keys()) {
+        const std::string value = st->at(key).as_string();
+        st->at(key).check([&] { g.apply_override(key + "=" + value); });
+      }
     const data::GenerateConfig gen = data::load_generate_config(g.root());
     g.check_unused();
     // the cache file: the kind, n, seed and a fingerprint of the resolved generate config
@@ -129,7 +182,7 @@ OperatorData load_entry(const config::Node& e, const std::string& default_genera
       }
       data::generate_dataset(gen, g.resolved_text(), gpath, path, N, seed, true, MPI_COMM_WORLD);
     }
-    d = read_operator_data(path);
+    d = read_operator_data(path, multi_task);
   }
   if (e.has("name")) {
     d.group_names.assign(1, e.get_string("name"));
@@ -141,12 +194,12 @@ OperatorData load_entry(const config::Node& e, const std::string& default_genera
 }  // namespace
 
 OperatorData load_operator_split(const config::Node& split, const std::string& default_generate,
-                                 const std::string& cache, const config::Document& doc) {
+                                 const std::string& cache, bool multi_task, const config::Document& doc) {
   std::vector<OperatorData> parts;
   if (split.is_list()) {
-    for (std::size_t i = 0; i < split.size(); ++i) parts.push_back(load_entry(split[i], default_generate, cache, doc));
+    for (std::size_t i = 0; i < split.size(); ++i) parts.push_back(load_entry(split[i], default_generate, cache, multi_task, doc));
   } else {
-    parts.push_back(load_entry(split, default_generate, cache, doc));
+    parts.push_back(load_entry(split, default_generate, cache, multi_task, doc));
   }
   return split.check([&] { return concatenate(parts, "the split's entries"); });
 }

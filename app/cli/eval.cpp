@@ -11,11 +11,12 @@
 #include "cli/commands.hpp"
 #include "core/rng.hpp"
 #include "core/strings.hpp"
-#include "data/dataset.hpp"
 #include "data/problem.hpp"
 #include "data/table.hpp"
 #include "io/model_file.hpp"
+#include "io/hdf5.hpp"
 #include "operators/deeponet_model.hpp"
+#include "operators/operator_data.hpp"
 #include "pinn/model.hpp"
 
 namespace kpde::cli {
@@ -81,33 +82,28 @@ Mat<double> random_points(const io::ModelFile& m, long n, std::uint64_t seed) {
   return x;
 }
 
-/// The input functions of --inputs: a `kpde generate` dataset (its field u) or a table
-/// whose m columns are the sensor values, one function per row: [N][m].
-Mat<double> input_functions(const std::string& path, int m) {
-  std::vector<double> v;
-  long N = 0;
-  std::size_t cols = 0;
+/// The branch inputs of --inputs: a `kpde generate` dataset, read as the model read its
+/// training data (operators/operator_data.hpp), or a table whose m columns are the
+/// branch's inputs (the sensor values), one function per row: [N][m].
+Mat<double> input_functions(const std::string& path, const operators::TrainedDeepOnet& model) {
+  const int m = model.spec.sensors;
   const bool h5 = path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0;
+  Mat<double> u;
   if (h5 && io::H5File::open(path).has_attribute("/", "kind")) {
-    const data::DatasetReader r(path);
-    if (!r.has("u")) throw InputError("eval: --inputs " + path + ": a " + r.kind() + " dataset has no input functions u");
-    N = r.n_samples();
-    v = r.read("u", 0, N);
-    cols = N ? v.size() / static_cast<std::size_t>(N) : 0;
+    const operators::OperatorData d = operators::read_operator_data(path, model.type == "mt_deeponet");
+    if (d.kind != model.data_kind)
+      throw InputError("eval: --inputs " + path + ": " + d.kind + " data; the model was trained on " + model.data_kind + " data");
+    u = d.u;
   } else {
     const data::Table t = data::read_table(path);
-    N = static_cast<long>(t.n_rows());
-    cols = t.columns.size();
-    v.resize(static_cast<std::size_t>(N) * cols);
-    for (std::size_t k = 0; k < cols; ++k)
-      for (long b = 0; b < N; ++b) v[static_cast<std::size_t>(b) * cols + k] = t.columns[k][static_cast<std::size_t>(b)];
+    u = Mat<double>("kpde::cli::inputs", t.n_rows(), t.columns.size());
+    for (std::size_t k = 0; k < t.columns.size(); ++k)
+      for (std::size_t b = 0; b < t.n_rows(); ++b) u(b, k) = t.columns[k][b];
   }
-  if (N == 0) throw InputError("eval: --inputs " + path + ": no input functions");
-  if (cols != static_cast<std::size_t>(m))
-    throw InputError("eval: --inputs " + path + ": functions at " + std::to_string(cols) + " sensors; the model reads " +
-                     std::to_string(m) + " sensors");
-  Mat<double> u("kpde::cli::inputs", N, m);
-  std::copy(v.begin(), v.end(), u.data());
+  if (u.extent(0) == 0) throw InputError("eval: --inputs " + path + ": no input functions");
+  if (u.extent(1) != static_cast<std::size_t>(m))
+    throw InputError("eval: --inputs " + path + ": functions at " + std::to_string(u.extent(1)) +
+                     " sensors; the model reads " + std::to_string(m) + " sensors");
   return u;
 }
 
@@ -119,7 +115,7 @@ int eval_deeponet(const Args& a, const std::string& model_path, const io::ModelF
   const auto t0 = std::chrono::steady_clock::now();
   const operators::TrainedDeepOnet model = operators::read_deeponet_model(model_path);
   const int d = model.spec.coord_dim, n_out = model.spec.outputs;
-  const Mat<double> u = input_functions(a.str("--inputs", ""), model.spec.sensors);
+  const Mat<double> u = input_functions(a.str("--inputs", ""), model);
   Mat<double> y = model.points;
   std::vector<std::string> coords = pinn::axis_names(d);
   if (a.has("--points")) {

@@ -33,10 +33,11 @@ void read_run_options(const Args& a, const std::string& output_dir, Options& o) 
 
 /// `kpde train` of a DeepONet (operators/deeponet_train.hpp).
 int train_deeponet(const Args& a, config::Document& doc) {
-  if (a.has("--init-from")) throw InputError("train: --init-from is for the hypernetwork; deeponet starts from model.seed");
   const operators::DeepOnetTrainConfig cfg = operators::load_deeponet_config(doc);
   operators::DeepOnetRunOptions o;
+  o.init_from = a.str("--init-from", "");
   read_run_options(a, cfg.output_dir, o);
+  if (!o.resume.empty() && !o.init_from.empty()) throw InputError("train: --resume and --init-from exclude each other");
   operators::DeepOnetRun r;
   {
     const InterruptScope scope;
@@ -62,8 +63,8 @@ int train(int argc, char** argv, int first) {
     throw InputError("train: give a config file: kpde train CONFIG [--out DIR] [--resume DIR] [--set key=value]");
   config::Document doc = config::Document::load_file(a.positional()[0]);
   for (const auto& s : a.all("--set")) doc.apply_override(s);
-  const std::string type = doc.root().at("model").get_choice("type", {"hypernet", "deeponet", "pi_deeponet"});
-  if (type == "deeponet" || type == "pi_deeponet") return train_deeponet(a, doc);
+  const std::string type = doc.root().at("model").get_choice("type", {"hypernet", "deeponet", "pi_deeponet", "mt_deeponet"});
+  if (type != "hypernet") return train_deeponet(a, doc);
   const hypernet::TrainConfig cfg = hypernet::load_train_config(doc);
   hypernet::TrainOptions o;
   o.init_from = a.str("--init-from", "");

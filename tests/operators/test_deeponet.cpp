@@ -120,6 +120,28 @@ TEST(DeepOnet, ParameterGradientSplitBranch2d) {
   check_gradient(s, 3, 70);  // 70 points: more than one trunk block
 }
 
+TEST(DeepOnet, ParameterGradientCnnBranch) {
+  DeepOnetSpec s;
+  s.cnn_branch = true;
+  s.cnn.channels = 2, s.cnn.height = 8, s.cnn.width = 7, s.cnn.filters = {3}, s.cnn.kernel = 3, s.cnn.dense = {5};
+  s.cnn.conv_activation = operators::CnnActivation::gelu;  // smooth: differences stay accurate
+  s.sensors = 2 * 8 * 7, s.coord_dim = 2, s.outputs = 2, s.basis = 3, s.trunk_width = 5, s.trunk_depth = 1;
+  check_gradient(s, 3, 5);
+}
+
+TEST(DeepOnet, CnnBranchOfTheWrongImageSizeIsRefused) {
+  DeepOnetSpec s;
+  s.cnn_branch = true;
+  s.cnn.channels = 2, s.cnn.height = 8, s.cnn.width = 8, s.cnn.filters = {3};
+  s.sensors = 100;
+  try {
+    DeepOnet<double> net(s);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("2 x 8 x 8"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DeepOnet, BadSpecNamesTheField) {
   DeepOnetSpec s;
   s.basis = 0;

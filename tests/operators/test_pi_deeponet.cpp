@@ -242,3 +242,43 @@ TEST(PiDeepOnet, TermGradientsAntiderivative) { check_physics_gradient(kAntideri
 TEST(PiDeepOnet, TermGradientsPoisson2dNeumannRobin) {
   check_physics_gradient(kPoisson2d, random_matrix(7, 2, 8, 0.5), 12);
 }
+
+// The data term with an output mask (MT-DeepONet) and as the mean squared relative error:
+// the value against the sum written out, the gradient against differences.
+TEST(PiDeepOnet, DataTermMaskedAndRelative) {
+  DeepOnetSpec s = small_spec(2);
+  const DeepOnet<double> net(s);
+  const int B = 3, P = 6;
+  operators::OperatorData train;
+  train.u = random_matrix(B, s.sensors, 21);
+  train.y = random_matrix(P, 2, 22);
+  train.s = random_matrix(B, P, 23);
+  train.mask = Mat<double>("mask", B, P);
+  for (int b = 0; b < B; ++b)
+    for (int j = 0; j < P; ++j) train.mask(b, j) = (b + j) % 3 == 0 ? 0.0 : 1.0;
+  const operators::OperatorData test;
+  operators::DeepOnetObjective<double> obj(net, train, test, B, 1);
+  obj.set_relative_loss(true);
+  std::vector<double> p = params_of(net, 24);
+  std::vector<double> terms(1);
+  std::vector<Vec<double>> g{Vec<double>("g", p.size())};
+  obj.evaluate(Vec<const double>(p.data(), p.size()), terms, g);
+  Arr3<double> G("G", B, P, 1);
+  net.forward(p.data(), train.u, train.y, G);
+  double want = 0;
+  for (int b = 0; b < B; ++b) {
+    double e2 = 0, s2 = 0;
+    for (int j = 0; j < P; ++j) e2 += std::pow(G(b, j, 0) * train.mask(b, j) - train.s(b, j), 2), s2 += train.s(b, j) * train.s(b, j);
+    want += e2 / s2 / B;
+  }
+  EXPECT_NEAR(terms[0], want, 1e-13 * want);
+  const auto loss = [&](const std::vector<double>& q) {
+    std::vector<double> t(1);
+    std::vector<Vec<double>> gg{Vec<double>("a", q.size())};
+    obj.evaluate(Vec<const double>(q.data(), q.size()), t, gg);
+    return t[0];
+  };
+  kpde::testing::GradientOptions o;
+  o.what = "masked relative data term gradient";
+  EXPECT_TRUE(kpde::testing::fd_within(kpde::testing::check_gradient(loss, p, g[0], o), 1e-7));
+}
