@@ -31,6 +31,68 @@ double percentile(std::vector<double> v, double q) {
 /// test_predictions.png (1-D outputs): the test samples of the smallest, the median, the
 /// 95th-percentile and the largest relative error, prediction (line) beside the target
 /// (dots) in one colour each, their errors in the legend.
+/// 2-D outputs on a tensor grid of points (darcy: (x, y); fisher: (x, t)): heat maps of
+/// the target, the prediction (G times the mask for MT-DeepONet) and their difference for
+/// the test samples of the median and the largest error, test_{median,worst}_{target,
+/// prediction,error}.png in `dir`. Points that do not form a grid: nothing.
+template <class T>
+void write_prediction_maps(const std::string& dir, const DeepOnet<T>& net, const T* params, const OperatorData& test,
+                           const std::vector<double>& err) {
+  const std::size_t P = test.y.extent(0);
+  std::vector<double> xs, ys;
+  for (std::size_t j = 0; j < P; ++j) xs.push_back(test.y(j, 0)), ys.push_back(test.y(j, 1));
+  for (auto* v : {&xs, &ys}) std::sort(v->begin(), v->end()), v->erase(std::unique(v->begin(), v->end()), v->end());
+  const std::size_t nx = xs.size(), ny = ys.size();
+  if (nx < 2 || ny < 2 || nx * ny != P) return;
+  std::vector<std::size_t> cell(P);  // point j -> heat map index iy nx + ix (row 0 at the smallest y)
+  for (std::size_t j = 0; j < P; ++j)
+    cell[j] = static_cast<std::size_t>(std::lower_bound(ys.begin(), ys.end(), test.y(j, 1)) - ys.begin()) * nx +
+              static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.end(), test.y(j, 0)) - xs.begin());
+  std::vector<long> order(err.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<long>(i);
+  std::sort(order.begin(), order.end(), [&](long a, long b) { return err[a] < err[b]; });
+  const long picks[2] = {order[order.size() / 2], order.back()};
+  const char* names[2] = {"median", "worst"};
+  const bool masked = test.mask.extent(0) > 0;
+  const std::size_t m = test.u.extent(1), n_out = static_cast<std::size_t>(net.spec().outputs);
+  Mat<T> u("kpde::deeponet::map_u", 2, m), y("kpde::deeponet::map_y", P, 2);
+  for (int r = 0; r < 2; ++r)
+    for (std::size_t k = 0; k < m; ++k) u(r, k) = T(test.u(static_cast<std::size_t>(picks[r]), k));
+  for (std::size_t j = 0; j < P; ++j) y(j, 0) = T(test.y(j, 0)), y(j, 1) = T(test.y(j, 1));
+  Arr3<T> G("kpde::deeponet::map_G", 2, P, n_out);
+  net.forward(params, Mat<const T>(u), Mat<const T>(y), G);
+  for (int r = 0; r < 2; ++r) {
+    const std::size_t b = static_cast<std::size_t>(picks[r]);
+    std::vector<double> target(P), pred(P), diff(P);
+    std::vector<std::uint8_t> mk(masked ? P : 0);
+    for (std::size_t j = 0; j < P; ++j) {
+      const double mj = masked ? test.mask(b, j) : 1.0;
+      target[cell[j]] = test.s(b, j * n_out);
+      pred[cell[j]] = double(G(r, j, 0)) * mj;
+      diff[cell[j]] = pred[cell[j]] - target[cell[j]];
+      if (masked) mk[cell[j]] = mj > 0.5 ? 1 : 0;
+    }
+    io::HeatMapOptions o;
+    o.x_range = {xs.front(), xs.back()};
+    o.y_range = {ys.front(), ys.back()};
+    o.y_label = test.kind == "fisher" ? "t" : "y";
+    o.mask = mk;
+    double lo = *std::min_element(target.begin(), target.end()), hi = *std::max_element(target.begin(), target.end());
+    o.vmin = lo, o.vmax = hi;  // prediction on the target's colour scale
+    char title[128];
+    std::snprintf(title, sizeof title, "%s test sample %zu: target", names[r], b);
+    o.title = title;
+    io::write_heat_map_png(dir + "/test_" + names[r] + "_target.png", target, nx, ny, o);
+    std::snprintf(title, sizeof title, "%s test sample %zu: prediction (rel L2 %.2e)", names[r], b, err[b]);
+    o.title = title;
+    io::write_heat_map_png(dir + "/test_" + names[r] + "_prediction.png", pred, nx, ny, o);
+    o.vmin = o.vmax = NAN;
+    std::snprintf(title, sizeof title, "%s test sample %zu: prediction - target", names[r], b);
+    o.title = title;
+    io::write_heat_map_png(dir + "/test_" + names[r] + "_error.png", diff, nx, ny, o);
+  }
+}
+
 template <class T>
 void write_prediction_plot(const std::string& path, const DeepOnet<T>& net, const T* params, const OperatorData& test,
                            const std::vector<double>& err) {
@@ -132,7 +194,10 @@ DeepOnetRun run(const DeepOnetTrainConfig& cfg, const DeepOnetRunOptions& o) {
     out.test_p95 = percentile(e, 0.95);
   }
   if (!root) return out;
-  if (!e.empty()) write_prediction_plot(out.out + "/test_predictions.png", net, trainer.params().data(), cfg.test, e);
+  if (!e.empty() && cfg.test.y.extent(1) == 1)
+    write_prediction_plot(out.out + "/test_predictions.png", net, trainer.params().data(), cfg.test, e);
+  if (!e.empty() && cfg.test.y.extent(1) == 2)
+    write_prediction_maps(out.out, net, trainer.params().data(), cfg.test, e);
   {  // model.h5: the architecture, the flat parameters, the sensors and the points
     std::vector<double> p(net.n_params());
     for (std::size_t k = 0; k < p.size(); ++k) p[k] = static_cast<double>(trainer.params()(k));

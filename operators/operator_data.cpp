@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "data/dataset.hpp"
 #include "data/generate.hpp"
+#include "data/solution_output.hpp"
 #include "io/model_file.hpp"
 
 namespace kpde::operators {
@@ -161,7 +162,8 @@ OperatorData load_entry(const config::Node& e, const std::string& default_genera
     config::Document g = config::Document::load_file(gpath);
     if (auto st = e.find("set"))  // overrides of the generate config: {darcy.geometry: disk, grid: 32}
       for (const std::string& key : st->keys()) {
-        const std::string value = st->at(key).as_string();
+        const config::Node v = st->at(key);
+        const std::string value = v.is_scalar() ? v.as_string() : config::emit_yaml(v.yaml());
         st->at(key).check([&] { g.apply_override(key + "=" + value); });
       }
     const data::GenerateConfig gen = data::load_generate_config(g.root());
@@ -176,7 +178,7 @@ OperatorData load_entry(const config::Node& e, const std::string& default_genera
       int rank = 0;
       MPI_Comm_rank(MPI_COMM_WORLD, &rank);
       if (rank == 0) {
-        ::mkdir(cache.c_str(), 0755);
+        data::make_output_directory(cache);
         std::fprintf(stderr, "kpde train: generating %ld %s samples (seed %llu) into %s\n", N, gen.kind.c_str(),
                      static_cast<unsigned long long>(seed), path.c_str());
       }
