@@ -77,7 +77,8 @@ GEN_CFG=$repo/examples/generate/antiderivative.yaml
 
 # ---- the private venv: torch (PyPI's default wheel, run on the CPU), deepxde, h5py ----
 PY=$DEEPXDE_VENV/bin/python
-want="torch==$TORCH_VERSION deepxde==$DEEPXDE_VERSION h5py==$H5PY_VERSION"
+pkgs=("torch==$TORCH_VERSION" "deepxde==$DEEPXDE_VERSION" "h5py==$H5PY_VERSION")
+want="${pkgs[*]}"
 have_versions() {
   "$PY" - "$TORCH_VERSION" "$DEEPXDE_VERSION" "$H5PY_VERSION" <<'EOF' 2>/dev/null
 import sys
@@ -109,7 +110,7 @@ if ! { [ -x "$PY" ] && have_versions; }; then
   # a venv inside the work tree stays out of git (a .gitignore of '*' ignores itself too)
   [ -f "$DEEPXDE_VENV/.gitignore" ] || echo '*' > "$DEEPXDE_VENV/.gitignore"
   log "pip install $want into $DEEPXDE_VENV (first time: about 3 GB download; PyPI's torch is a CUDA build, run on the CPU here)"
-  "$PY" -m pip install -q --disable-pip-version-check $want >&2 || die "pip install $want failed"
+  "$PY" -m pip install -q --disable-pip-version-check "${pkgs[@]}" >&2 || die "pip install $want failed"
   have_versions || die "the venv $DEEPXDE_VENV does not have $want after installing"
 fi
 # the PyPI torch wheel is a CUDA build: keep it (and DeepXDE) off any GPU; DeepXDE's backend
@@ -134,13 +135,13 @@ cpu_children() {
   times > "$TIMES_FILE"
   CPU_CH=$(tail -n 1 "$TIMES_FILE" | awk '{s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] } printf "%.3f", s}')
 }
-busy_s() { local u n s i w x y z; read -r _ u n s i w x y z _ < /proc/stat; awk -v j=$((u + n + s + x + y + z)) -v hz="$HZ" 'BEGIN{printf "%.3f", j / hz}'; }
+busy_s() { local u n s x y z; read -r _ u n s _ _ x y z _ < /proc/stat; awk -v j=$((u + n + s + x + y + z)) -v hz="$HZ" 'BEGIN{printf "%.3f", j / hz}'; }
 MAX_OTHER=0
 OUT=
 measure() {   # kpde|deepxde precision threads: sets OUT (the run's result line) and OTHER
   local c0 c1 b0 b1 t0 t1
   cpu_children; c0=$CPU_CH; b0=$(busy_s); t0=$EPOCHREALTIME
-  OUT=$(run_$1 "$2" "$3")
+  OUT=$("run_$1" "$2" "$3")
   cpu_children; c1=$CPU_CH; b1=$(busy_s); t1=$EPOCHREALTIME
   OTHER=$(awk -v c0="$c0" -v c1="$c1" -v b0="$b0" -v b1="$b1" -v t0="$t0" -v t1="$t1" \
     'BEGIN{o = ((b1 - b0) - (c1 - c0)) / (t1 - t0); if (o < 0) o = 0; printf "%.2f", o}')
