@@ -280,6 +280,9 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
       d.at("test").fail("the test data (" + shape(b) + ") differ from the training data (" + shape(a) + ")");
   }
   c.data_kind = c.train.kind;
+  if (mt && c.train.mask.extent(0) == 0 && c.data_kind != "fisher")
+    d.at("train").fail("mt_deeponet reads a geometry mask (darcy data) or a task (fisher data); " + c.data_kind +
+                       " data have neither");
   if (pi && c.data_kind != "antiderivative")
     d.at("train").fail("pi_deeponet trains on antiderivative data for now (its sensors are its residual points)");
   if (pi && !c.physics_with_data) c.train.s = Mat<double>();  // trains with no solution data at all
