@@ -1,5 +1,6 @@
 #include "operators/deeponet.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "core/error.hpp"
@@ -23,6 +24,8 @@ void DeepOnetSpec::validate() const {
   in(branch_depth, 1, 64, "branch_depth");
   in(trunk_width, 1, 65536, "trunk_width");
   in(trunk_depth, 1, 64, "trunk_depth");
+  if (!(output_scale > 0) || !std::isfinite(output_scale))
+    throw InputError("deeponet: output_scale must be a positive number, got " + std::to_string(output_scale));
   if (cnn_branch) {
     CnnBranchSpec c = cnn;
     c.outputs = basis * outputs;
@@ -147,10 +150,10 @@ void DeepOnet<T>::forward(const T* params, const Mat<const T>& u, const Mat<cons
       for (int k = 0; k < p; ++k) bo(b, k) = c.branch(b, o * p + k);
     kpde::gemm('T', 'N', T(1), col_matrix(c.trunk.data(), p, R), col_matrix(bo.data(), p, B), T(0),
                col_matrix(go.data(), R, B));
-    const T b0 = spec_.bias ? params[bias_offset_ + o] : T(0);
+    const T b0 = spec_.bias ? params[bias_offset_ + o] : T(0), sigma = T(spec_.output_scale);
     for (int b = 0; b < B; ++b)
       for (int j = 0; j < P; ++j)
-        for (int ch = 0; ch < C; ++ch) G(b, j, ch, o) = go(b, j * C + ch) + (ch == 0 ? b0 : T(0));
+        for (int ch = 0; ch < C; ++ch) G(b, j, ch, o) = sigma * (go(b, j * C + ch) + (ch == 0 ? b0 : T(0)));
   }
 }
 
@@ -174,10 +177,11 @@ void DeepOnet<T>::backward(const T* params, Cache& c, const Arr4<const T>& dG, T
   Mat<T> dbo(Kokkos::view_alloc(Kokkos::WithoutInitializing, "kpde::deeponet::dbo"), B, p);
   for (int o = 0; o < n_out; ++o) {
     double db0 = 0;
+    const T sigma = T(spec_.output_scale);
     for (int b = 0; b < B; ++b)
       for (int j = 0; j < P; ++j) {
-        for (int ch = 0; ch < C; ++ch) go(b, j * C + ch) = dG(b, j, ch, o);
-        db0 += double(dG(b, j, 0, o));
+        for (int ch = 0; ch < C; ++ch) go(b, j * C + ch) = sigma * dG(b, j, ch, o);
+        db0 += double(go(b, j * C));
       }
     if (spec_.bias) grad[bias_offset_ + o] = T(db0);
     for (int b = 0; b < B; ++b)

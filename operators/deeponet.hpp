@@ -2,7 +2,7 @@
 /// DeepONet (Lu et al. 2021), the unstacked form, for aligned data (the same output
 /// points for every sample):
 ///
-///   G(u)(y)_o = sum_{k<p} b_{o p + k}(u) t_k(y) + b0_o,   o < n_out,
+///   G(u)(y)_o = sigma (sum_{k<p} b_{o p + k}(u) t_k(y) + b0_o),   o < n_out,
 ///
 /// branch b: an MLP on the sensor values u [m] (tanh hidden layers, a linear last layer
 /// of p n_out: "several outputs by splitting the branch"), or a CNN (cnn_branch.hpp) on
@@ -46,6 +46,9 @@ struct DeepOnetSpec {
   /// fourier_random; no Gaussian features).
   nn::FeatureSpec trunk_features;
   bool bias = true;        ///< the output bias b0 (PI-DeepONet has none)
+  /// sigma: the output is sigma (sum_k b_k t_k + b0), so the network works at unit scale
+  /// for targets of any size (the RMS of the training targets; 1 for PI-DeepONet).
+  double output_scale = 1;
   /// A CNN branch (cnn.channels x cnn.height x cnn.width = sensors; cnn.outputs is set to
   /// basis x outputs) instead of the MLP (branch_width, branch_depth unused).
   bool cnn_branch = false;

@@ -42,6 +42,7 @@ std::string read_model_section(const config::Node& model, DeepOnetSpec& s) {
   s.trunk_depth = static_cast<int>(tr.get_long_min("depth", s.trunk_depth, 1, 64));
   if (auto f = tr.find("features")) s.trunk_features = data::load_fourier_features(*f);
   s.bias = model.get_bool("bias", true);
+  if (model.has("output_scale")) s.output_scale = model.get_double_above("output_scale", 1.0, 0.0);
   return type;
 }
 
@@ -65,6 +66,7 @@ io::ModelFile deeponet_model_file(const std::string& model_text, const DeepOnetS
   m.architecture = model_text + (model_text.empty() || model_text.back() == '\n' ? "" : "\n") +
                    "sensors: " + std::to_string(spec.sensors) + "\ncoord_dim: " + std::to_string(spec.coord_dim) +
                    "\noutputs: " + std::to_string(spec.outputs) + "\ndata: " + data_kind + "\n" +
+
                    (spec.cnn_branch ? "image: [" + std::to_string(spec.cnn.channels) + ", " + std::to_string(spec.cnn.height) +
                                           ", " + std::to_string(spec.cnn.width) + "]\n"
                                     : "");

@@ -294,6 +294,12 @@ DeepOnetTrainConfig load_deeponet_config(config::Document& doc) {
   }
   s.coord_dim = static_cast<int>(c.train.y.extent(1));
   s.outputs = 1;
+  {  // sigma: the RMS of the training targets (1 without solution data), unless given
+    double s2 = 0;
+    for (std::size_t i = 0; i < c.train.s.size(); ++i) s2 += c.train.s.data()[i] * c.train.s.data()[i];
+    const double rms = c.train.s.size() ? std::sqrt(s2 / static_cast<double>(c.train.s.size())) : 1.0;
+    s.output_scale = model.get_double_above("output_scale", rms > 0 ? rms : 1.0, 0.0);
+  }
   model.at("branch").check([&] { s.validate(); });
   const config::Node t = root.section("training");
   c.batch = t.get_long_min("batch", c.batch, 1, 1000000);
