@@ -14,6 +14,7 @@
 #include "io/model_file.hpp"
 #include "operators/deeponet.hpp"
 #include "operators/deeponet_model.hpp"
+#include "support/deeponet_params.hpp"
 #include "support/fd_check.hpp"
 
 using namespace kpde;
@@ -37,11 +38,7 @@ Data make_data(const DeepOnetSpec& s, int B, int P, std::uint64_t seed) {
 }
 
 std::vector<double> params_of(const DeepOnet<double>& net, std::uint64_t seed) {
-  std::vector<double> p(net.n_params());
-  net.init_params(p.data(), seed);
-  Rng rng(seed + 1);
-  for (std::size_t i = net.bias_offset(); i < p.size(); ++i) p[i] = rng.normal();  // nonzero b0
-  return p;
+  return kpde::testing::deeponet_params(net, seed);
 }
 
 void check_gradient(const DeepOnetSpec& s, int B, int P) {

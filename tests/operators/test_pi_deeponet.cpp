@@ -19,6 +19,7 @@
 #include "operators/deeponet.hpp"
 #include "operators/deeponet_objective.hpp"
 #include "operators/operator_physics.hpp"
+#include "support/deeponet_params.hpp"
 #include "support/fd_check.hpp"
 
 using namespace kpde;
@@ -28,11 +29,7 @@ using operators::DeepOnetSpec;
 namespace {
 
 std::vector<double> params_of(const DeepOnet<double>& net, std::uint64_t seed) {
-  std::vector<double> p(net.n_params());
-  net.init_params(p.data(), seed);
-  Rng rng(seed + 1);
-  for (std::size_t i = net.bias_offset(); i < p.size(); ++i) p[i] = rng.normal();  // nonzero b0
-  return p;
+  return kpde::testing::deeponet_params(net, seed);
 }
 
 Mat<double> random_matrix(std::size_t r, std::size_t c, std::uint64_t seed, double scale = 1) {
