@@ -158,6 +158,7 @@ model:
   type: deeponet
   basis: $BASIS
   branch: {width: $WIDTH, depth: $DEPTH}
+  output_scale: 1           # G = sum_k b_k t_k + b0, as in DeepXDE
   trunk: {width: $WIDTH, depth: $DEPTH}
   seed: 1
 data:
