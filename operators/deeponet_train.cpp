@@ -28,9 +28,14 @@ double percentile(std::vector<double> v, double q) {
   return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
 }
 
-/// test_predictions.png (1-D outputs): the test samples of the smallest, the median, the
-/// 95th-percentile and the largest relative error, prediction (line) beside the target
-/// (dots) in one colour each, their errors in the legend.
+/// The sample indices sorted by increasing error.
+std::vector<long> by_error(const std::vector<double>& err) {
+  std::vector<long> order(err.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<long>(i);
+  std::stable_sort(order.begin(), order.end(), [&](long a, long b) { return err[a] < err[b]; });
+  return order;
+}
+
 /// 2-D outputs on a tensor grid of points (darcy: (x, y); fisher: (x, t)): heat maps of
 /// the target, the prediction (G times the mask for MT-DeepONet) and their difference for
 /// the test samples of the median and the largest error, test_{median,worst}_{target,
@@ -48,9 +53,7 @@ void write_prediction_maps(const std::string& dir, const DeepOnet<T>& net, const
   for (std::size_t j = 0; j < P; ++j)
     cell[j] = static_cast<std::size_t>(std::lower_bound(ys.begin(), ys.end(), test.y(j, 1)) - ys.begin()) * nx +
               static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.end(), test.y(j, 0)) - xs.begin());
-  std::vector<long> order(err.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<long>(i);
-  std::sort(order.begin(), order.end(), [&](long a, long b) { return err[a] < err[b]; });
+  const std::vector<long> order = by_error(err);
   const long picks[2] = {order[order.size() / 2], order.back()};
   const char* names[2] = {"median", "worst"};
   const bool masked = test.mask.extent(0) > 0;
@@ -93,13 +96,14 @@ void write_prediction_maps(const std::string& dir, const DeepOnet<T>& net, const
   }
 }
 
+/// test_predictions.png (1-D outputs): the test samples of the smallest, the median, the
+/// 95th-percentile and the largest relative error, prediction (line) beside the target
+/// (dots) in one colour each, their errors in the legend.
 template <class T>
 void write_prediction_plot(const std::string& path, const DeepOnet<T>& net, const T* params, const OperatorData& test,
                            const std::vector<double>& err) {
   if (test.y.extent(1) != 1) return;
-  std::vector<long> order(err.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<long>(i);
-  std::sort(order.begin(), order.end(), [&](long a, long b) { return err[a] < err[b]; });
+  const std::vector<long> order = by_error(err);
   const std::size_t n = order.size();
   std::vector<long> pick;
   for (double q : {0.0, 0.5, 0.95, 1.0}) {
