@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "data/darcy.hpp"
 #include "data/dataset.hpp"
 #include "data/generate.hpp"
 #include "data/solution_output.hpp"
@@ -67,7 +68,14 @@ OperatorData read_operator_data(const std::string& path, bool multi_task) {
         if (multi_task) d.u(b, n2 + k) = mask[i];
       }
     d.s = matrix(u, N, "kpde::operators::s");
-    if (multi_task) d.mask = matrix(mask, N, "kpde::operators::mask");
+    if (multi_task) {  // the output mask: the interior nodes, where u is free (u = 0 at the others)
+      d.mask = Mat<double>("kpde::operators::mask", N, n2);
+      for (long b = 0; b < N; ++b) {
+        const std::vector<double> mb(mask.begin() + b * n2, mask.begin() + (b + 1) * n2);
+        const std::vector<double> in = data::darcy_interior(mb, static_cast<int>(n));
+        for (long k = 0; k < n2; ++k) d.mask(b, k) = in[static_cast<std::size_t>(k)];
+      }
+    }
     d.y = Mat<double>("kpde::operators::points", n2, 2);
     for (long i = 0; i < n; ++i)
       for (long j = 0; j < n; ++j) d.y(i * n + j, 0) = double(j) / double(n - 1), d.y(i * n + j, 1) = 1 - double(i) / double(n - 1);

@@ -18,7 +18,8 @@
 /// What the branch reads and the points, per kind (multi_task: MT-DeepONet's inputs):
 ///   antiderivative  u at the m sensors; s at P points of [0, 1]
 ///   darcy           an image [C][n][n]: log a (C = 1), and with multi_task the domain
-///                   mask as a second channel (C = 2) and as the output mask; u at the
+///                   mask as a second channel (C = 2) and its interior nodes (where the
+///                   equation holds; u = 0 at the others) as the output mask; u at the
 ///                   n^2 nodes (x_j, y_i) = (j/(n-1), 1 - i/(n-1)), node i n + j
 ///   fisher          (c1..c4, u0 at the P nodes): the reaction's coefficients (the task)
 ///                   and the initial value; u at the T P points (x_i, t_j), point j P + i
