@@ -151,6 +151,8 @@ void check_physics_gradient(const std::string& text, const Mat<double>& x, int n
     };
     kpde::testing::GradientOptions o;
     o.what = k == 0 ? "residual term gradient" : "boundary term gradient";
+    // every third entry and the ends of the branch, trunk and bias blocks (the sanitized build is slow)
+    o.indices = kpde::testing::sampled_indices(p.size(), 3, {0, net.trunk_offset(), net.bias_offset()});
     EXPECT_TRUE(kpde::testing::fd_within(kpde::testing::check_gradient(loss, p, g[static_cast<std::size_t>(k)], o), 1e-7));
   }
 }
@@ -203,6 +205,7 @@ TEST(PiDeepOnet, ParameterGradientOverEveryChannel) {
   };
   kpde::testing::GradientOptions o;
   o.what = "DeepONet parameter gradient through the derivative channels";
+  o.indices = kpde::testing::sampled_indices(p.size(), 3, {0, net.trunk_offset(), net.bias_offset()});
   EXPECT_TRUE(kpde::testing::fd_within(kpde::testing::check_gradient(loss, p, g, o), 1e-7));
 }
 
