@@ -90,6 +90,10 @@ DeepOnetObjective<T>::DeepOnetObjective(const DeepOnet<T>& net, const OperatorDa
                        "] do not fit the model (outputs x points expected: " + std::to_string(out) + ")");
   }
   sampler_ = std::make_unique<data::BatchSampler>(train.n_samples(), std::min(batch, train.n_samples()), seed);
+  // ||s_b||^2 of every training sample (the relative loss divides by it)
+  target_norm2_.assign(static_cast<std::size_t>(train.s.extent(0)), 0.0);
+  for (std::size_t b = 0; b < train.s.extent(0); ++b)
+    for (std::size_t k = 0; k < train.s.extent(1); ++k) target_norm2_[b] += train.s(b, k) * train.s(b, k);
 }
 
 template <class T>
@@ -128,12 +132,8 @@ void DeepOnetObjective<T>::evaluate(const Vec<const T>& params, std::vector<doub
   for (std::size_t r = 0; r < mine.size(); ++r) {
     const std::size_t b = static_cast<std::size_t>(mine[r]);
     // mse: 1 / (B P n_out); relative: 1 / (B ||s_b||^2)
-    double scale = 1.0 / (static_cast<double>(B) * P * n_out);
-    if (relative_) {
-      double s2 = 0;
-      for (std::size_t k = 0; k < train_.s.extent(1); ++k) s2 += train_.s(b, k) * train_.s(b, k);
-      scale = 1.0 / (static_cast<double>(B) * std::max(s2, 1e-300));
-    }
+    const double scale = relative_ ? 1.0 / (static_cast<double>(B) * std::max(target_norm2_[b], 1e-300))
+                                   : 1.0 / (static_cast<double>(B) * P * n_out);
     for (int j = 0; j < P; ++j)
       for (int o = 0; o < n_out; ++o) {
         const double mk = masked ? train_.mask(b, j) : 1.0;  // MT-DeepONet: G times the mask

@@ -77,6 +77,7 @@ class DeepOnetObjective : public train::Objective<T> {
   const OperatorPhysics* physics_;
   bool with_data_;
   bool relative_ = false;
+  std::vector<double> target_norm2_;  ///< [N] ||s_b||^2 of the training samples
   typename DeepOnet<T>::Cache cache_;
   /// this rank's samples `mine` of a batch of B: the physics terms into terms[k], grad[k]
   void physics_terms(const Vec<const T>& params, const std::vector<long>& mine, long B, const Mat<const T>& u,

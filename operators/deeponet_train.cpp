@@ -110,15 +110,12 @@ void write_prediction_plot(const std::string& path, const DeepOnet<T>& net, cons
     const long b = order[std::min(n - 1, static_cast<std::size_t>(q * static_cast<double>(n - 1) + 0.5))];
     if (std::find(pick.begin(), pick.end(), b) == pick.end()) pick.push_back(b);
   }
-  OperatorData sub;
-  sub.u = Mat<double>("kpde::deeponet::plot_u", pick.size(), test.u.extent(1));
-  for (std::size_t r = 0; r < pick.size(); ++r)
-    for (std::size_t k = 0; k < test.u.extent(1); ++k) sub.u(r, k) = test.u(static_cast<std::size_t>(pick[r]), k);
   const std::size_t P = test.y.extent(0), n_out = static_cast<std::size_t>(net.spec().outputs);
   Arr3<T> G("kpde::deeponet::plot_G", pick.size(), P, n_out);
-  Mat<T> y("kpde::deeponet::plot_y", P, 1), u("kpde::deeponet::plot_uT", pick.size(), test.u.extent(1));
+  Mat<T> y("kpde::deeponet::plot_y", P, 1), u("kpde::deeponet::plot_u", pick.size(), test.u.extent(1));
   for (std::size_t j = 0; j < P; ++j) y(j, 0) = T(test.y(j, 0));
-  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] = T(sub.u.data()[i]);
+  for (std::size_t r = 0; r < pick.size(); ++r)
+    for (std::size_t k = 0; k < test.u.extent(1); ++k) u(r, k) = T(test.u(static_cast<std::size_t>(pick[r]), k));
   net.forward(params, Mat<const T>(u), Mat<const T>(y), G);
   std::vector<io::Series> series;
   static const io::Rgb colours[4] = {{31, 119, 180}, {44, 160, 44}, {255, 127, 14}, {214, 39, 40}};
