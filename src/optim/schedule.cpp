@@ -17,6 +17,7 @@ const char* to_string(ScheduleKind kind) {
     case ScheduleKind::constant: return "constant";
     case ScheduleKind::exponential: return "exponential";
     case ScheduleKind::cosine: return "cosine";
+    case ScheduleKind::onecycle: return "onecycle";
   }
   return "unknown";
 }
@@ -33,6 +34,14 @@ double Schedule::lr_at(long step) const {
       const double progress =
           static_cast<double>(step - warmup_steps) / static_cast<double>(total_steps - warmup_steps);
       return min_lr + (lr - min_lr) * 0.5 * (1.0 + std::cos(pi * progress));
+    }
+    case ScheduleKind::onecycle: {
+      const double a = lr / div_factor, z = a / final_div_factor;
+      const double e1 = pct_start * total_steps - 1, e2 = total_steps - 1, t = static_cast<double>(step);
+      const auto anneal = [](double x, double y, double f) { return y + (x - y) * 0.5 * (1.0 + std::cos(pi * f)); };
+      if (t <= e1) return e1 > 0 ? anneal(a, lr, t / e1) : lr;
+      if (t >= e2) return z;
+      return anneal(lr, z, (t - e1) / (e2 - e1));
     }
   }
   return lr;
@@ -87,6 +96,16 @@ void Schedule::validate() const {
         reject(*this, m.str());
       }
       break;
+    case ScheduleKind::onecycle: {
+      std::ostringstream m;
+      if (total_steps <= 0) m << "total_steps must be set (> 0), got " << total_steps;
+      else if (!(pct_start > 0 && pct_start < 1)) m << "pct_start must be in (0, 1), got " << pct_start;
+      else if (!(div_factor >= 1 && std::isfinite(div_factor))) m << "div_factor must be >= 1, got " << div_factor;
+      else if (!(final_div_factor >= 1 && std::isfinite(final_div_factor)))
+        m << "final_div_factor must be >= 1, got " << final_div_factor;
+      if (!m.str().empty()) reject(*this, m.str());
+      break;
+    }
   }
 }
 

@@ -13,7 +13,7 @@ optim::Schedule load_schedule(const config::Node& st, double lr, long steps) {
   sc.lr = lr;
   if (auto n = st.find("schedule")) {
     const config::Node s = *n;
-    const std::string kind = s.get_choice("type", {"constant", "exponential", "cosine"});
+    const std::string kind = s.get_choice("type", {"constant", "exponential", "cosine", "onecycle"});
     if (kind == "exponential") {
       sc.kind = optim::ScheduleKind::exponential;
       sc.decay_rate = s.get_double("decay_rate", 0.9);
@@ -23,6 +23,12 @@ optim::Schedule load_schedule(const config::Node& st, double lr, long steps) {
       sc.warmup_steps = static_cast<int>(s.get_long_min("warmup_steps", 0, 0));
       sc.total_steps = static_cast<int>(s.get_long_min("total_steps", steps, 1));
       sc.min_lr = s.get_double("min_lr", 0.0);
+    } else if (kind == "onecycle") {  // lr is the peak
+      sc.kind = optim::ScheduleKind::onecycle;
+      sc.total_steps = static_cast<int>(s.get_long_min("total_steps", steps, 1));
+      sc.pct_start = s.get_double("pct_start", sc.pct_start);
+      sc.div_factor = s.get_double("div_factor", sc.div_factor);
+      sc.final_div_factor = s.get_double("final_div_factor", sc.final_div_factor);
     }
     s.check([&] { sc.validate(); });
   }

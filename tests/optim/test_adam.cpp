@@ -239,6 +239,31 @@ TEST(Schedule, CosineWithWarmup) {
   EXPECT_DOUBLE_EQ(s.lr_at(0), 1e-2);
 }
 
+// PyTorch's OneCycleLR(max_lr=1, total_steps=10, pct_start=0.3, div_factor=25,
+// final_div_factor=1e4) gives 0.04, 0.52, 1, ..., 4e-6: e1 = 2, e2 = 9.
+TEST(Schedule, OneCycleAsPyTorch) {
+  Schedule s;
+  s.kind = ScheduleKind::onecycle;
+  s.lr = 1;
+  s.total_steps = 10;
+  s.pct_start = 0.3, s.div_factor = 25, s.final_div_factor = 1e4;
+  s.validate();
+  EXPECT_NEAR(s.lr_at(0), 0.04, 1e-15);
+  EXPECT_NEAR(s.lr_at(1), 0.52, 1e-15);
+  EXPECT_DOUBLE_EQ(s.lr_at(2), 1.0);
+  const double z = 0.04 / 1e4;  // cos(1, z, (5 - 2) / 7) halfway-ish down
+  EXPECT_NEAR(s.lr_at(5), z + (1 - z) * 0.5 * (1 + std::cos(M_PI * 3.0 / 7.0)), 1e-15);
+  EXPECT_DOUBLE_EQ(s.lr_at(9), z);
+  EXPECT_DOUBLE_EQ(s.lr_at(100), z);
+  for (long k = 2; k < 9; ++k) EXPECT_GT(s.lr_at(k), s.lr_at(k + 1));  // falls after the peak
+  s.pct_start = 1.0;
+  EXPECT_THROW(s.validate(), kpde::InputError);
+  s.pct_start = 0.2, s.div_factor = 0.5;
+  EXPECT_THROW(s.validate(), kpde::InputError);
+  s.div_factor = 2, s.total_steps = 0;
+  EXPECT_THROW(s.validate(), kpde::InputError);
+}
+
 TEST(Adam, UsesTheScheduleAndReturnsTheRate) {
   AdamOptions o;
   o.schedule.kind = ScheduleKind::exponential;
