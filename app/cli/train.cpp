@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "hypernet/train.hpp"
 #include "operators/deeponet_train.hpp"
+#include "operators/mgno_train.hpp"
 #include "train/comm.hpp"
 
 namespace kpde::cli {
@@ -55,6 +56,28 @@ int train_deeponet(const Args& a, config::Document& doc) {
   return 0;
 }
 
+/// `kpde train` of an MgNO (operators/mgno_train.hpp).
+int train_mgno(const Args& a, config::Document& doc) {
+  const operators::MgnoTrainConfig cfg = operators::load_mgno_config(doc);
+  operators::MgnoRunOptions o;
+  read_run_options(a, cfg.output_dir, o);
+  operators::MgnoRun r;
+  {
+    const InterruptScope scope;
+    r = operators::run_mgno_training(cfg, o);
+  }
+  if (!train::Comm::world().root()) return train::interrupt_requested().load() ? 130 : 0;
+  if (train::interrupt_requested().load()) {
+    std::fprintf(stderr, "kpde: train: interrupted after %ld steps; continue with --resume %s\n", r.steps, r.out.c_str());
+    return 130;
+  }
+  std::printf("train mgno: %ld steps, loss %.3e, test rel_l2 mean %.3e median %.3e p95 %.3e, rel_h1 mean %.3e, "
+              "wall_s=%.1f%s; out=%s\n", r.steps, r.loss, r.test_mean, r.test_median, r.test_p95, r.test_h1_mean, r.wall_s,
+              r.finished ? "" : (" (stopped: " + r.stop_reason + "; continue with --resume " + r.out + ")").c_str(),
+              r.out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int train(int argc, char** argv, int first) {
@@ -63,7 +86,9 @@ int train(int argc, char** argv, int first) {
     throw InputError("train: give a config file: kpde train CONFIG [--out DIR] [--resume DIR] [--set key=value]");
   config::Document doc = config::Document::load_file(a.positional()[0]);
   for (const auto& s : a.all("--set")) doc.apply_override(s);
-  const std::string type = doc.root().at("model").get_choice("type", {"hypernet", "deeponet", "pi_deeponet", "mt_deeponet"});
+  const std::string type =
+      doc.root().at("model").get_choice("type", {"hypernet", "deeponet", "pi_deeponet", "mt_deeponet", "mgno"});
+  if (type == "mgno") return train_mgno(a, doc);
   if (type != "hypernet") return train_deeponet(a, doc);
   const hypernet::TrainConfig cfg = hypernet::load_train_config(doc);
   hypernet::TrainOptions o;

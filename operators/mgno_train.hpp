@@ -1,0 +1,84 @@
+#pragma once
+/// `kpde train` with `model: {type: mgno}` (docs/config.md, "kpde train: mgno"):
+///   model:    {type: mgno, channels, layers, smoothing: [nu_0, ..], padding: zeros |
+///              reflect | circular, restriction: data | residual, output_scale, seed}
+///   data:     {generate: a kpde generate config (kind darcy), cache, train: split,
+///              test: split, resolution_tests: [split, ..]} (operators/operator_data.hpp;
+///              each resolution test is evaluated apart at the end, e.g. a finer grid)
+///   training: {batch, precision, loss: h1 | l2, stages, checkpoint_every, monitor_every,
+///              max_wall_s}
+///   output:   {dir}
+/// The losses are relative, per sample, averaged over the batch:
+///   l2: ||G(a) - u|| / ||u||,   h1: ||G(a) - u||_h1 / ||u||_h1,
+///   ||v||_h1^2 = sum_ij v_ij^2 + sum_ij ((v_i,j+1 - v_ij)^2 + (v_i+1,j - v_ij)^2) / h^2,
+///   h = 1 / (n - 1) (the finite-difference form of the brief's Fourier H1 weights).
+/// The branch input is the data's image (darcy: log a), normalised by one mean and one
+/// standard deviation of the training images (so the model runs on any grid); the output
+/// scale sigma defaults to the RMS of the training solutions. The run writes
+/// config.resolved.yaml, checkpoint.h5, model.h5 (kind mgno), metrics.json (test relative
+/// L2 and H1: mean, median, p95; the resolution tests), history.h5, loss.png and heat maps
+/// of the median and worst test samples. Under mpirun the ranks share every batch.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "operators/mgno.hpp"
+#include "operators/operator_data.hpp"
+#include "train/settings.hpp"
+
+namespace kpde::operators {
+
+struct MgnoTrainConfig {
+  MgnoSpec spec;
+  std::uint64_t model_seed = 1;
+  OperatorData train, test;
+  std::vector<OperatorData> resolution_tests;  ///< evaluated apart at the end
+  std::string data_kind;
+  long batch = 8;
+  bool float64 = false;
+  bool h1_loss = true;  ///< training.loss: h1 (else l2)
+  train::TrainerSettings training;
+  std::string output_dir = "kpde_out/mgno";
+  std::string fingerprint, resolved, model_text;
+};
+
+/// Reads the whole config (and makes or reads the data); errors name file, line and key.
+MgnoTrainConfig load_mgno_config(config::Document& doc);
+
+struct MgnoRunOptions {
+  std::string out, resume;
+  bool quiet = false;
+  double max_wall_s = -1;
+  long stop_after = 0;
+};
+
+struct MgnoRun {
+  long steps = 0;
+  double wall_s = 0, loss = 0;
+  double test_mean = NAN, test_median = NAN, test_p95 = NAN, test_h1_mean = NAN;
+  bool finished = false;
+  std::string stop_reason, out;
+};
+
+MgnoRun run_mgno_training(const MgnoTrainConfig& cfg, const MgnoRunOptions& options);
+
+/// Relative errors of a model on gridded data (a [N][C n^2] images, s [N][n^2]): for every
+/// sample ||G(a) - u|| / ||u|| (l2) and the same in the h1 norm.
+struct MgnoErrors {
+  std::vector<double> l2, h1;
+};
+template <class T>
+MgnoErrors mgno_errors(const Mgno<T>& net, const T* params, const OperatorData& data, Mat<double>* predictions = nullptr);
+
+/// A trained MgNO read back from model.h5 (kind mgno): the spec, the data kind, the flat
+/// parameters. InputError naming the file when it is not one.
+struct TrainedMgno {
+  MgnoSpec spec;
+  std::string data_kind, precision;
+  std::vector<double> params;
+};
+TrainedMgno read_mgno_model(const std::string& path);
+
+}  // namespace kpde::operators
