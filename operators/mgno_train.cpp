@@ -141,6 +141,37 @@ MgnoErrors mgno_errors(const Mgno<T>& net, const T* params, const OperatorData& 
   return e;
 }
 
+MgnoErrors mgno_resampled_errors(const Mgno<double>& net, const double* params, const OperatorData& data, int grid) {
+  const int n = grid_side(data, "mgno");
+  if (grid < 2 || (n - 1) % (grid - 1) != 0)
+    throw InputError("mgno: a " + std::to_string(n) + "-node grid is not a refinement of the " + std::to_string(grid) +
+                     "-node training grid ((n - 1) must be a multiple of " + std::to_string(grid - 1) + ")");
+  const int r = (n - 1) / (grid - 1), C = data.image[0];
+  const long N = data.n_samples();
+  const std::size_t n2 = static_cast<std::size_t>(n) * n, g2 = static_cast<std::size_t>(grid) * grid;
+  MgnoErrors e;
+  std::vector<double> x(static_cast<std::size_t>(C) * g2), u(g2), fine(n2), scratch;
+  for (long b = 0; b < N; ++b) {
+    for (int c = 0; c < C; ++c)  // injection: every r-th node of every r-th row
+      for (int i = 0; i < grid; ++i)
+        for (int j = 0; j < grid; ++j)
+          x[(static_cast<std::size_t>(c) * grid + i) * grid + j] =
+              data.u(static_cast<std::size_t>(b), static_cast<std::size_t>(c) * n2 + static_cast<std::size_t>(i * r) * n + j * r);
+    net.forward(params, Arr4<const double>(x.data(), 1, C, grid, grid), Arr4<double>(u.data(), 1, 1, grid, grid));
+    for (int i = 0; i < n; ++i)  // bilinear interpolation back onto the fine nodes
+      for (int j = 0; j < n; ++j) {
+        const int I = std::min(i / r, grid - 2), J = std::min(j / r, grid - 2);
+        const double s = double(i - I * r) / r, t = double(j - J * r) / r;
+        fine[static_cast<std::size_t>(i) * n + j] = (1 - s) * ((1 - t) * u[I * grid + J] + t * u[I * grid + J + 1]) +
+                                                    s * ((1 - t) * u[(I + 1) * grid + J] + t * u[(I + 1) * grid + J + 1]);
+      }
+    const double* sb = &data.s(static_cast<std::size_t>(b), 0);
+    e.l2.push_back(relative_loss(fine.data(), sb, norm2(sb, n, false), n, false, 1, nullptr, scratch));
+    e.h1.push_back(relative_loss(fine.data(), sb, norm2(sb, n, true), n, true, 1, nullptr, scratch));
+  }
+  return e;
+}
+
 namespace {
 
 /// The relative loss of an MgNO over mini-batches (see mgno_train.hpp); monitor: the
@@ -350,10 +381,20 @@ MgnoRun run(const MgnoTrainConfig& cfg, const MgnoRunOptions& o) {
     out.test_p95 = percentile(e.l2, 0.95);
     out.test_h1_mean = mean(e.h1);
   }
-  std::vector<std::pair<std::string, MgnoErrors>> others;
-  for (const OperatorData& d : cfg.resolution_tests)
-    others.emplace_back(d.group_names.empty() ? "grid" + std::to_string(d.image[1]) : d.group_names[0],
-                        mgno_errors(net, params, d));
+  // the resolution tests: the same stencils on the test's grid (native) and, on a refinement
+  // of the training grid, the training grid's nodes in and bilinear interpolation out
+  std::vector<std::pair<std::string, io::JsonValue>> others;
+  for (const OperatorData& d : cfg.resolution_tests) {
+    io::JsonValue v = error_summary(mgno_errors(net, params, d), d.image[1]);
+    const int m = d.image[1];
+    if (m != n && (m - 1) % (n - 1) == 0) {
+      const Mgno<double> net64(cfg.spec);
+      std::vector<double> p64(net.n_params());
+      for (std::size_t k = 0; k < p64.size(); ++k) p64[k] = double(params[k]);
+      v.set("resampled", error_summary(mgno_resampled_errors(net64, p64.data(), d, n), m));
+    }
+    others.emplace_back(d.group_names.empty() ? "grid" + std::to_string(m) : d.group_names[0], v);
+  }
   if (!root) return out;
   if (cfg.test.n_samples() > 0) write_maps<T>(out.out, cfg.test, pred, e.l2);
   {
@@ -390,8 +431,7 @@ MgnoRun run(const MgnoTrainConfig& cfg, const MgnoRunOptions& o) {
   m.set("test_rel_h1_mean", out.test_h1_mean);
   if (!others.empty()) {
     io::JsonValue g = io::JsonValue::object();
-    for (std::size_t k = 0; k < others.size(); ++k)
-      g.set(others[k].first, error_summary(others[k].second, cfg.resolution_tests[k].image[1]));
+    for (const auto& [name, v] : others) g.set(name, v);
     m.set("resolution_tests", g);
   }
   if (!out.finished || r.out_of_time) m.set("stopped_early", out.stop_reason);
@@ -485,7 +525,7 @@ TrainedMgno read_mgno_model(const std::string& path) {
   t.spec.input_std = root.get_double_above("input_std", 1.0, 0.0);
   t.spec.output_scale = root.get_double_above("output_scale", 1.0, 0.0);
   t.data_kind = root.get_string("data");
-  root.get_long_min("grid", 0, 0);
+  t.grid = static_cast<int>(root.get_long_min("grid", 0, 0));
   doc.check_unused();
   root.check([&] { t.spec.validate(); });
   t.precision = f.precision;

@@ -72,11 +72,17 @@ struct MgnoErrors {
 template <class T>
 MgnoErrors mgno_errors(const Mgno<T>& net, const T* params, const OperatorData& data, Mat<double>* predictions = nullptr);
 
+/// The errors of a model trained on a grid x grid mesh on data of a refinement of it ((n-1)
+/// a multiple r of (grid-1)), resampled: the inputs at every r-th node (injection), the
+/// output interpolated bilinearly back onto the n x n nodes.
+MgnoErrors mgno_resampled_errors(const Mgno<double>& net, const double* params, const OperatorData& data, int grid);
+
 /// A trained MgNO read back from model.h5 (kind mgno): the spec, the data kind, the flat
 /// parameters. InputError naming the file when it is not one.
 struct TrainedMgno {
   MgnoSpec spec;
   std::string data_kind, precision;
+  int grid = 0;  ///< nodes per axis of the training grid
   std::vector<double> params;
 };
 TrainedMgno read_mgno_model(const std::string& path);

@@ -6,6 +6,9 @@ int bench_pinn_step(int argc, char** argv, int first);
 /// `kpde bench gaussians [--n N,N,...] [--points P] ...`: time per step of a Gaussian-
 /// feature PINN against the number of Gaussians.
 int bench_gaussians(int argc, char** argv, int first);
+/// `kpde bench mgno [--grid N] [--batch B] [--channels C] ...`: an MgNO training step
+/// timed, and the convolution engine (im2col + GEMM) against a direct loop nest.
+int bench_mgno(int argc, char** argv, int first);
 /// `kpde bench reference [--n N[,N...]] [--solver S] [--rtol R] [--refine K]`: the PETSc
 /// finite-difference reference solver on 2-D Poisson, timed (wall, iterations, memory).
 int bench_reference(int argc, char** argv, int first);

@@ -114,15 +114,16 @@ int run_command(kpde::Runtime& runtime, int argc, char** argv) {
     if (cmd == "hypernet") return kpde::cli::hypernet(argc, argv, 2);
     if (cmd == "bench") {
       if (argc < 3)
-        throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference, hypernet)");
+        throw kpde::InputError("bench: name a benchmark (pinn-step, gaussians, eval, reference, hypernet, mgno)");
       const std::string which = argv[2];
       if (which == "pinn-step") return kpde::cli::bench_pinn_step(argc, argv, 3);
       if (which == "gaussians") return kpde::cli::bench_gaussians(argc, argv, 3);
       if (which == "reference") return kpde::cli::bench_reference(argc, argv, 3);
       if (which == "eval") return kpde::cli::bench_eval(argc, argv, 3);
       if (which == "hypernet") return kpde::cli::bench_hypernet(argc, argv, 3);
+      if (which == "mgno") return kpde::cli::bench_mgno(argc, argv, 3);
       throw kpde::InputError("bench: unknown benchmark '" + which +
-                             "' (expected pinn-step, gaussians, eval, reference or hypernet; the Burgers reference is "
+                             "' (expected pinn-step, gaussians, eval, reference, hypernet or mgno; the Burgers reference is "
                              "`kpde reference examples/configs/burgers_1d.yaml`)");
     }
     if (cmd == "version" || cmd == "--version") {

@@ -130,6 +130,18 @@ std::vector<Command> make_commands() {
                 {"--lr", "LR", "Adam learning rate (default 1e-3)"},
                 kThreads},
                "bench/compare_torch.sh races it against the anchor."});
+  c.push_back({"bench mgno",
+               {},
+               "time an MgNO training step, and its 3x3 convolution as im2col + GEMM against a direct loop nest",
+               {{"--grid", "N", "nodes per axis (default 85)"},
+                {"--batch", "B", "inputs per step (default 8)"},
+                {"--channels", "C", "channels (default 24)"},
+                {"--layers", "L", "layers (default 5)"},
+                {"--smoothing", "N,N,...", "pre-smoothing steps per level (default 1,1,1,1,1,2)"},
+                {"--precision", "P", "float32 (default) or float64"},
+                {"--reps", "K", "timed repetitions; the median is printed (default 5)"},
+                kThreads},
+               "docs/performance.md records its figures."});
   c.push_back({"bench gaussians",
                {},
                "time a step of a Gaussian-feature PINN against the number of Gaussians",
