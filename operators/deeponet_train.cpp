@@ -13,28 +13,12 @@
 #include "io/model_file.hpp"
 #include "io/plot.hpp"
 #include "operators/deeponet_model.hpp"
+#include "operators/operator_report.hpp"
 #include "train/trainer.hpp"
 
 namespace kpde::operators {
 
 namespace {
-
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const std::size_t i = static_cast<std::size_t>(pos);
-  const double f = pos - static_cast<double>(i);
-  return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
-}
-
-/// The sample indices sorted by increasing error.
-std::vector<long> by_error(const std::vector<double>& err) {
-  std::vector<long> order(err.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<long>(i);
-  std::stable_sort(order.begin(), order.end(), [&](long a, long b) { return err[a] < err[b]; });
-  return order;
-}
 
 /// 2-D outputs on a tensor grid of points (darcy: (x, y); fisher: (x, t)): heat maps of
 /// the target, the prediction (G times the mask for MT-DeepONet) and their difference for
@@ -53,7 +37,7 @@ void write_prediction_maps(const std::string& dir, const DeepOnet<T>& net, const
   for (std::size_t j = 0; j < P; ++j)
     cell[j] = static_cast<std::size_t>(std::lower_bound(ys.begin(), ys.end(), test.y(j, 1)) - ys.begin()) * nx +
               static_cast<std::size_t>(std::lower_bound(xs.begin(), xs.end(), test.y(j, 0)) - xs.begin());
-  const std::vector<long> order = by_error(err);
+  const std::vector<long> order = order_by_error(err);
   const long picks[2] = {order[order.size() / 2], order.back()};
   const char* names[2] = {"median", "worst"};
   const bool masked = test.mask.extent(0) > 0;
@@ -66,13 +50,12 @@ void write_prediction_maps(const std::string& dir, const DeepOnet<T>& net, const
   net.forward(params, Mat<const T>(u), Mat<const T>(y), G);
   for (int r = 0; r < 2; ++r) {
     const std::size_t b = static_cast<std::size_t>(picks[r]);
-    std::vector<double> target(P), pred(P), diff(P);
+    std::vector<double> target(P), pred(P);
     std::vector<std::uint8_t> mk(masked ? P : 0);
     for (std::size_t j = 0; j < P; ++j) {
       const double mj = masked ? test.mask(b, j) : 1.0;
       target[cell[j]] = test.s(b, j * n_out);
       pred[cell[j]] = double(G(r, j, 0)) * mj;
-      diff[cell[j]] = pred[cell[j]] - target[cell[j]];
       if (masked) mk[cell[j]] = mj > 0.5 ? 1 : 0;
     }
     io::HeatMapOptions o;
@@ -80,19 +63,7 @@ void write_prediction_maps(const std::string& dir, const DeepOnet<T>& net, const
     o.y_range = {ys.front(), ys.back()};
     o.y_label = test.kind == "fisher" ? "t" : "y";
     o.mask = mk;
-    double lo = *std::min_element(target.begin(), target.end()), hi = *std::max_element(target.begin(), target.end());
-    o.vmin = lo, o.vmax = hi;  // prediction on the target's colour scale
-    char title[128];
-    std::snprintf(title, sizeof title, "%s test sample %zu: target", names[r], b);
-    o.title = title;
-    io::write_heat_map_png(dir + "/test_" + names[r] + "_target.png", target, nx, ny, o);
-    std::snprintf(title, sizeof title, "%s test sample %zu: prediction (rel L2 %.2e)", names[r], b, err[b]);
-    o.title = title;
-    io::write_heat_map_png(dir + "/test_" + names[r] + "_prediction.png", pred, nx, ny, o);
-    o.vmin = o.vmax = NAN;
-    std::snprintf(title, sizeof title, "%s test sample %zu: prediction - target", names[r], b);
-    o.title = title;
-    io::write_heat_map_png(dir + "/test_" + names[r] + "_error.png", diff, nx, ny, o);
+    write_sample_maps(dir, names[r], b, err[b], target, pred, nx, ny, o);
   }
 }
 
@@ -103,7 +74,7 @@ template <class T>
 void write_prediction_plot(const std::string& path, const DeepOnet<T>& net, const T* params, const OperatorData& test,
                            const std::vector<double>& err) {
   if (test.y.extent(1) != 1) return;
-  const std::vector<long> order = by_error(err);
+  const std::vector<long> order = order_by_error(err);
   const std::size_t n = order.size();
   std::vector<long> pick;
   for (double q : {0.0, 0.5, 0.95, 1.0}) {

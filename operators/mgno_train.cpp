@@ -14,6 +14,7 @@
 #include "io/json.hpp"
 #include "io/model_file.hpp"
 #include "io/plot.hpp"
+#include "operators/operator_report.hpp"
 #include "train/comm.hpp"
 #include "train/objective.hpp"
 #include "train/trainer.hpp"
@@ -21,21 +22,6 @@
 namespace kpde::operators {
 
 namespace {
-
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const std::size_t i = static_cast<std::size_t>(pos);
-  const double f = pos - static_cast<double>(i);
-  return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
-}
-
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? NAN : s / static_cast<double>(v.size());
-}
 
 /// ||v||^2 on an n x n grid: sum v^2 (l2), plus sum of squared forward differences / h^2 (h1).
 double norm2(const double* v, int n, bool h1) {
@@ -232,7 +218,7 @@ class MgnoObjective : public train::Objective<T> {
   }
   std::vector<double> monitor(const Vec<const T>& params) override {
     if (test_.n_samples() == 0) return {};
-    return {mean(mgno_errors(net_, params.data(), test_).l2)};
+    return {mean_of(mgno_errors(net_, params.data(), test_).l2)};
   }
   void save_state(io::H5File& f, const std::string& group) const override {
     f.set_attribute(group, "batches_drawn", static_cast<double>(drawn_));
@@ -293,38 +279,24 @@ std::uint64_t read_model_keys(const config::Node& m, MgnoSpec& s) {
   return static_cast<std::uint64_t>(m.get_long_min("seed", 1, 0, 1L << 52));
 }
 
-template <class T>
+/// Heat maps of the median and the worst test sample (operator_report.hpp).
 void write_maps(const std::string& dir, const OperatorData& test, const Mat<double>& pred, const std::vector<double>& err) {
   const int n = test.image[1];
-  std::vector<long> order(err.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<long>(i);
-  std::stable_sort(order.begin(), order.end(), [&](long a, long b) { return err[a] < err[b]; });
+  const std::vector<long> order = order_by_error(err);
   const long picks[2] = {order[order.size() / 2], order.back()};
   const char* names[2] = {"median", "worst"};
   const std::size_t n2 = static_cast<std::size_t>(n) * n;
   for (int r = 0; r < 2; ++r) {
     const std::size_t b = static_cast<std::size_t>(picks[r]);
-    std::vector<double> target(n2), p(n2), diff(n2);
+    std::vector<double> target(n2), p(n2);
     for (int i = 0; i < n; ++i)  // data row i is y = 1 - i/(n-1); the map's row 0 is y = 0
       for (int j = 0; j < n; ++j) {
         const std::size_t from = static_cast<std::size_t>(i) * n + j, to = static_cast<std::size_t>(n - 1 - i) * n + j;
-        target[to] = test.s(b, from), p[to] = pred(b, from), diff[to] = p[to] - target[to];
+        target[to] = test.s(b, from), p[to] = pred(b, from);
       }
     io::HeatMapOptions o;
     o.x_range = {0, 1}, o.y_range = {0, 1};
-    o.vmin = *std::min_element(target.begin(), target.end());
-    o.vmax = *std::max_element(target.begin(), target.end());
-    char title[128];
-    std::snprintf(title, sizeof title, "%s test sample %zu: target", names[r], b);
-    o.title = title;
-    io::write_heat_map_png(dir + "/test_" + names[r] + "_target.png", target, n, n, o);
-    std::snprintf(title, sizeof title, "%s test sample %zu: MgNO (rel L2 %.2e)", names[r], b, err[b]);
-    o.title = title;
-    io::write_heat_map_png(dir + "/test_" + names[r] + "_prediction.png", p, n, n, o);
-    o.vmin = o.vmax = NAN;
-    std::snprintf(title, sizeof title, "%s test sample %zu: prediction - target", names[r], b);
-    o.title = title;
-    io::write_heat_map_png(dir + "/test_" + names[r] + "_error.png", diff, n, n, o);
+    write_sample_maps(dir, names[r], b, err[b], target, p, static_cast<std::size_t>(n), static_cast<std::size_t>(n), o);
   }
 }
 
@@ -332,10 +304,10 @@ io::JsonValue error_summary(const MgnoErrors& e, int grid) {
   io::JsonValue v = io::JsonValue::object();
   v.set("grid", grid);
   v.set("n", static_cast<double>(e.l2.size()));
-  v.set("rel_l2_mean", mean(e.l2));
+  v.set("rel_l2_mean", mean_of(e.l2));
   v.set("rel_l2_median", percentile(e.l2, 0.5));
   v.set("rel_l2_p95", percentile(e.l2, 0.95));
-  v.set("rel_h1_mean", mean(e.h1));
+  v.set("rel_h1_mean", mean_of(e.h1));
   return v;
 }
 
@@ -376,10 +348,10 @@ MgnoRun run(const MgnoTrainConfig& cfg, const MgnoRunOptions& o) {
   Mat<double> pred;
   if (cfg.test.n_samples() > 0) {
     e = mgno_errors(net, params, cfg.test, &pred);
-    out.test_mean = mean(e.l2);
+    out.test_mean = mean_of(e.l2);
     out.test_median = percentile(e.l2, 0.5);
     out.test_p95 = percentile(e.l2, 0.95);
-    out.test_h1_mean = mean(e.h1);
+    out.test_h1_mean = mean_of(e.h1);
   }
   // the resolution tests: the same stencils on the test's grid (native) and, on a refinement
   // of the training grid, the training grid's nodes in and bilinear interpolation out
@@ -396,7 +368,7 @@ MgnoRun run(const MgnoTrainConfig& cfg, const MgnoRunOptions& o) {
     others.emplace_back(d.group_names.empty() ? "grid" + std::to_string(m) : d.group_names[0], v);
   }
   if (!root) return out;
-  if (cfg.test.n_samples() > 0) write_maps<T>(out.out, cfg.test, pred, e.l2);
+  if (cfg.test.n_samples() > 0) write_maps(out.out, cfg.test, pred, e.l2);
   {
     io::ModelFile m;
     m.kind = "mgno";
