@@ -614,7 +614,15 @@ std::vector<long> BatchSampler::next() {
   const std::size_t end = std::min(order_.size(), pos_ + need);
   std::vector<long> out(order_.begin() + static_cast<long>(pos_), order_.begin() + static_cast<long>(end));
   pos_ = end;
+  ++drawn_;
   return out;
+}
+
+std::vector<long> BatchSampler::replay(long count) {
+  epoch_ = -1, pos_ = 0, drawn_ = 0;
+  std::vector<long> last;
+  while (drawn_ < count) last = next();
+  return last;
 }
 
 }  // namespace kpde::data

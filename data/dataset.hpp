@@ -187,13 +187,18 @@ class BatchSampler {
   /// The next batch (starting a new epoch when the current one is used up).
   std::vector<long> next();
   long epoch() const { return epoch_; }
+  /// Batches drawn since construction or the last replay.
+  long drawn() const { return drawn_; }
+  /// Starts again and draws `count` batches (a resumed run's state); returns the last
+  /// of them (empty when count is 0).
+  std::vector<long> replay(long count);
 
  private:
   void shuffle();
   long n_, batch_;
   std::uint64_t seed_;
   bool drop_last_;
-  long epoch_ = -1;
+  long epoch_ = -1, drawn_ = 0;
   std::size_t pos_ = 0;
   std::vector<long> order_;
 };

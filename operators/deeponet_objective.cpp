@@ -59,7 +59,7 @@ template <class T>
 DeepOnetObjective<T>::DeepOnetObjective(const DeepOnet<T>& net, const OperatorData& train, const OperatorData& test,
                                         long batch, std::uint64_t seed, const OperatorPhysics* physics,
                                         bool with_data)
-    : net_(net), train_(train), test_(test), batch_size_(batch), seed_(seed), physics_(physics),
+    : net_(net), train_(train), test_(test), batch_size_(batch), physics_(physics),
       with_data_(with_data || !physics) {
   KPDE_REQUIRE(train.n_samples() > 0, InputError, "deeponet: the training set is empty");
   if (physics) {
@@ -107,7 +107,6 @@ std::vector<std::string> DeepOnetObjective<T>::term_names() const {
 template <class T>
 void DeepOnetObjective<T>::before_step(long, const Vec<const T>&) {
   batch_ = sampler_->next();
-  ++drawn_;
 }
 
 template <class T>
@@ -228,15 +227,12 @@ std::vector<double> DeepOnetObjective<T>::monitor(const Vec<const T>& params) {
 
 template <class T>
 void DeepOnetObjective<T>::save_state(io::H5File& f, const std::string& group) const {
-  f.set_attribute(group, "batches_drawn", static_cast<double>(drawn_));
+  f.set_attribute(group, "batches_drawn", static_cast<double>(sampler_->drawn()));
 }
 
 template <class T>
 void DeepOnetObjective<T>::load_state(const io::H5File& f, const std::string& group) {
-  const long n = static_cast<long>(f.number_attribute(group, "batches_drawn"));
-  sampler_ = std::make_unique<data::BatchSampler>(train_.n_samples(), std::min(batch_size_, train_.n_samples()), seed_);
-  batch_.clear();
-  for (drawn_ = 0; drawn_ < n; ++drawn_) batch_ = sampler_->next();  // the same batches again
+  batch_ = sampler_->replay(static_cast<long>(f.number_attribute(group, "batches_drawn")));  // the same batches again
 }
 
 template std::vector<double> relative_errors<float>(const DeepOnet<float>&, const float*, const OperatorData&);

@@ -62,17 +62,15 @@ class DeepOnetObjective : public train::Objective<T> {
   /// The batches drawn so far (the sampler replays them on load).
   void save_state(io::H5File& file, const std::string& group) const override;
   void load_state(const io::H5File& file, const std::string& group) override;
-  long batches_drawn() const { return drawn_; }
+  long batches_drawn() const { return sampler_->drawn(); }
 
  private:
   const DeepOnet<T>& net_;
   const OperatorData& train_;
   const OperatorData& test_;
   long batch_size_;
-  std::uint64_t seed_;
   std::unique_ptr<data::BatchSampler> sampler_;
   std::vector<long> batch_;  ///< empty: every sample
-  long drawn_ = 0;
   const train::Comm* comm_ = nullptr;
   const OperatorPhysics* physics_;
   bool with_data_;

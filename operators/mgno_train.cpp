@@ -167,7 +167,7 @@ class MgnoObjective : public train::Objective<T> {
  public:
   MgnoObjective(const Mgno<T>& net, const OperatorData& train, const OperatorData& test, long batch,
                 std::uint64_t seed, bool h1)
-      : net_(net), train_(train), test_(test), batch_size_(std::min(batch, train.n_samples())), seed_(seed), h1_(h1),
+      : net_(net), train_(train), test_(test), batch_size_(std::min(batch, train.n_samples())), h1_(h1),
         n_(grid_side(train, "data.train")) {
     sampler_ = std::make_unique<data::BatchSampler>(train.n_samples(), batch_size_, seed);
     for (long b = 0; b < train.n_samples(); ++b) target_norm2_.push_back(norm2(&train.s(b, 0), n_, h1));
@@ -177,7 +177,6 @@ class MgnoObjective : public train::Objective<T> {
   void begin_stage(int) override { batch_.clear(); }
   void before_step(long, const Vec<const T>&) override {
     batch_ = sampler_->next();
-    ++drawn_;
   }
   bool distribute(const train::Comm& comm) override {
     comm_ = &comm;
@@ -221,13 +220,10 @@ class MgnoObjective : public train::Objective<T> {
     return {mean_of(mgno_errors(net_, params.data(), test_).l2)};
   }
   void save_state(io::H5File& f, const std::string& group) const override {
-    f.set_attribute(group, "batches_drawn", static_cast<double>(drawn_));
+    f.set_attribute(group, "batches_drawn", static_cast<double>(sampler_->drawn()));
   }
   void load_state(const io::H5File& f, const std::string& group) override {
-    const long n = static_cast<long>(f.number_attribute(group, "batches_drawn"));
-    sampler_ = std::make_unique<data::BatchSampler>(train_.n_samples(), batch_size_, seed_);
-    batch_.clear();
-    for (drawn_ = 0; drawn_ < n; ++drawn_) batch_ = sampler_->next();  // the same batches again
+    batch_ = sampler_->replay(static_cast<long>(f.number_attribute(group, "batches_drawn")));  // the same batches again
   }
 
  private:
@@ -235,12 +231,10 @@ class MgnoObjective : public train::Objective<T> {
   const OperatorData& train_;
   const OperatorData& test_;
   long batch_size_;
-  std::uint64_t seed_;
   bool h1_;
   int n_;
   std::unique_ptr<data::BatchSampler> sampler_;
   std::vector<long> batch_;
-  long drawn_ = 0;
   const train::Comm* comm_ = nullptr;
   std::vector<double> target_norm2_;
   typename Mgno<T>::Cache cache_;
