@@ -23,13 +23,14 @@ namespace kpde::operators {
 
 namespace {
 
-/// ||v||^2 on an n x n grid: sum v^2 (l2), plus sum of squared forward differences / h^2 (h1).
-double norm2(const double* v, int n, bool h1) {
+/// ||v||^2 on an n x n grid: sum v^2, plus w times the sum of squared forward differences / h^2
+/// (w = 0: l2; w = 1: the discrete H1 norm).
+double norm2(const double* v, int n, double w) {
   double s = 0;
   const std::size_t N = static_cast<std::size_t>(n) * n;
   for (std::size_t i = 0; i < N; ++i) s += v[i] * v[i];
-  if (!h1) return s;
-  const double ih2 = double(n - 1) * double(n - 1);
+  if (w == 0) return s;
+  const double ih2 = w * double(n - 1) * double(n - 1);
   double d = 0;
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
@@ -40,12 +41,12 @@ double norm2(const double* v, int n, bool h1) {
   return s + ih2 * d;
 }
 
-/// g = (1/2) d||e||^2/de: e (l2), plus D^T D e / h^2 (h1; D the forward differences).
-void norm2_half_gradient(const double* e, int n, bool h1, double* g) {
+/// g = (1/2) d||e||^2/de: e, plus w D^T D e / h^2 (D the forward differences).
+void norm2_half_gradient(const double* e, int n, double w, double* g) {
   const std::size_t N = static_cast<std::size_t>(n) * n;
   std::copy(e, e + N, g);
-  if (!h1) return;
-  const double ih2 = double(n - 1) * double(n - 1);
+  if (w == 0) return;
+  const double ih2 = w * double(n - 1) * double(n - 1);
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
       const int c = i * n + j;
@@ -79,16 +80,16 @@ std::vector<T> images(const OperatorData& d, const std::vector<long>& idx) {
 }
 
 /// The relative loss of one sample and d(loss)/d(prediction) into du (scaled by `scale`).
-double relative_loss(const double* pred, const double* target, double target_norm2, int n, bool h1, double scale,
+double relative_loss(const double* pred, const double* target, double target_norm2, int n, double w, double scale,
                      double* du, std::vector<double>& scratch) {
   const std::size_t N = static_cast<std::size_t>(n) * n;
   scratch.resize(2 * N);
   double* e = scratch.data();
   for (std::size_t i = 0; i < N; ++i) e[i] = pred[i] - target[i];
-  const double e2 = norm2(e, n, h1), rel = std::sqrt(e2 / std::max(target_norm2, 1e-300));
+  const double e2 = norm2(e, n, w), rel = std::sqrt(e2 / std::max(target_norm2, 1e-300));
   if (du) {
     double* g = scratch.data() + N;
-    norm2_half_gradient(e, n, h1, g);
+    norm2_half_gradient(e, n, w, g);
     const double f = rel > 0 ? scale / (rel * std::max(target_norm2, 1e-300)) : 0.0;  // d rel / d e = g / (rel S^2)
     for (std::size_t i = 0; i < N; ++i) du[i] = f * g[i];
   }
@@ -96,6 +97,11 @@ double relative_loss(const double* pred, const double* target, double target_nor
 }
 
 }  // namespace
+
+double mgno_relative_error(const double* p, const double* u, int n, double w, double* dp) {
+  std::vector<double> scratch;
+  return relative_loss(p, u, norm2(u, n, w), n, w, 1.0, dp, scratch);
+}
 
 template <class T>
 MgnoErrors mgno_errors(const Mgno<T>& net, const T* params, const OperatorData& data, Mat<double>* predictions) {
@@ -118,8 +124,8 @@ MgnoErrors mgno_errors(const Mgno<T>& net, const T* params, const OperatorData& 
       const std::size_t b = static_cast<std::size_t>(idx[r]);
       for (std::size_t i = 0; i < n2; ++i) pred[i] = double(u[r * n2 + i]);
       const double* s = &data.s(b, 0);
-      e.l2[b] = relative_loss(pred.data(), s, norm2(s, n, false), n, false, 1, nullptr, scratch);
-      e.h1[b] = relative_loss(pred.data(), s, norm2(s, n, true), n, true, 1, nullptr, scratch);
+      e.l2[b] = relative_loss(pred.data(), s, norm2(s, n, 0), n, 0, 1, nullptr, scratch);
+      e.h1[b] = relative_loss(pred.data(), s, norm2(s, n, 1), n, 1, 1, nullptr, scratch);
       if (predictions)
         for (std::size_t i = 0; i < n2; ++i) (*predictions)(b, i) = pred[i];
     }
@@ -152,8 +158,8 @@ MgnoErrors mgno_resampled_errors(const Mgno<double>& net, const double* params, 
                                                     s * ((1 - t) * u[(I + 1) * grid + J] + t * u[(I + 1) * grid + J + 1]);
       }
     const double* sb = &data.s(static_cast<std::size_t>(b), 0);
-    e.l2.push_back(relative_loss(fine.data(), sb, norm2(sb, n, false), n, false, 1, nullptr, scratch));
-    e.h1.push_back(relative_loss(fine.data(), sb, norm2(sb, n, true), n, true, 1, nullptr, scratch));
+    e.l2.push_back(relative_loss(fine.data(), sb, norm2(sb, n, 0), n, 0, 1, nullptr, scratch));
+    e.h1.push_back(relative_loss(fine.data(), sb, norm2(sb, n, 1), n, 1, 1, nullptr, scratch));
   }
   return e;
 }
@@ -166,11 +172,11 @@ template <class T>
 class MgnoObjective : public train::Objective<T> {
  public:
   MgnoObjective(const Mgno<T>& net, const OperatorData& train, const OperatorData& test, long batch,
-                std::uint64_t seed, bool h1)
-      : net_(net), train_(train), test_(test), batch_size_(std::min(batch, train.n_samples())), h1_(h1),
+                std::uint64_t seed, double h1_weight)
+      : net_(net), train_(train), test_(test), batch_size_(std::min(batch, train.n_samples())), w_(h1_weight),
         n_(grid_side(train, "data.train")) {
     sampler_ = std::make_unique<data::BatchSampler>(train.n_samples(), batch_size_, seed);
-    for (long b = 0; b < train.n_samples(); ++b) target_norm2_.push_back(norm2(&train.s(b, 0), n_, h1));
+    for (long b = 0; b < train.n_samples(); ++b) target_norm2_.push_back(norm2(&train.s(b, 0), n_, w_));
   }
   std::size_t n_params() const override { return net_.n_params(); }
   std::vector<std::string> term_names() const override { return {"data"}; }
@@ -204,7 +210,7 @@ class MgnoObjective : public train::Objective<T> {
       for (std::size_t r = 0; r < nb; ++r) {
         const std::size_t b = static_cast<std::size_t>(mine[r]);
         for (std::size_t i = 0; i < n2; ++i) pred[i] = double(u[r * n2 + i]);
-        terms[0] += relative_loss(pred.data(), &train_.s(b, 0), target_norm2_[b], n, h1_, 1.0 / double(B), g.data(),
+        terms[0] += relative_loss(pred.data(), &train_.s(b, 0), target_norm2_[b], n, w_, 1.0 / double(B), g.data(),
                                   scratch) / double(B);
         for (std::size_t i = 0; i < n2; ++i) du[r * n2 + i] = T(g[i]);
       }
@@ -231,7 +237,7 @@ class MgnoObjective : public train::Objective<T> {
   const OperatorData& train_;
   const OperatorData& test_;
   long batch_size_;
-  bool h1_;
+  double w_;  ///< the loss's gradient weight (0: l2)
   int n_;
   std::unique_ptr<data::BatchSampler> sampler_;
   std::vector<long> batch_;
@@ -310,7 +316,8 @@ MgnoRun run(const MgnoTrainConfig& cfg, const MgnoRunOptions& o) {
   MgnoRun out;
   out.out = o.out.empty() ? (o.resume.empty() ? cfg.output_dir : o.resume) : o.out;
   const Mgno<T> net(cfg.spec);
-  MgnoObjective<T> objective(net, cfg.train, cfg.test, cfg.batch, cfg.model_seed ^ 0xba7c4ull, cfg.h1_loss);
+  MgnoObjective<T> objective(net, cfg.train, cfg.test, cfg.batch, cfg.model_seed ^ 0xba7c4ull,
+                              cfg.h1_loss ? cfg.h1_weight : 0.0);
   const train::TrainerOptions to = train::TrainerOptions::in_folder(out.out, cfg.fingerprint, "mgno", o.quiet);
   const bool root = to.comm.root();
   train::TrainerSettings settings = cfg.training;
@@ -389,6 +396,7 @@ MgnoRun run(const MgnoTrainConfig& cfg, const MgnoRunOptions& o) {
   m.set("n_test", static_cast<double>(cfg.test.n_samples()));
   m.set("precision", std::is_same<T, double>::value ? "float64" : "float32");
   m.set("loss", cfg.h1_loss ? "h1" : "l2");
+  if (cfg.h1_loss) m.set("h1_weight", cfg.h1_weight);
   m.set("mpi_ranks", to.comm.size());
   m.set("final_loss", out.loss);
   m.set("test_rel_l2_mean", out.test_mean);
@@ -464,6 +472,7 @@ MgnoTrainConfig load_mgno_config(config::Document& doc) {
   c.batch = t.get_long_min("batch", c.batch, 1, 1000000);
   c.float64 = t.get_choice("precision", "float32", {"float32", "float64"}) == "float64";
   c.h1_loss = t.get_choice("loss", "h1", {"h1", "l2"}) == "h1";
+  c.h1_weight = t.get_double_above("h1_weight", 1.0, 0.0);
   train::StageParseContext ctx;
   ctx.not_projectable = "MgNO has no least-squares projection of its parameters";
   c.training = train::load_trainer_settings(t, {"data"}, ctx);

@@ -20,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "operators/mgno.hpp"
+#include "operators/mgno_train.hpp"
 #include "support/fd_check.hpp"
 
 using kpde::Arr4;
@@ -112,6 +113,41 @@ TEST(Mgno, GradientsMatchFiniteDifferences) {
       EXPECT_TRUE(kpde::testing::fd_within(
           kpde::testing::check_gradient([&](const Vec& aa) { return loss(p, aa); }, a, da, o), 1e-6));
     }
+}
+
+// The training losses: the relative L2 and H1 errors and their gradients against central
+// differences, and the H1 norm against its sum written out.
+TEST(Mgno, RelativeLossGradients) {
+  const int n = 9;
+  const Vec u = randn(static_cast<std::size_t>(n) * n, 11);
+  Vec p = u;
+  const Vec noise = randn(p.size(), 12, 0.1);
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] += noise[i];
+  for (double w : {0.0, 1.0, 0.0253}) {
+    Vec g(p.size());
+    operators::mgno_relative_error(p.data(), u.data(), n, w, g.data());
+    kpde::testing::GradientOptions o;
+    o.what = "d rel / d prediction (w = " + std::to_string(w) + ")";
+    EXPECT_TRUE(kpde::testing::fd_within(
+        kpde::testing::check_gradient([&](const Vec& q) { return operators::mgno_relative_error(q.data(), u.data(), n, w); },
+                                      p, g, o),
+        1e-7));
+  }
+  // the H1 norm of e = p - u, written out: sum e^2 + sum of squared differences times (n-1)^2
+  double e2 = 0, u2 = 0;
+  const auto sq = [&](const Vec& v, int i, int j, int di, int dj) {
+    const double d = v[(i + di) * n + j + dj] - v[i * n + j];
+    return d * d * (n - 1) * (n - 1);
+  };
+  Vec e(p.size());
+  for (std::size_t i = 0; i < e.size(); ++i) e[i] = p[i] - u[i], e2 += e[i] * e[i], u2 += u[i] * u[i];
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      if (j + 1 < n) e2 += sq(e, i, j, 0, 1), u2 += sq(u, i, j, 0, 1);
+      if (i + 1 < n) e2 += sq(e, i, j, 1, 0), u2 += sq(u, i, j, 1, 0);
+    }
+  EXPECT_NEAR(operators::mgno_relative_error(p.data(), u.data(), n, 1.0), std::sqrt(e2 / u2), 1e-14);
+  EXPECT_EQ(operators::mgno_relative_error(u.data(), u.data(), n, 1.0), 0.0);
 }
 
 // ---- a V-cycle with fixed weights against textbook multigrid --------------------------------
