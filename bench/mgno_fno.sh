@@ -124,10 +124,10 @@ TORCH_HAVE=$(dist_version torch)
 
 # neuraloperator with --no-deps: its declared dependencies (wandb, zencfg, configmypy,
 # ruamel.yaml, matplotlib, ...) are not needed to train an FNO; `from neuralop.models import
-# FNO` imports tensorly, tensorly-torch, opt_einsum and requests (its dataset downloader),
+# FNO` imports tensorly (and its packaging), tensorly-torch, opt_einsum and requests (its dataset downloader),
 # and pip would not touch torch anyway (neuraloperator does not declare it). The helpers are
 # installed (pinned) only where missing; neuraloperator must be NEURALOP_VERSION.
-helpers=(tensorly==0.10.0 tensorly-torch==0.5.0 opt_einsum==3.4.0 requests==2.34.2 urllib3==2.8.0
+helpers=(tensorly==0.10.0 tensorly-torch==0.5.0 opt_einsum==3.4.0 packaging==26.4 requests==2.34.2 urllib3==2.8.0
          idna==3.20 charset-normalizer==3.5.3 certifi==2026.10.19.post1)
 nop_pkgs=()
 [ "$(dist_version neuraloperator)" = "$NEURALOP_VERSION" ] || nop_pkgs+=("neuraloperator==$NEURALOP_VERSION")

@@ -2,6 +2,10 @@
 // over (item, channel) rows (FiLM).
 #include "nn/pointwise.hpp"
 
+#include <cmath>
+
+#include <unsupported/Eigen/SpecialFunctions>
+
 #include "core/error.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
@@ -23,15 +27,27 @@ void for_chunks(const char* label, std::size_t n, F&& f) {
 
 }  // namespace
 
+/// Phi(x[i]) = (1 + erf(x[i] / sqrt 2)) / 2 for i < n. float: Eigen's vectorised erf (a
+/// rational approximation, |error| <= 4e-7 on the whole line, 40x the speed of the scalar
+/// libm call that dominated the MgNO step's pointwise time); double: std::erf (the FD tests'
+/// precision).
+void normal_cdf(std::size_t n, const float* x, float* Phi) {
+  using A = Eigen::Array<float, Eigen::Dynamic, 1>;
+  const auto xs = Eigen::Map<const A>(x, Eigen::Index(n));
+  Eigen::Map<A>(Phi, Eigen::Index(n)) = 0.5f * (1.0f + (xs * 0.70710678118654752440f).erf());
+}
+void normal_cdf(std::size_t n, const double* x, double* Phi) {
+  for (std::size_t i = 0; i < n; ++i) Phi[i] = 0.5 * (1.0 + std::erf(x[i] * 0.70710678118654752440));
+}
+
 template <class T>
 void gelu_forward(std::size_t n, const T* x, T* y) {
   KPDE_ASSERT(n == 0 || (x && y), "gelu_forward: null pointers");
   for_chunks("kpde::nn::gelu_forward", n, [&](std::size_t i0, std::size_t i1) {
-    for (std::size_t i = i0; i < i1; ++i) {
-      T s0, s1, s2, s3;
-      GeluAct::eval(x[i], s0, s1, s2, s3);
-      y[i] = s0;
-    }
+    T Phi[kChunk];  // y = x Phi(x), Phi first (y may alias x)
+    normal_cdf(i1 - i0, x + i0, Phi);
+#pragma omp simd
+    for (std::size_t i = i0; i < i1; ++i) y[i] = x[i] * Phi[i - i0];
   });
 }
 
@@ -39,10 +55,13 @@ template <class T>
 void gelu_backward(std::size_t n, const T* x, const T* dy, T* dx) {
   KPDE_ASSERT(n == 0 || (x && dy && dx), "gelu_backward: null pointers");
   for_chunks("kpde::nn::gelu_backward", n, [&](std::size_t i0, std::size_t i1) {
+    T Phi[kChunk];  // GELU' = Phi + x phi, phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    normal_cdf(i1 - i0, x + i0, Phi);
+#pragma omp simd
     for (std::size_t i = i0; i < i1; ++i) {
-      T s0, s1, s2, s3;
-      GeluAct::eval(x[i], s0, s1, s2, s3);
-      dx[i] = dy[i] * s1;
+      const T z = x[i];
+      const T phi = T(0.39894228040143267794) * detail::vexp(T(-0.5) * z * z);
+      dx[i] = dy[i] * (Phi[i - i0] + z * phi);
     }
   });
 }
