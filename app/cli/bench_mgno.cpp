@@ -39,30 +39,6 @@ double median_seconds(int reps, const F& f) {
   return t[t.size() / 2];
 }
 
-/// y = conv3x3(x), stride 1, zero padding 1, no bias; x [B][C][n][n], W [C][C][3][3].
-template <class T>
-void direct_conv3(int B, int C, int n, const T* W, const T* x, T* y) {
-  Kokkos::parallel_for("kpde::bench::direct_conv", Kokkos::RangePolicy<HostExec>(0, B * C), [&](const int bo) {
-    const int b = bo / C, o = bo % C;
-    T* out = y + static_cast<std::size_t>(bo) * n * n;
-    std::fill(out, out + static_cast<std::size_t>(n) * n, T(0));
-    for (int c = 0; c < C; ++c) {
-      const T* in = x + (static_cast<std::size_t>(b) * C + c) * n * n;
-      for (int p = 0; p < 3; ++p)
-        for (int q = 0; q < 3; ++q) {
-          const T w = W[((static_cast<std::size_t>(o) * C + c) * 3 + p) * 3 + q];
-          const int j0 = q == 0 ? 1 : 0, j1 = q == 2 ? n - 1 : n;
-          for (int i = std::max(0, 1 - p); i < std::min(n, n + 1 - p); ++i) {
-            const T* src = in + static_cast<std::size_t>(i + p - 1) * n + (q - 1);
-            T* dst = out + static_cast<std::size_t>(i) * n;
-#pragma omp simd
-            for (int j = j0; j < j1; ++j) dst[j] += w * src[j];
-          }
-        }
-    }
-  });
-}
-
 template <class T>
 int run(const Args& a) {
   operators::MgnoSpec s;
@@ -72,6 +48,10 @@ int run(const Args& a) {
   s.smoothing.assign(sm.begin(), sm.end());
   const int B = static_cast<int>(a.integer("--batch", 8, 1)), n = static_cast<int>(a.integer("--grid", 85, 2));
   const int reps = static_cast<int>(a.integer("--reps", 5, 1));
+  const std::string engine = a.str("--engine", "gemm");
+  if (engine != "direct" && engine != "gemm")
+    throw InputError("kpde bench mgno: --engine must be direct or gemm, got '" + engine + "'");
+  nn::set_conv3x3_engine(engine == "gemm" ? nn::Conv3x3Engine::gemm : nn::Conv3x3Engine::direct);
   const operators::Mgno<T> net(s);
   std::vector<T> p(net.n_params()), g(net.n_params()), x(static_cast<std::size_t>(B) * n * n),
       u(static_cast<std::size_t>(B) * n * n);
@@ -88,33 +68,53 @@ int run(const Args& a) {
     net.backward(p.data(), cache, Arr4<const T>(u.data(), B, 1, n, n), g.data());
   });
   const double flops = net.forward_flops(B, n, n);
-  std::printf("kpde bench mgno threads=%d precision=%s grid=%d batch=%d channels=%d layers=%d levels=%d params=%zu\n",
-              Runtime::n_threads(), sizeof(T) == 4 ? "float32" : "float64", n, B, s.channels, s.layers, s.levels(),
+  std::printf("kpde bench mgno engine=%s threads=%d precision=%s grid=%d batch=%d channels=%d layers=%d levels=%d params=%zu\n",
+              engine.c_str(), Runtime::n_threads(), sizeof(T) == 4 ? "float32" : "float64", n, B, s.channels, s.layers, s.levels(),
               net.n_params());
   std::printf("  forward            %9.2f ms  %6.2f ms/sample  %6.1f GFLOP/s (%.2f GFLOP per sample)\n", 1e3 * fwd,
               1e3 * fwd / B, flops / fwd * 1e-9, flops / B * 1e-9);
   std::printf("  forward + backward %9.2f ms  %6.2f ms/sample  (one training step; x %.2f the forward)\n", 1e3 * step,
               1e3 * step / B, step / fwd);
-  // the dominant convolution: 3x3, C -> C, on the finest grid
+  // the dominant convolution: 3x3, C -> C, on the finest grid, forward and dx, both engines
   const int C = s.channels;
   std::vector<T> W(static_cast<std::size_t>(C) * C * 9), xc(static_cast<std::size_t>(B) * C * n * n),
-      y1(xc.size()), y2(xc.size());
+      dy(xc.size()), y1(xc.size()), y2(xc.size()), dx1(xc.size()), dx2(xc.size());
   for (T& v : W) v = T(rng.normal() / 12);
   for (T& v : xc) v = T(rng.normal());
+  for (T& v : dy) v = T(rng.normal());
   nn::Conv2dSpec cs;
   cs.in_channels = cs.out_channels = C, cs.kernel = 3, cs.stride = 1, cs.padding = 1, cs.bias = false;
   const nn::Conv2d<T> conv(cs);
   const Arr4<const T> xv(xc.data(), B, C, n, n);
-  const double tg = median_seconds(reps, [&] { conv.forward(W.data(), xv, Arr4<T>(y1.data(), B, C, n, n)); });
-  const double td = median_seconds(reps, [&] { direct_conv3(B, C, n, W.data(), xc.data(), y2.data()); });
-  double diff = 0, mag = 0;
-  for (std::size_t i = 0; i < y1.size(); ++i)
-    diff = std::max(diff, double(std::abs(y1[i] - y2[i]))), mag = std::max(mag, double(std::abs(y1[i])));
+  const auto time_engine = [&](nn::Conv3x3Engine e, std::vector<T>& y, std::vector<T>& dx, double& tf, double& tb) {
+    const nn::Conv3x3Engine before = nn::conv3x3_engine();
+    nn::set_conv3x3_engine(e);
+    tf = median_seconds(reps, [&] { conv.forward(W.data(), xv, Arr4<T>(y.data(), B, C, n, n)); });
+    tb = median_seconds(reps, [&] {
+      std::fill(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(W.size()), T(0));
+      conv.backward(W.data(), xv, Arr4<const T>(dy.data(), B, C, n, n), Arr4<T>(dx.data(), B, C, n, n), g.data());
+    });
+    nn::set_conv3x3_engine(before);
+  };
+  if (g.size() < W.size()) g.resize(W.size());
+  double tgf = 0, tgb = 0, tdf = 0, tdb = 0;
+  time_engine(nn::Conv3x3Engine::gemm, y1, dx1, tgf, tgb);
+  time_engine(nn::Conv3x3Engine::direct, y2, dx2, tdf, tdb);
+  const auto max_diff = [](const std::vector<T>& a, const std::vector<T>& b) {
+    double d = 0, m = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      d = std::max(d, double(std::abs(a[i] - b[i]))), m = std::max(m, double(std::abs(a[i])));
+    return std::pair<double, double>(d, m);
+  };
+  const auto [dyf, my] = max_diff(y1, y2);
+  const auto [dxf, mx] = max_diff(dx1, dx2);
   const double cf = conv.forward_flops(B, n, n);
-  std::printf("  conv 3x3 %d->%d on %dx%d x %d: im2col + kpde::gemm %8.2f ms (%6.1f GFLOP/s), direct %8.2f ms "
+  std::printf("  conv 3x3 %d->%d on %dx%d x %d, forward: im2col + kpde::gemm %8.2f ms (%6.1f GFLOP/s), direct %8.2f ms "
               "(%6.1f GFLOP/s); max |difference| %.1e of %.1e; faster: %s\n",
-              C, C, n, n, B, 1e3 * tg, cf / tg * 1e-9, 1e3 * td, cf / td * 1e-9, diff, mag,
-              tg <= td ? "gemm" : "direct");
+              C, C, n, n, B, 1e3 * tgf, cf / tgf * 1e-9, 1e3 * tdf, cf / tdf * 1e-9, dyf, my, tgf <= tdf ? "gemm" : "direct");
+  std::printf("  conv 3x3 %d->%d on %dx%d x %d, backward (dW by im2col + gemm, dx by the engine): gemm %8.2f ms, "
+              "direct %8.2f ms; dx max |difference| %.1e of %.1e; faster: %s\n",
+              C, C, n, n, B, 1e3 * tgb, 1e3 * tdb, dxf, mx, tgb <= tdb ? "gemm" : "direct");
   return 0;
 }
 

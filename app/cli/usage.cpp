@@ -132,7 +132,7 @@ std::vector<Command> make_commands() {
                "bench/compare_torch.sh races it against the anchor."});
   c.push_back({"bench mgno",
                {},
-               "time an MgNO training step, and its 3x3 convolution as im2col + GEMM against a direct loop nest",
+               "time an MgNO training step, and its 3x3 convolution through both engines (im2col + GEMM, direct)",
                {{"--grid", "N", "nodes per axis (default 85)"},
                 {"--batch", "B", "inputs per step (default 8)"},
                 {"--channels", "C", "channels (default 24)"},
@@ -140,6 +140,7 @@ std::vector<Command> make_commands() {
                 {"--smoothing", "N,N,...", "pre-smoothing steps per level (default 1,1,1,1,1,2)"},
                 {"--precision", "P", "float32 (default) or float64"},
                 {"--reps", "K", "timed repetitions; the median is printed (default 5)"},
+                {"--engine", "E", "3x3 stride-1 convolutions of the timed step: gemm (default, what MgNO runs) or direct"},
                 kThreads},
                "docs/performance.md records its figures."});
   c.push_back({"bench gaussians",

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -205,9 +207,164 @@ void col2im_add(const ConvGeom& g, const IndexMaps& m, const T* cols, int c0, in
   }
 }
 
+// ---- The direct engine: 3x3 kernels, stride 1, padding 1 (MgNO's smoothers) ----------------
+// y[o][i][j] = bias_o + sum_{c,p,q} w[o][c][p][q] xp[c][i + p][j + q] with xp the input padded by
+// one node per side (filled as g.mode says). The padded input is stored three times, shifted by
+// q = 0, 1, 2 columns: xs[c][q][r][j] = xp[c][r][j + q] in rows of Wp (a multiple of L) nodes,
+// so every vector of L lanes the kernel reads is 64-byte aligned (no load splits a cache line).
+// Each task owns KO output channels of one item and keeps KO accumulators of L lanes per output
+// block (i, j0..j0 + L) in registers; no im2col matrix is written. The sum order (c, p, q) is
+// fixed per output, so the result does not depend on the number of threads. For a padding mode
+// whose adjoint is again that padding (zeros, circular), conv^T is the same engine with the
+// flipped, transposed kernel w'[c][o][p][q] = w[o][c][2 - p][2 - q].
+
+// gemm by default: on an MgNO step (kpde bench mgno --engine, docs/performance.md) the two
+// engines measured within a few percent, gemm ahead.
+Conv3x3Engine g_conv3x3 = Conv3x3Engine::gemm;
+
+// A vector of 64 bytes (16 floats or 8 doubles; GCC and Clang split it into two 256-bit
+// registers on AVX2 machines).
+template <class T>
+struct Lanes {
+  static constexpr int n = 64 / static_cast<int>(sizeof(T));
+  typedef T type __attribute__((vector_size(64), __may_alias__));  // may alias T (loaded through T*)
+};
+
+bool direct3_applies(const ConvGeom& g) {
+  return g_conv3x3 == Conv3x3Engine::direct && g.k == 3 && g.s == 1 && g.pad == 1 && g.Ho == g.H && g.Wo == g.W;
+}
+bool direct3_adjoint_applies(const ConvGeom& g) {
+  return direct3_applies(g) && g.mode != PadMode::reflect;
+}
+
+// xs [B][cin][3][H + 2][Wp] from in [B][cin][H][W]: xs[b][c][q][r][j] = xp[b][c][r][j + q] (0
+// past the padded row's end), xp padded as g.mode says.
+template <class T>
+void shifted_planes(const ConvGeom& g, const T* in, int B, int Wp, T* xs) {
+  const std::size_t plane = static_cast<std::size_t>(g.H + 2) * Wp;
+  const int left = source_index(-1, g.W, g.mode), right = source_index(g.W, g.W, g.mode);
+  run_range("kpde::conv.pad", static_cast<std::size_t>(B) * g.cin, 3.0 * B * g.cin * plane, [&](const std::size_t bc) {
+    const T* src = in + bc * g.H * g.W;
+    std::vector<T> row(static_cast<std::size_t>(Wp) + 2, T(0));  // one padded row, then zeros
+    for (int r = 0; r < g.H + 2; ++r) {                           // padded row r holds input row r - 1
+      const int sr = source_index(r - 1, g.H, g.mode);
+      if (sr < 0) {
+        std::fill(row.begin(), row.begin() + g.W + 2, T(0));
+      } else {
+        const T* s = src + static_cast<std::size_t>(sr) * g.W;
+        row[0] = left >= 0 ? s[left] : T(0);
+        std::copy(s, s + g.W, row.begin() + 1);
+        row[g.W + 1] = right >= 0 ? s[right] : T(0);
+      }
+      for (int q = 0; q < 3; ++q)
+        std::copy(row.begin() + q, row.begin() + q + Wp, xs + (bc * 3 + q) * plane + static_cast<std::size_t>(r) * Wp);
+    }
+  });
+}
+
+// Output channels per register block (KO) and pixel vectors per row block (NJ): KO x NJ
+// accumulators of 64 bytes, 12 zmm registers with AVX-512, 12 ymm registers (6 x 2) without.
+#ifdef __AVX512F__
+constexpr int kDirectKO = 6;
+#else
+constexpr int kDirectKO = 3;
+#endif
+constexpr int kDirectNJ = 2;
+// Output rows per task of the direct engine.
+constexpr int kDirectRows = 8;
+
+// wp [blocks][cin][3 (q)][3 (p)][KO] from w [cout][cin][3][3] (output channels past cout: 0),
+// so each tap's KO weights are contiguous.
+template <class T>
+std::vector<T> pack_direct_weights(const ConvGeom& g, const T* w) {
+  constexpr int KO = kDirectKO;
+  const int blocks = (g.cout + KO - 1) / KO;
+  std::vector<T> wp(static_cast<std::size_t>(blocks) * g.cin * 9 * KO, T(0));
+  for (int o = 0; o < g.cout; ++o)
+    for (int c = 0; c < g.cin; ++c)
+      for (int p = 0; p < 3; ++p)
+        for (int q = 0; q < 3; ++q)
+          wp[((static_cast<std::size_t>(o / KO) * g.cin + c) * 9 + q * 3 + p) * KO + o % KO] =
+              w[((static_cast<std::size_t>(o) * g.cin + c) * 3 + p) * 3 + q];
+  return wp;
+}
+
+// y [cout][H][W] of one item, rows [i0, i1): xs the item's shifted planes, wp the packed weights.
+template <class T>
+void direct3_rows(const ConvGeom& g, int Wp, const T* xs, const T* wp, const T* bias, int i0, int i1, T* y) {
+  using V = typename Lanes<T>::type;
+  constexpr int L = Lanes<T>::n, KO = kDirectKO, NJ = kDirectNJ;
+  const std::size_t plane = static_cast<std::size_t>(g.H + 2) * Wp;
+  const int blocks = (g.cout + KO - 1) / KO;
+  for (int i = i0; i < i1; ++i)
+    for (int ob = 0; ob < blocks; ++ob) {
+      const int o0 = ob * KO, nko = std::min(KO, g.cout - o0);
+      for (int j0 = 0; j0 < g.W; j0 += NJ * L) {
+        V acc[KO][NJ];
+        for (int o = 0; o < KO; ++o)
+          for (int u = 0; u < NJ; ++u) acc[o][u] = V{} + (bias && o < nko ? bias[o0 + o] : T(0));
+        const T* wc = wp + static_cast<std::size_t>(ob) * g.cin * 9 * KO;
+        const T* xc = xs + static_cast<std::size_t>(i) * Wp + j0;
+        for (int c = 0; c < g.cin; ++c, xc += 3 * plane)
+          for (int q = 0; q < 3; ++q)
+            for (int p = 0; p < 3; ++p, wc += KO) {
+              const T* row = xc + q * plane + p * Wp;
+              V v[NJ];
+              for (int u = 0; u < NJ; ++u) v[u] = *reinterpret_cast<const V*>(row + u * L);  // 64-byte aligned
+              for (int o = 0; o < KO; ++o)
+                for (int u = 0; u < NJ; ++u) acc[o][u] += wc[o] * v[u];
+            }
+        for (int u = 0; u < NJ; ++u) {
+          const int j = j0 + u * L;
+          if (j >= g.W) break;
+          const std::size_t nl = static_cast<std::size_t>(std::min(L, g.W - j));
+          for (int o = 0; o < nko; ++o)
+            std::memcpy(y + (static_cast<std::size_t>(o0 + o) * g.H + i) * g.W + j, &acc[o][u], nl * sizeof(T));
+        }
+      }
+    }
+}
+
+// out[b] = conv(in[b]) (+ bias) for b < B through the direct engine (direct3_applies(g)).
+template <class T>
+void direct3_apply(const char* name, const ConvGeom& g, const T* w, const T* bias, const T* in, T* out, int B) {
+  constexpr int L = Lanes<T>::n;
+  // rows of whole pixel-vector pairs (the last pair may read past W: zeros, results dropped)
+  const int Wp = (g.W + kDirectNJ * L - 1) / (kDirectNJ * L) * (kDirectNJ * L);
+  const std::size_t plane = static_cast<std::size_t>(g.H + 2) * Wp, item = 3 * plane * g.cin;
+  const Kokkos::View<T*, HostSpace> xs(Kokkos::view_alloc("kpde::conv.shifted", Kokkos::WithoutInitializing),
+                                       static_cast<std::size_t>(B) * item);
+  // Kokkos aligns host allocations to 64 bytes; Wp and so every plane and row are multiples of L
+  KPDE_ASSERT(reinterpret_cast<std::uintptr_t>(xs.data()) % 64 == 0, "direct3_apply: unaligned scratch");
+  shifted_planes(g, in, B, Wp, xs.data());
+  const std::vector<T> wp = pack_direct_weights(g, w);
+  const int bands = (g.H + kDirectRows - 1) / kDirectRows;
+  const double work = static_cast<double>(B) * g.P() * g.K() * g.cout;
+  run_range(name, static_cast<std::size_t>(B) * bands, work, [&](const std::size_t task) {
+    const int b = static_cast<int>(task) / bands, i0 = (static_cast<int>(task) % bands) * kDirectRows;
+    direct3_rows(g, Wp, xs.data() + static_cast<std::size_t>(b) * item, wp.data(), bias, i0,
+                 std::min(g.H, i0 + kDirectRows), out + g.out_size() * b);
+  });
+}
+
+// in[b] = conv^T(out[b]) (+ bias) through the direct engine (direct3_adjoint_applies(g)): the
+// conv from cout to cin channels with the flipped, transposed kernel and the same padding.
+template <class T>
+void direct3_adjoint(const char* name, const ConvGeom& g, const T* w, const T* bias, const T* out, T* in, int B) {
+  std::vector<T> wt(static_cast<std::size_t>(g.cin) * g.cout * 9);
+  for (int o = 0; o < g.cout; ++o)
+    for (int c = 0; c < g.cin; ++c)
+      for (int t = 0; t < 9; ++t)
+        wt[(static_cast<std::size_t>(c) * g.cout + o) * 9 + (8 - t)] = w[(static_cast<std::size_t>(o) * g.cin + c) * 9 + t];
+  ConvGeom gt = g;
+  std::swap(gt.cin, gt.cout);
+  direct3_apply(name, gt, wt.data(), bias, out, in, B);
+}
+
 // out[b] = conv(in[b]) (+ bias[o] on channel o when bias != nullptr), b < B.
 template <class T>
 void conv_apply(const char* name, const ConvGeom& g, const T* w, const T* bias, const T* in, T* out, int B) {
+  if (direct3_applies(g)) return direct3_apply(name, g, w, bias, in, out, B);
   const IndexMaps maps(g);
   const Split t = Tiling(g).tiles;
   const int K = g.K(), P = g.P();
@@ -226,6 +383,7 @@ void conv_apply(const char* name, const ConvGeom& g, const T* w, const T* bias, 
 // in[b] = conv^T(out[b]) (+ bias[c] on channel c when bias != nullptr), b < B.
 template <class T>
 void conv_adjoint(const char* name, const ConvGeom& g, const T* w, const T* bias, const T* out, T* in, int B) {
+  if (direct3_adjoint_applies(g)) return direct3_adjoint(name, g, w, bias, out, in, B);
   const IndexMaps maps(g);
   const Split ch = Tiling(g).chunks;
   const int K = g.K(), P = g.P(), HW = g.H * g.W;
@@ -335,6 +493,13 @@ void uniform_init(T* params, std::size_t n, int fan_in, Rng& rng) {
 }
 
 }  // namespace
+
+void set_conv3x3_engine(Conv3x3Engine e) {
+  g_conv3x3 = e;
+}
+Conv3x3Engine conv3x3_engine() {
+  return g_conv3x3;
+}
 
 // ---- Conv2d --------------------------------------------------------------------------------
 

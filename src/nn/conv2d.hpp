@@ -2,8 +2,9 @@
 /// Batched 2-D convolutions on feature maps [B][C][H][W] (nn/layer.hpp conventions):
 /// Conv2d (zeros, reflect or circular padding) and ConvTranspose2d (its adjoint with
 /// zero padding, PyTorch's conventions). Both run as im2col + kpde::gemm per batch item
-/// on the Kokkos host space; parameter gradients are summed over gradient_groups(B)
-/// partials in a fixed order, so results do not depend on the number of threads.
+/// on the Kokkos host space (3x3 stride-1 kernels also directly: set_conv3x3_engine);
+/// parameter gradients are summed over gradient_groups(B) partials in a fixed order, so
+/// results do not depend on the number of threads.
 #include <cstddef>
 
 #include "core/rng.hpp"
@@ -11,6 +12,16 @@
 #include "nn/layer.hpp"
 
 namespace kpde::nn {
+
+/// The engine of 3x3, stride-1, padding-1 convolutions that keep the grid (MgNO's smoothers):
+/// `gemm` (the default: im2col + kpde::gemm, what every other shape runs) or `direct`
+/// (register-blocked output rows over shifted, padded copies of the input, no im2col matrix;
+/// the adjoint the same with the flipped kernel for zeros and circular padding). They measured
+/// within a few percent on an MgNO step. Process-wide; for benchmarks (`kpde bench mgno`
+/// times both) and tests. Not thread-safe against running convolutions.
+enum class Conv3x3Engine { direct, gemm };
+void set_conv3x3_engine(Conv3x3Engine e);
+Conv3x3Engine conv3x3_engine();
 
 /// Shape of a Conv2d: in -> out channels, a square kernel k, stride s, padding p on
 /// every side of the input (filled as `pad` says), an optional bias per output channel.

@@ -264,6 +264,54 @@ TEST(Conv2dGradient, TiledShapesAdjointTests) {
   expect_backward_adjoint(h, params, x, dy);
 }
 
+// The two engines of 3x3 stride-1 convolutions (nn::set_conv3x3_engine) agree on forward, dx
+// and dW for every padding mode, with and without bias, on shapes that split rows into several
+// bands and pixel blocks (W not a multiple of the vector width), and so does ConvTranspose2d
+// k3 s1 p1 (the adjoint path); float agrees with double through the direct engine.
+TEST(Conv2d, DirectEngineMatchesGemm) {
+  using kpde::nn::Conv3x3Engine;
+  const auto run = [](Conv3x3Engine e, const auto& h, const Vec& params, const Vec& x, const Vec& dy, Vec& y, Vec& dx,
+                      Vec& grad) {
+    kpde::nn::set_conv3x3_engine(e);
+    y = h.forward(params, x);
+    dx.assign(h.nx(), 0.0), grad.assign(params.size(), 0.0);
+    h.backward(params, x, dy, dx, grad);
+    kpde::nn::set_conv3x3_engine(Conv3x3Engine::gemm);  // the default
+  };
+  for (PadMode mode : {PadMode::zeros, PadMode::reflect, PadMode::circular})
+    for (bool bias : {true, false}) {
+      Conv2dSpec s;
+      s.in_channels = 5, s.out_channels = 7, s.kernel = 3, s.stride = 1, s.padding = 1, s.pad = mode, s.bias = bias;
+      const Conv2d<double> L(s);
+      const Conv2d<float> Lf(s);
+      const auto h = harness(L, 3, 19, 37);
+      const Vec params = randn(L.n_params(), 1), x = randn(h.nx(), 2), dy = randn(h.ny(), 3);
+      Vec y1, dx1, g1, y2, dx2, g2;
+      run(Conv3x3Engine::gemm, h, params, x, dy, y1, dx1, g1);
+      run(Conv3x3Engine::direct, h, params, x, dy, y2, dx2, g2);
+      EXPECT_LT(rel_diff(y2, y1), 1e-14) << mode_name(mode) << " bias " << bias;
+      EXPECT_LT(rel_diff(dx2, dx1), 1e-14) << mode_name(mode) << " bias " << bias;
+      EXPECT_LT(rel_diff(g2, g1), 1e-14) << mode_name(mode) << " bias " << bias;
+      EXPECT_LT(rel_diff(y2, direct_conv(s, params, x, 3, 19, 37)), 1e-13);
+      if (mode == PadMode::zeros) {
+        kpde::nn::set_conv3x3_engine(Conv3x3Engine::direct);
+        expect_float_agrees(h, harness(Lf, 3, 19, 37), params, x, dy);
+        kpde::nn::set_conv3x3_engine(Conv3x3Engine::gemm);
+      }
+    }
+  ConvTranspose2dSpec t;
+  t.in_channels = 6, t.out_channels = 5, t.kernel = 3, t.stride = 1, t.padding = 1;
+  const ConvTranspose2d<double> Lt(t);
+  const auto ht = harness(Lt, 2, 17, 33);
+  const Vec params = randn(Lt.n_params(), 4), x = randn(ht.nx(), 5), dy = randn(ht.ny(), 6);
+  Vec y1, dx1, g1, y2, dx2, g2;
+  run(Conv3x3Engine::gemm, ht, params, x, dy, y1, dx1, g1);
+  run(Conv3x3Engine::direct, ht, params, x, dy, y2, dx2, g2);
+  EXPECT_LT(rel_diff(y2, y1), 1e-14);
+  EXPECT_LT(rel_diff(dx2, dx1), 1e-14);
+  EXPECT_LT(rel_diff(g2, g1), 1e-14);
+}
+
 TEST(Conv2d, GradIsAddedDxOptionalAndFloatAgrees) {
   Conv2dSpec s;
   s.in_channels = 5, s.out_channels = 6, s.pad = PadMode::circular, s.stride = 2;
