@@ -270,13 +270,17 @@ TEST(Conv2dGradient, TiledShapesAdjointTests) {
 // k3 s1 p1 (the adjoint path); float agrees with double through the direct engine.
 TEST(Conv2d, DirectEngineMatchesGemm) {
   using kpde::nn::Conv3x3Engine;
-  const auto run = [](Conv3x3Engine e, const auto& h, const Vec& params, const Vec& x, const Vec& dy, Vec& y, Vec& dx,
-                      Vec& grad) {
+  // forward, dx and grad of harness h through engine e (then back to the default, gemm)
+  const auto run = [](Conv3x3Engine e, const auto& h, const Vec& params, const Vec& x, const Vec& dy) {
     kpde::nn::set_conv3x3_engine(e);
-    y = h.forward(params, x);
-    dx.assign(h.nx(), 0.0), grad.assign(params.size(), 0.0);
-    h.backward(params, x, dy, dx, grad);
-    kpde::nn::set_conv3x3_engine(Conv3x3Engine::gemm);  // the default
+    std::array<Vec, 3> r{h.forward(params, x), Vec(h.nx(), 0.0), Vec(params.size(), 0.0)};
+    h.backward(params, x, dy, r[1], r[2]);
+    kpde::nn::set_conv3x3_engine(Conv3x3Engine::gemm);
+    return r;
+  };
+  const auto expect_agree = [&](const auto& h, const Vec& params, const Vec& x, const Vec& dy, const std::string& what) {
+    const auto a = run(Conv3x3Engine::gemm, h, params, x, dy), b = run(Conv3x3Engine::direct, h, params, x, dy);
+    for (int k = 0; k < 3; ++k) EXPECT_LT(rel_diff(b[k], a[k]), 1e-14) << what << " (y, dx, grad)[" << k << "]";
   };
   for (PadMode mode : {PadMode::zeros, PadMode::reflect, PadMode::circular})
     for (bool bias : {true, false}) {
@@ -286,30 +290,17 @@ TEST(Conv2d, DirectEngineMatchesGemm) {
       const Conv2d<float> Lf(s);
       const auto h = harness(L, 3, 19, 37);
       const Vec params = randn(L.n_params(), 1), x = randn(h.nx(), 2), dy = randn(h.ny(), 3);
-      Vec y1, dx1, g1, y2, dx2, g2;
-      run(Conv3x3Engine::gemm, h, params, x, dy, y1, dx1, g1);
-      run(Conv3x3Engine::direct, h, params, x, dy, y2, dx2, g2);
-      EXPECT_LT(rel_diff(y2, y1), 1e-14) << mode_name(mode) << " bias " << bias;
-      EXPECT_LT(rel_diff(dx2, dx1), 1e-14) << mode_name(mode) << " bias " << bias;
-      EXPECT_LT(rel_diff(g2, g1), 1e-14) << mode_name(mode) << " bias " << bias;
-      EXPECT_LT(rel_diff(y2, direct_conv(s, params, x, 3, 19, 37)), 1e-13);
-      if (mode == PadMode::zeros) {
-        kpde::nn::set_conv3x3_engine(Conv3x3Engine::direct);
-        expect_float_agrees(h, harness(Lf, 3, 19, 37), params, x, dy);
-        kpde::nn::set_conv3x3_engine(Conv3x3Engine::gemm);
-      }
+      expect_agree(h, params, x, dy, std::string(mode_name(mode)) + (bias ? " bias" : ""));
+      kpde::nn::set_conv3x3_engine(Conv3x3Engine::direct);
+      EXPECT_LT(rel_diff(h.forward(params, x), direct_conv(s, params, x, 3, 19, 37)), 1e-13);
+      if (mode == PadMode::zeros) expect_float_agrees(h, harness(Lf, 3, 19, 37), params, x, dy);
+      kpde::nn::set_conv3x3_engine(Conv3x3Engine::gemm);
     }
   ConvTranspose2dSpec t;
   t.in_channels = 6, t.out_channels = 5, t.kernel = 3, t.stride = 1, t.padding = 1;
   const ConvTranspose2d<double> Lt(t);
   const auto ht = harness(Lt, 2, 17, 33);
-  const Vec params = randn(Lt.n_params(), 4), x = randn(ht.nx(), 5), dy = randn(ht.ny(), 6);
-  Vec y1, dx1, g1, y2, dx2, g2;
-  run(Conv3x3Engine::gemm, ht, params, x, dy, y1, dx1, g1);
-  run(Conv3x3Engine::direct, ht, params, x, dy, y2, dx2, g2);
-  EXPECT_LT(rel_diff(y2, y1), 1e-14);
-  EXPECT_LT(rel_diff(dx2, dx1), 1e-14);
-  EXPECT_LT(rel_diff(g2, g1), 1e-14);
+  expect_agree(ht, randn(Lt.n_params(), 4), randn(ht.nx(), 5), randn(ht.ny(), 6), "ConvTranspose2d k3 s1 p1");
 }
 
 TEST(Conv2d, GradIsAddedDxOptionalAndFloatAgrees) {
