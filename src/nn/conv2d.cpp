@@ -211,7 +211,7 @@ void col2im_add(const ConvGeom& g, const IndexMaps& m, const T* cols, int c0, in
 // y[o][i][j] = bias_o + sum_{c,p,q} w[o][c][p][q] xp[c][i + p][j + q] with xp the input padded by
 // one node per side (filled as g.mode says). The padded input is stored three times, shifted by
 // q = 0, 1, 2 columns: xs[c][q][r][j] = xp[c][r][j + q] in rows of Wp (a multiple of L) nodes,
-// so every vector of L lanes the kernel reads is 64-byte aligned (no load splits a cache line).
+// so every vector of L lanes the kernel reads is aligned to its size (no load splits a cache line).
 // Each task owns KO output channels of one item and keeps KO accumulators of L lanes per output
 // block (i, j0..j0 + L) in registers; no im2col matrix is written. The sum order (c, p, q) is
 // fixed per output, so the result does not depend on the number of threads. For a padding mode
@@ -222,12 +222,18 @@ void col2im_add(const ConvGeom& g, const IndexMaps& m, const T* cols, int c0, in
 // engines measured within a few percent, gemm ahead.
 Conv3x3Engine g_conv3x3 = Conv3x3Engine::gemm;
 
-// A vector of 64 bytes (16 floats or 8 doubles; GCC and Clang split it into two 256-bit
-// registers on AVX2 machines).
+// A vector of one SIMD register: 64 bytes with AVX-512, 32 bytes otherwise. (A 64-byte vector
+// type on an AVX2 machine, which GCC 12 splits into ymm halves, measured 20x slower than
+// im2col + GEMM on AMD EPYC Zen 3; one register per vector matches it.)
+#ifdef __AVX512F__
+constexpr int kDirectBytes = 64;
+#else
+constexpr int kDirectBytes = 32;
+#endif
 template <class T>
 struct Lanes {
-  static constexpr int n = 64 / static_cast<int>(sizeof(T));
-  typedef T type __attribute__((vector_size(64), __may_alias__));  // may alias T (loaded through T*)
+  static constexpr int n = kDirectBytes / static_cast<int>(sizeof(T));
+  typedef T type __attribute__((vector_size(kDirectBytes), __may_alias__));  // may alias T (loaded through T*)
 };
 
 bool direct3_applies(const ConvGeom& g) {
@@ -263,13 +269,15 @@ void shifted_planes(const ConvGeom& g, const T* in, int B, int Wp, T* xs) {
 }
 
 // Output channels per register block (KO) and pixel vectors per row block (NJ): KO x NJ
-// accumulators of 64 bytes, 12 zmm registers with AVX-512, 12 ymm registers (6 x 2) without.
+// accumulators, 12 zmm registers with AVX-512 (6 x 2), 12 ymm registers without (3 x 4); a
+// row block is 32 floats either way.
 #ifdef __AVX512F__
 constexpr int kDirectKO = 6;
+constexpr int kDirectNJ = 2;
 #else
 constexpr int kDirectKO = 3;
+constexpr int kDirectNJ = 4;
 #endif
-constexpr int kDirectNJ = 2;
 // Output rows per task of the direct engine.
 constexpr int kDirectRows = 8;
 
@@ -310,7 +318,7 @@ void direct3_rows(const ConvGeom& g, int Wp, const T* xs, const T* wp, const T* 
             for (int p = 0; p < 3; ++p, wc += KO) {
               const T* row = xc + q * plane + p * Wp;
               V v[NJ];
-              for (int u = 0; u < NJ; ++u) v[u] = *reinterpret_cast<const V*>(row + u * L);  // 64-byte aligned
+              for (int u = 0; u < NJ; ++u) v[u] = *reinterpret_cast<const V*>(row + u * L);  // aligned to the vector
               for (int o = 0; o < KO; ++o)
                 for (int u = 0; u < NJ; ++u) acc[o][u] += wc[o] * v[u];
             }
