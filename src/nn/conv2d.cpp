@@ -218,17 +218,19 @@ void col2im_add(const ConvGeom& g, const IndexMaps& m, const T* cols, int c0, in
 // whose adjoint is again that padding (zeros, circular), conv^T is the same engine with the
 // flipped, transposed kernel w'[c][o][p][q] = w[o][c][2 - p][2 - q].
 
-// gemm by default: on an MgNO step (kpde bench mgno --engine, docs/performance.md) the two
-// engines measured within a few percent, gemm ahead.
+// gemm by default: on an MgNO step (kpde bench mgno --engine, docs/performance.md) gemm was
+// a few percent ahead with AVX-512 and 4-28% ahead on AVX2 (1-2 threads).
 Conv3x3Engine g_conv3x3 = Conv3x3Engine::gemm;
 
-// A vector of one SIMD register: 64 bytes with AVX-512, 32 bytes otherwise. (A 64-byte vector
-// type on an AVX2 machine, which GCC 12 splits into ymm halves, measured 20x slower than
-// im2col + GEMM on AMD EPYC Zen 3; one register per vector matches it.)
+// The register tile of the direct engine: a vector is one SIMD register (kDirectBytes), a
+// task keeps KO output channels x NJ pixel vectors of accumulators, 12 zmm registers with
+// AVX-512 (6 x 2), 12 ymm registers without (3 x 4); a row block is 32 floats either way.
+// (64-byte vectors on an AVX2 machine, which GCC 12 splits into ymm halves, measured 20x
+// slower than im2col + GEMM on AMD EPYC Zen 3.)
 #ifdef __AVX512F__
-constexpr int kDirectBytes = 64;
+constexpr int kDirectBytes = 64, kDirectKO = 6, kDirectNJ = 2;
 #else
-constexpr int kDirectBytes = 32;
+constexpr int kDirectBytes = 32, kDirectKO = 3, kDirectNJ = 4;
 #endif
 template <class T>
 struct Lanes {
@@ -268,16 +270,6 @@ void shifted_planes(const ConvGeom& g, const T* in, int B, int Wp, T* xs) {
   });
 }
 
-// Output channels per register block (KO) and pixel vectors per row block (NJ): KO x NJ
-// accumulators, 12 zmm registers with AVX-512 (6 x 2), 12 ymm registers without (3 x 4); a
-// row block is 32 floats either way.
-#ifdef __AVX512F__
-constexpr int kDirectKO = 6;
-constexpr int kDirectNJ = 2;
-#else
-constexpr int kDirectKO = 3;
-constexpr int kDirectNJ = 4;
-#endif
 // Output rows per task of the direct engine.
 constexpr int kDirectRows = 8;
 
