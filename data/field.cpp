@@ -19,6 +19,35 @@ double GridData::operator()(double x, double y) const {
   return (1 - ty) * ((1 - tx) * v(i, j) + tx * v(i, j + 1)) + ty * ((1 - tx) * v(i + 1, j) + tx * v(i + 1, j + 1));
 }
 
+double GridData::derivative(double x, double y, int axis) const {
+  const double hx = (x_hi - x_lo) / (nx - 1), hy = (y_hi - y_lo) / (ny - 1);
+  double fj = (std::clamp(x, x_lo, x_hi) - x_lo) / hx;
+  double fi = top_row_first ? (y_hi - std::clamp(y, y_lo, y_hi)) / hy : (std::clamp(y, y_lo, y_hi) - y_lo) / hy;
+  int j = std::min(static_cast<int>(fj), nx - 2), i = std::min(static_cast<int>(fi), ny - 2);
+  j = std::max(j, 0), i = std::max(i, 0);
+  const double tx = fj - j, ty = fi - i;
+  const auto v = [&](int r, int c) { return values[static_cast<std::size_t>(r) * nx + c]; };
+  if (axis == 0) return ((1 - ty) * (v(i, j + 1) - v(i, j)) + ty * (v(i + 1, j + 1) - v(i + 1, j))) / hx;
+  // rows run down in y with top_row_first
+  const double d_row = (1 - tx) * (v(i + 1, j) - v(i, j)) + tx * (v(i + 1, j + 1) - v(i, j + 1));
+  return (top_row_first ? -d_row : d_row) / hy;
+}
+
+Field Field::derived(const Field& f, int axis, double factor) {
+  if (f.is_constant()) return constant(axis < 0 ? factor * f.constant_value() : 0.0);
+  Field d;
+  d.kind_ = Kind::derived;
+  d.parent_ = std::make_shared<const Field>(f);
+  d.axis_ = axis;
+  d.factor_ = factor;
+  return d;
+}
+
+bool Field::has_derivatives() const {
+  if (kind_ == Kind::derived) return axis_ < 0 && parent_->has_derivatives();
+  return kind_ != Kind::grid;
+}
+
 Field Field::constant(double value) {
   Field f;
   f.kind_ = Kind::constant;
@@ -58,6 +87,10 @@ double Field::operator()(const mesh::Point& x) const {
     case Kind::constant: return value_;
     case Kind::expression: return expr_->eval(x.data());
     case Kind::grid: return (*grid_)(x[0], x[1]);
+    case Kind::derived:
+      if (axis_ < 0) return factor_ * (*parent_)(x);
+      if (parent_->kind_ == Kind::grid) return factor_ * parent_->grid_->derivative(x[0], x[1], axis_);
+      return factor_ * parent_->jet(x, 3).grad[axis_];
   }
   return 0;
 }
@@ -74,7 +107,8 @@ void Field::values(const Mat<const double>& x, double* out) const {
         return;
       }
       break;
-    case Kind::grid: break;
+    case Kind::grid:
+    case Kind::derived: break;
   }
   for (std::size_t i = 0; i < n; ++i) out[i] = (*this)(mesh::row_point(x, static_cast<int>(i)));
 }
@@ -83,6 +117,15 @@ pde::Expression::Jet Field::jet(const mesh::Point& x, int dim) const {
   pde::Expression::Jet j;
   if (kind_ == Kind::constant) {
     j.value = value_;
+    return j;
+  }
+  if (kind_ == Kind::derived) {
+    KPDE_REQUIRE(axis_ < 0, Error, "field: second derivatives of " + describe() + " are not available");
+    j = parent_->jet(x, dim);
+    j.value *= factor_;
+    for (auto& g : j.grad) g *= factor_;
+    for (auto& row : j.hess)
+      for (auto& h : row) h *= factor_;
     return j;
   }
   if (kind_ == Kind::grid) throw Error("field: derivatives of grid data are not available (" + grid_->origin + ")");
@@ -102,6 +145,13 @@ std::string Field::describe() const {
     case Kind::expression: return expr_->text();
     case Kind::grid:
       return "grid " + grid_->origin + " [" + std::to_string(grid_->ny) + " x " + std::to_string(grid_->nx) + "]";
+    case Kind::derived: {
+      std::ostringstream s;
+      if (factor_ != 1) s << factor_ << "*";
+      if (axis_ < 0) s << "(" << parent_->describe() << ")";
+      else s << "d(" << parent_->describe() << ")/d" << "xyz"[axis_];
+      return s.str();
+    }
   }
   return "?";
 }

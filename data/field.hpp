@@ -24,12 +24,15 @@ struct GridData {
   std::string origin;  ///< "file.h5:dataset", for messages
   /// Bilinear interpolation; points outside the box are clamped to it.
   double operator()(double x, double y) const;
+  /// d/dx (axis 0) or d/dy (axis 1) of that interpolant: piecewise linear, taken from
+  /// the cell the point falls in (the cell below or left of it on a cell edge).
+  double derivative(double x, double y, int axis) const;
 };
 
 /// A scalar field f(x) on R^d, d = 1..3 (2 for grid data).
 class Field {
  public:
-  enum class Kind { constant, expression, grid };
+  enum class Kind { constant, expression, grid, derived };
 
   /// The constant 0.
   Field() = default;
@@ -37,6 +40,9 @@ class Field {
   /// An expression whose variables are the first d of {x, y, z}.
   static Field expression(pde::Expression expr);
   static Field grid(std::shared_ptr<const GridData> data);
+  /// factor * f (axis < 0) or factor * df/dx_axis (axis 0..2; grid data: the derivative
+  /// of its bilinear interpolant). Of a constant: a constant.
+  static Field derived(const Field& f, int axis, double factor);
 
   Kind kind() const { return kind_; }
   /// True for a constant, and for an expression that loads no variable.
@@ -50,8 +56,8 @@ class Field {
   double operator()(const mesh::Point& x) const;
   /// f at rows of x [n][d]; out has n entries.
   void values(const Mat<const double>& x, double* out) const;
-  /// Whether jet() is available (constants and expressions).
-  bool has_derivatives() const { return kind_ != Kind::grid; }
+  /// Whether jet() is available (constants, expressions and their multiples).
+  bool has_derivatives() const;
   /// Value, gradient and Hessian with respect to x_0..x_{d-1} (exact).
   /// Throws kpde::Error for grid data.
   pde::Expression::Jet jet(const mesh::Point& x, int dim) const;
@@ -63,6 +69,9 @@ class Field {
   double value_ = 0;
   std::shared_ptr<const pde::Expression> expr_;
   std::shared_ptr<const GridData> grid_;
+  std::shared_ptr<const Field> parent_;  // derived: factor_ * parent_ or its derivative
+  int axis_ = -1;
+  double factor_ = 1;
 };
 
 }  // namespace kpde::data

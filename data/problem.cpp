@@ -24,10 +24,10 @@ const char* kHiSide[3] = {"right", "top", "back"};
 
 }  // namespace
 
-std::string Derivative::name() const {
-  if (order == 0) return "u";
-  if (order == 1) return std::string("u_") + kAxis[i];
-  return std::string("u_") + kAxis[i] + kAxis[j];
+std::string Derivative::name(const std::string& field) const {
+  if (order == 0) return field;
+  if (order == 1) return field + "_" + kAxis[i];
+  return field + "_" + kAxis[i] + kAxis[j];
 }
 
 namespace {
@@ -55,10 +55,32 @@ std::vector<std::string> coordinate_names(int dim) {
   return out;
 }
 
+std::vector<std::string> Problem::system_variables() const {
+  std::vector<std::string> out;
+  const auto all = all_derivatives(dim);
+  for (const auto& f : fields)
+    for (const auto& d : all) out.push_back(d.name(f));
+  for (const auto& x : coordinate_names(dim)) out.push_back(x);
+  return out;
+}
+
 std::vector<Derivative> Problem::operator_derivatives() const {
   std::vector<Derivative> out;
+  if (is_system()) {  // the union over the fields and equations
+    const auto all = all_derivatives(dim);
+    for (std::size_t k = 0; k < all.size(); ++k)
+      for (std::size_t f = 0; f < fields.size(); ++f)
+        if (std::any_of(equations.begin(), equations.end(), [&](const Equation& e) {
+              return e.residual->depends_on(static_cast<int>(f * all.size() + k));
+            })) {
+          out.push_back(all[k]);
+          break;
+        }
+    return out;
+  }
   if (!nonlinear) {
-    for (const auto& t : terms) out.push_back(t.derivative);
+    for (const auto& t : linear_terms())
+      if (std::find(out.begin(), out.end(), t.derivative) == out.end()) out.push_back(t.derivative);
     return out;
   }
   const auto all = all_derivatives(dim);
@@ -67,14 +89,26 @@ std::vector<Derivative> Problem::operator_derivatives() const {
   return out;
 }
 
-bool Problem::constant_coefficients() const {
-  return std::all_of(terms.begin(), terms.end(), [](const LinearTerm& t) { return t.coefficient.is_constant(); });
+std::vector<LinearTerm> Problem::linear_terms() const {
+  std::vector<LinearTerm> out = terms;
+  if (!diffusion) return out;
+  for (int i = 0; i < dim; ++i) {
+    if (i == time_axis) continue;
+    out.push_back({{2, i, i}, Field::derived(*diffusion, -1, -1.0)});
+    if (!diffusion->is_constant()) out.push_back({{1, i, -1}, Field::derived(*diffusion, i, -1.0)});
+  }
+  return out;
 }
 
 const Field* Problem::coefficient(const Derivative& d) const {
   for (const auto& t : terms)
     if (t.derivative == d) return &t.coefficient;
   return nullptr;
+}
+
+bool Problem::constant_coefficients() const {
+  const auto all = linear_terms();
+  return std::all_of(all.begin(), all.end(), [](const LinearTerm& t) { return t.coefficient.is_constant(); });
 }
 
 std::vector<int> Problem::constrained_parts() const {
@@ -87,11 +121,15 @@ std::string Problem::describe() const {
   std::ostringstream s;
   s << dim << "-D";
   if (time_axis >= 0) s << " (" << kAxis[time_axis] << " is time)";
-  if (nonlinear) {
+  if (is_system()) {
+    s << ", " << fields.size() << (fields.size() == 1 ? " field (" : " fields (") << join(fields, ", ") << "), "
+      << equations.size() << (equations.size() == 1 ? " equation" : " equations");
+  } else if (nonlinear) {
     s << ", nonlinear: " << residual->text();
   } else {
     s << ", linear:";
     for (const auto& t : terms) s << " " << t.coefficient.describe() << "*" << t.derivative.name();
+    if (diffusion) s << " -div((" << diffusion->describe() << ") grad u)";
   }
   // conditions holds one entry per (config entry, boundary part): count both
   std::set<std::string> entries, initial;
@@ -210,6 +248,108 @@ mesh::BoundaryKind parse_kind(const std::string& s) {
 }
 
 
+
+/// operator: {c_u: .., c_uxx: ..} or {residual: expression} (a scalar problem).
+void load_operator(const config::Node& section, const Loader& L, Problem& p) {
+  const config::Node op = section.at("operator");
+  if (!op.is_map()) op.fail("expected a map of coefficients (c_u, c_uxx, ...) or {residual: expression}");
+  const auto derivs = all_derivatives(p.dim);
+  for (const auto& d : derivs) p.residual_variables.push_back(d.name());
+  for (const auto& x : coordinate_names(p.dim)) p.residual_variables.push_back(x);
+  if (op.has("residual")) {
+    p.nonlinear = true;
+    const config::Node r = op.at("residual");
+    p.residual = std::make_shared<const pde::Expression>(L.parse(r, p.residual_variables));
+    bool any = false;
+    for (std::size_t k = 0; k < derivs.size(); ++k) any = any || p.residual->depends_on(static_cast<int>(k));
+    if (!any) r.fail("the residual does not depend on u or its derivatives");
+    for (const auto& d : derivs) {
+      const std::string key = coefficient_key(d);
+      if (op.has(key)) op.at(key).fail("give either a residual or coefficients, not both");
+    }
+    if (op.has("diffusion")) op.at("diffusion").fail("give either a residual or coefficients, not both");
+  } else {
+    for (const auto& d : derivs) {
+      if (auto c = op.find(coefficient_key(d))) {
+        Field f = L.field(*c);
+        if (f.is_zero()) continue;
+        p.terms.push_back({d, f});
+      }
+    }
+    if (auto a = op.find("diffusion")) {  // -div(a grad u)
+      Field f = L.field(*a);
+      if (f.kind() == Field::Kind::grid && p.dim != 2) a->fail("grid data needs a 2-D problem");
+      if (!f.is_zero()) p.diffusion = f;
+    }
+    if (p.terms.empty() && !p.diffusion)
+      op.fail("the operator has no nonzero coefficient (expected c_u, c_ux, c_uxx, ..., diffusion or residual)");
+  }
+}
+
+int field_index(const Problem& p, const std::string& name) {
+  const auto it = std::find(p.fields.begin(), p.fields.end(), name);
+  return it == p.fields.end() ? -1 : static_cast<int>(it - p.fields.begin());
+}
+
+/// The `field:` of a boundary or initial entry: required in a system of several fields,
+/// optional with one, refused in a scalar problem.
+int condition_field(const config::Node& b, const Problem& p) {
+  const auto f = b.find("field");
+  if (!p.is_system()) {
+    if (f) f->fail("field: belongs to a system (declare its unknowns with fields: [u, v, ...])");
+    return 0;
+  }
+  if (!f) {
+    if (p.fields.size() == 1) return 0;
+    b.fail("a condition of a system needs field: (one of " + join(p.fields, ", ") + ")");
+  }
+  const int k = field_index(p, f->as_string());
+  if (k < 0) f->fail("'" + f->as_string() + "' is not a field (the fields are " + join(p.fields, ", ") + ")");
+  return k;
+}
+
+/// fields: [u, v, p] and residuals: {name: expression, ...} (a system).
+void load_system(const config::Node& fl, const config::Node& section, const Loader& L, Problem& p) {
+  if (auto op = section.find("operator")) op->fail("a system (fields:) states its equations under residuals:, not operator:");
+  if (!fl.is_list() || fl.size() < 1 || fl.size() > 8) fl.fail("expected a list of 1 to 8 unknowns, e.g. [u, v, p]");
+  p.fields = fl.as_strings();
+  for (std::size_t k = 0; k < p.fields.size(); ++k) {
+    const std::string& f = p.fields[k];
+    const bool ident = !f.empty() && std::isalpha(static_cast<unsigned char>(f[0])) &&
+                       std::all_of(f.begin(), f.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+    if (!ident) fl[k].fail("a field name is letters and digits, starting with a letter (no '_': u_x is u's derivative)");
+    for (const auto& x : coordinate_names(3))
+      if (f == x || f == "t") fl[k].fail("'" + f + "' names an axis, not an unknown");
+    if (L.constants.count(f)) fl[k].fail("'" + f + "' is also a constant");
+    if (std::count(p.fields.begin(), p.fields.end(), f) > 1) fl[k].fail("the field '" + f + "' is listed twice");
+  }
+  p.nonlinear = true;  // no coefficient form: every equation goes through its expression
+  p.field_exact.assign(p.fields.size(), std::nullopt);
+  p.residual_variables = p.system_variables();
+  fl.check([&] { return pde::Expression::parse("0", p.residual_variables); });  // names a parser accepts
+  const config::Node rs = section.at("residuals");
+  if (!rs.is_map() || rs.keys().empty()) rs.fail("expected a map of named residuals, e.g. {continuity: u_x + v_y}");
+  const int per_field = static_cast<int>(all_derivatives(p.dim).size());
+  std::vector<bool> used(p.fields.size(), false);
+  for (const auto& name : rs.keys()) {
+    const config::Node r = rs.at(name);
+    if (name == "dirichlet" || name == "neumann")
+      r.fail("'" + name + "' names a boundary loss term; call the residual something else");
+    Equation e;
+    e.name = name;
+    e.where = r.where();
+    if (!r.is_scalar()) r.fail("expected an expression over the fields, their derivatives and " + join(coordinate_names(p.dim), ", "));
+    e.residual = std::make_shared<const pde::Expression>(L.parse(r, p.residual_variables));
+    bool any = false;
+    for (std::size_t f = 0; f < p.fields.size(); ++f)
+      for (int k = 0; k < per_field; ++k)
+        if (e.residual->depends_on(static_cast<int>(f) * per_field + k)) any = used[f] = true;
+    if (!any) r.fail("the residual does not depend on any field (" + join(p.fields, ", ") + ")");
+    p.equations.push_back(e);
+  }
+  for (std::size_t f = 0; f < p.fields.size(); ++f)
+    if (!used[f]) fl[f].fail("the field '" + p.fields[f] + "' appears in no residual");
+}
 }  // namespace
 
 namespace {
@@ -321,43 +461,36 @@ Problem load_problem(config::Node section, const config::Document& doc) {
   p.geometry = dom.check([&] { return std::make_shared<const mesh::Geometry>(shape); });
   const mesh::Geometry& geo = *p.geometry;
 
-  // ---- operator
-  const config::Node op = section.at("operator");
-  if (!op.is_map()) op.fail("expected a map of coefficients (c_u, c_uxx, ...) or {residual: expression}");
-  const auto derivs = all_derivatives(p.dim);
-  for (const auto& d : derivs) p.residual_variables.push_back(d.name());
-  for (const auto& x : coordinate_names(p.dim)) p.residual_variables.push_back(x);
-  if (op.has("residual")) {
-    p.nonlinear = true;
-    const config::Node r = op.at("residual");
-    p.residual = std::make_shared<const pde::Expression>(L.parse(r, p.residual_variables));
-    bool any = false;
-    for (std::size_t k = 0; k < derivs.size(); ++k) any = any || p.residual->depends_on(static_cast<int>(k));
-    if (!any) r.fail("the residual does not depend on u or its derivatives");
-    for (const auto& d : derivs) {
-      const std::string key = coefficient_key(d);
-      if (op.has(key)) op.at(key).fail("give either a residual or coefficients, not both");
-    }
+  // ---- a system: its fields and equations (instead of operator and source)
+  if (auto fl = section.find("fields")) {
+    load_system(*fl, section, L, p);
   } else {
-    for (const auto& d : derivs) {
-      if (auto c = op.find(coefficient_key(d))) {
-        Field f = L.field(*c);
-        if (f.is_zero()) continue;
-        p.terms.push_back({d, f});
-      }
-    }
-    if (p.terms.empty()) op.fail("the operator has no nonzero coefficient (expected c_u, c_ux, c_uxx, ... or residual)");
+    if (auto r = section.find("residuals")) r->fail("residuals: belongs to a system; declare its unknowns with fields: [u, v, ...]");
+    load_operator(section, L, p);
   }
 
   // ---- source, exact
-  if (auto s = section.find("source")) p.source = L.field(*s);
+  if (auto s = section.find("source")) {
+    if (p.is_system()) s->fail("a system has no source: write it into its residuals");
+    p.source = L.field(*s);
+  }
   if (auto e = section.find("exact")) {
-    p.exact = L.field(*e);
-    if (!p.exact->has_derivatives()) e->fail("the exact solution must be an expression");
+    if (p.is_system()) {
+      if (!e->is_map()) e->fail("expected the exact solution per field, e.g. {" + p.fields[0] + ": expression}");
+      for (const auto& k : e->keys()) {
+        const int f = field_index(p, k);
+        if (f < 0) e->at(k).fail("'" + k + "' is not a field (the fields are " + join(p.fields, ", ") + ")");
+        p.field_exact[f] = L.field(e->at(k));
+        if (!p.field_exact[f]->has_derivatives()) e->at(k).fail("the exact solution must be an expression");
+      }
+    } else {
+      p.exact = L.field(*e);
+      if (!p.exact->has_derivatives()) e->fail("the exact solution must be an expression");
+    }
   }
 
   // ---- boundary conditions
-  std::set<std::string> named;  // parts named explicitly
+  std::map<int, std::set<std::string>> named;  // per field: the parts named explicitly
   const auto bnode = section.find("boundary");
   std::vector<std::pair<config::Node, std::vector<std::string>>> entries;
   if (bnode) {
@@ -370,7 +503,7 @@ Problem load_problem(config::Node section, const config::Document& doc) {
       else parts = b.at("parts").as_strings();
       if (parts.empty()) b.at("parts").fail("the list of parts is empty");
       for (const auto& name : parts)
-        if (name != "all") named.insert(name);
+        if (name != "all") named[condition_field(b, p)].insert(name);
       entries.push_back({b, parts});
     }
   }
@@ -386,11 +519,12 @@ Problem load_problem(config::Node section, const config::Document& doc) {
       if (c.alpha == 0 && c.beta == 0) b.fail("robin: alpha and beta are both 0");
     }
     c.where = b.where();
+    c.field = condition_field(b, p);
     std::vector<std::string> targets;
     for (const auto& name : parts) {
       if (name == "all") {
         for (int id = 0; id < geo.n_parts(); ++id)
-          if (!named.count(geo.part_name(id)) && geo.part_length(id) > 0) targets.push_back(geo.part_name(id));
+          if (!named[c.field].count(geo.part_name(id)) && geo.part_length(id) > 0) targets.push_back(geo.part_name(id));
       } else {
         targets.push_back(name);
       }
@@ -400,36 +534,49 @@ Problem load_problem(config::Node section, const config::Document& doc) {
       ci.part = (b.has("part") ? b.at("part") : b.at("parts")).check([&] { return geo.part_id(name); });
       ci.part_name = name;
       for (const auto& other : p.conditions)
-        if (other.part == ci.part && other.kind == ci.kind)
-          b.fail("part '" + name + "' already has a " + type + " condition (" + other.where + ")");
+        if (other.part == ci.part && other.kind == ci.kind && other.field == ci.field)
+          b.fail("part '" + name + "' already has a " + type + " condition" +
+                 (p.is_system() ? " on " + p.fields[ci.field] : std::string()) + " (" + other.where + ")");
       p.conditions.push_back(ci);
     }
   }
 
-  // ---- initial data (time problems)
+  // ---- initial data (time problems): {value, rate, weight} (with field: for a system; a
+  // list of them for several fields)
   if (auto init = section.find("initial")) {
     if (p.time_axis < 0) init->fail("initial data needs a time axis (domain.time_axis)");
     const std::string side = kLoSide[p.time_axis];
     const int part = geo.find_part(side);
     if (part < 0) init->fail("the domain has no part '" + side + "' (the initial line)");
-    for (const auto& other : p.conditions)
-      if (other.part == part) init->fail("the initial line '" + side + "' also has a boundary condition (" + other.where + ")");
-    const config::Node v = init->at("value");
-    Condition c;
-    c.part = part, c.part_name = side, c.initial = true, c.where = v.where();
-    c.kind = mesh::BoundaryKind::dirichlet;
-    c.value = L.field(v);
-    c.weight = init->get_double_above("weight", 1.0, 0.0);
-    p.conditions.push_back(c);
-    if (auto r = init->find("rate")) {
-      if (!r->is_scalar()) r->fail("the initial rate must be a number or an expression");
-      Condition cr = c;
-      cr.where = r->where();
-      cr.kind = mesh::BoundaryKind::neumann;  // du/dn = -u_t on the initial line (n = -e_t)
-      const pde::Expression e = L.parse(*r, coordinate_names(p.dim));
-      cr.value = Field::expression(pde::Expression::parse("-(" + e.text() + ")", coordinate_names(p.dim),
-                                                          L.constants, r->where()));
-      p.conditions.push_back(cr);
+    std::vector<config::Node> items;
+    if (init->is_list() && p.is_system())
+      for (std::size_t i = 0; i < init->size(); ++i) items.push_back((*init)[i]);
+    else
+      items.push_back(*init);
+    for (const config::Node& in : items) {
+      if (!in.is_map()) in.fail("expected {value: expression" + std::string(p.is_system() ? ", field: name" : "") + ", rate: .., weight: ..}");
+      const int field = condition_field(in, p);
+      for (const auto& other : p.conditions)
+        if (other.part == part && other.field == field)
+          in.fail("the initial line '" + side + "' also has " + (other.initial ? "an initial" : "a boundary") + " condition" +
+                  (p.is_system() ? " on " + p.fields[field] : std::string()) + " (" + other.where + ")");
+      const config::Node v = in.at("value");
+      Condition c;
+      c.part = part, c.part_name = side, c.initial = true, c.where = v.where(), c.field = field;
+      c.kind = mesh::BoundaryKind::dirichlet;
+      c.value = L.field(v);
+      c.weight = in.get_double_above("weight", 1.0, 0.0);
+      p.conditions.push_back(c);
+      if (auto r = in.find("rate")) {
+        if (!r->is_scalar()) r->fail("the initial rate must be a number or an expression");
+        Condition cr = c;
+        cr.where = r->where();
+        cr.kind = mesh::BoundaryKind::neumann;  // du/dn = -u_t on the initial line (n = -e_t)
+        const pde::Expression e = L.parse(*r, coordinate_names(p.dim));
+        cr.value = Field::expression(pde::Expression::parse("-(" + e.text() + ")", coordinate_names(p.dim),
+                                                            L.constants, r->where()));
+        p.conditions.push_back(cr);
+      }
     }
   }
 
@@ -449,7 +596,17 @@ Problem load_problem(config::Node section, const config::Document& doc) {
                                     " (use `parts: all` for the rest)");
   }
 
+  // ---- a system: every unknown needs a condition somewhere (else it is determined up to
+  // a constant or worse)
+  for (std::size_t f = 0; f < p.fields.size(); ++f)
+    if (std::none_of(p.conditions.begin(), p.conditions.end(), [&](const Condition& c) { return c.field == static_cast<int>(f); }))
+      section.at("fields")[f].fail("the field '" + p.fields[f] + "' has no boundary or initial condition (give it one, "
+                                   "e.g. a Dirichlet value on one part, with field: " + p.fields[f] + ")");
+
   // ---- reference
+  if (auto r = section.find("reference"); r && p.is_system())
+    r->fail("a system's ground truth is its exact solution per field (exact: {field: expression}); references "
+            "of systems are not supported yet");
   if (auto r = section.find("reference")) {
     const std::string forms =
         "expected petsc, {hdf5: file, dataset: name, mask: name} (a grid), {points: file} (scattered points) or "

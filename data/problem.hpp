@@ -30,8 +30,8 @@ namespace kpde::data {
 struct Derivative {
   int order = 0;
   int i = -1, j = -1;
-  /// "u", "u_x", "u_xy", ...
-  std::string name() const;
+  /// "u", "u_x", "u_xy", ... (of the unknown `field`: "v", "v_x", ...)
+  std::string name(const std::string& field = "u") const;
   bool operator==(const Derivative& o) const { return order == o.order && i == o.i && j == o.j; }
 };
 
@@ -48,6 +48,7 @@ struct LinearTerm {
 /// One boundary condition on one boundary part.
 struct Condition {
   int part = -1;                       ///< Geometry part id
+  int field = 0;                       ///< the unknown it constrains (Problem::fields; 0 for u)
   std::string part_name;
   mesh::BoundaryKind kind = mesh::BoundaryKind::dirichlet;
   Field value;                         ///< g
@@ -80,6 +81,13 @@ struct NamedReference {
   std::function<void(const Mat<const double>& x, double* u)> values;
 };
 
+/// One equation of a system of PDEs: r(fields, their derivatives, x) = 0 in Omega.
+struct Equation {
+  std::string name;                               ///< its loss term's name ("momentum_x")
+  std::shared_ptr<const pde::Expression> residual;  ///< over Problem::system_variables()
+  std::string where;                              ///< config location, for messages
+};
+
 /// The problem. Shared, immutable after load.
 struct Problem {
   std::string name;
@@ -88,6 +96,9 @@ struct Problem {
   int time_axis = -1;                  ///< -1, or the axis that is time
   bool nonlinear = false;
   std::vector<LinearTerm> terms;       ///< linear operator (nonzero terms only)
+  /// a of a divergence term -div(a grad u) (over the axes that are not time) of a linear
+  /// operator (`operator.diffusion`), or absent.
+  std::optional<Field> diffusion;
   std::shared_ptr<const pde::Expression> residual;  ///< nonlinear operator
   /// Variables of `residual`, in order: the names of all_derivatives(dim), then the
   /// first dim of x, y, z.
@@ -99,13 +110,35 @@ struct Problem {
   std::string reference_solver;        ///< "petsc" when asked for, else ""
   std::optional<PointReference> point_reference;
   std::optional<NamedReference> named_reference;
+  /// Systems (`fields:` and `equations:` in the config; docs/config.md): the unknowns in
+  /// the network's output order, the equations (every one an expression over the
+  /// unknowns' derivatives and x), the exact solution per unknown (may be absent).
+  /// Empty for a scalar problem, whose one unknown is u (`operator:`, `source:`).
+  std::vector<std::string> fields;
+  std::vector<Equation> equations;
+  std::vector<std::optional<Field>> field_exact;  ///< [fields.size()]
+
+  /// True for a system (`fields:` given), whatever its number of unknowns.
+  bool is_system() const { return !fields.empty(); }
+  /// The number of unknowns (1 for a scalar problem).
+  int n_fields() const { return is_system() ? static_cast<int>(fields.size()) : 1; }
+  /// The unknowns' names ({"u"} for a scalar problem).
+  std::vector<std::string> field_names() const { return is_system() ? fields : std::vector<std::string>{"u"}; }
+  /// Variables of a system's equations, in order: for every field f the names of
+  /// all_derivatives(dim) spelt with f (f, f_x, .., f_xx, ..), then x, y, z (first dim).
+  std::vector<std::string> system_variables() const;
 
   /// Derivatives the operator needs (linear: its terms; nonlinear: the variables the
   /// expression depends on).
   std::vector<Derivative> operator_derivatives() const;
-  /// True when every linear coefficient is constant.
+  /// The linear operator as terms c_k D_k u: `terms`, then the divergence term expanded,
+  ///   -div(a grad u) = sum_i (-a) u_ii + (-a_i) u_i   (i over the axes that are not time;
+  ///   the a_i terms only when a varies).
+  std::vector<LinearTerm> linear_terms() const;
+  /// True when every linear coefficient (of linear_terms()) is constant.
   bool constant_coefficients() const;
-  /// Coefficient of derivative D (0 when absent); linear only.
+  /// Coefficient of derivative D in `terms` (null when absent; the divergence term is
+  /// not among them); linear only.
   const Field* coefficient(const Derivative& d) const;
   /// Ids of the parts that carry at least one condition.
   std::vector<int> constrained_parts() const;

@@ -44,6 +44,19 @@ inline GridCounts same_counts(int n) { return {n, n, n}; }
 Report build_report(const Problem& problem, const GridCounts& n, const PointEval& eval, bool with_residual,
                     const GridTruth* truth = nullptr);
 
+/// Evaluates a system's solution at points x [n][dim]: the fields into (*fields)[f] and,
+/// when r is not null, the residual of every equation into (*r)[e] (n values each).
+using SystemEval = std::function<void(const Mat<const double>& x, std::vector<std::vector<double>>* fields,
+                                      std::vector<std::vector<double>>* r)>;
+
+/// build_report for a system (Problem::is_system()): on the output grid every field f (0
+/// outside Omega) and, where it has an exact solution, <f>_exact and <f>_error = f -
+/// exact; residual_<e> for every equation e; domain_mask. Metrics: per field
+/// fields.<f>.{rel_l2, mse, max_abs_err, error_nodes}, residual_rms.<e>, and as the
+/// headline (rel_l2, mse, max_abs_err) those of the field with the largest rel_l2
+/// (rel_l2_field names it). The summary is that headline.
+Report build_system_report(const Problem& problem, const GridCounts& n, const SystemEval& eval);
+
 /// The PETSc reference (data/reference) of a 2-D linear problem on the output grid of
 /// build_report (n x n nodes: InputError when n[0] != n[1]), as a GridTruth; `where`
 /// names the config key in errors.

@@ -19,26 +19,30 @@ int channel_of(const nn::ChannelSpec& ch, const Derivative& d) {
 
 // ---- HardDirichlet ----------------------------------------------------------------------
 
-HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& channels) : channels_(channels) {
-  const auto refuse = [](const std::string& why) {
-    throw InputError("training.hard_dirichlet: " + why + " (use the penalty form: hard_dirichlet: false)");
+HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& channels, int field) : channels_(channels) {
+  const std::string of = field >= 0 && problem.is_system() ? "field '" + problem.fields[field] + "' " : "";
+  const auto refuse = [&](const std::string& why) {
+    throw InputError("training.hard_dirichlet: " + of + why + " (use the penalty form: hard_dirichlet: false)");
   };
   const int dim = problem.dim;
   const mesh::Geometry& geo = *problem.geometry;
   if (geo.shape().op() != mesh::Shape::Op::primitive || geo.n_parts() != 2 * dim || geo.part_name(0) != "left")
     refuse("needs a plain box domain (no holes or unions)");
-  if (problem.conditions.empty()) refuse("the problem has no boundary condition");
-  const std::string g_text = problem.conditions[0].value.describe();
+  std::vector<const Condition*> conditions;  // those of this field (all: field < 0)
+  for (const auto& c : problem.conditions)
+    if (field < 0 || c.field == field) conditions.push_back(&c);
+  if (conditions.empty()) refuse("the problem has no boundary condition");
+  const std::string g_text = conditions[0]->value.describe();
   std::string phi;
   const char* axis[3] = {"x", "y", "z"};
   std::vector<bool> side(2 * dim, false);
-  for (const auto& c : problem.conditions) {
-    if (c.kind != mesh::BoundaryKind::dirichlet)
-      refuse("needs Dirichlet conditions only; part '" + c.part_name + "' has another kind");
-    if (c.value.describe() != g_text || !c.value.has_derivatives())
-      refuse("needs one Dirichlet value expression on every side; '" + c.part_name + "' has " + c.value.describe() +
-             ", '" + problem.conditions[0].part_name + "' has " + g_text);
-    side[c.part] = true;
+  for (const Condition* c : conditions) {
+    if (c->kind != mesh::BoundaryKind::dirichlet)
+      refuse("needs Dirichlet conditions only; part '" + c->part_name + "' has another kind");
+    if (c->value.describe() != g_text || !c->value.has_derivatives())
+      refuse("needs one Dirichlet value expression on every side; '" + c->part_name + "' has " + c->value.describe() +
+             ", '" + conditions[0]->part_name + "' has " + g_text);
+    side[c->part] = true;
   }
   // phi = product over the constrained sides of the normalised distance to that side,
   // (x - lo) / h or (hi - x) / h with h the half-width of the box along the axis.
@@ -52,7 +56,7 @@ HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& chan
     phi += (phi.empty() ? "" : " * ") + std::string(term);
   }
   phi_expr_ = std::make_shared<const pde::Expression>(pde::Expression::parse(phi, coordinate_names(dim)));
-  g_ = &problem.conditions[0].value;
+  g_ = &conditions[0]->value;
   const int S = channels_.n_second();
   stride_ = 2 + 2 * dim + 2 * S + S * dim;
   phi_ = 1 + dim + S;
@@ -106,6 +110,10 @@ void HardDirichlet::backward(const double* h, const double* du, double* dn) cons
 // ---- Residual ------------------------------------------------------------------------------
 
 Residual::Residual(const Problem& problem, bool hard_dirichlet) : problem_(problem), dim_(problem.dim) {
+  if (problem.is_system())
+    throw InputError("problem '" + problem.name + "' is a system of " + std::to_string(problem.n_fields()) +
+                     " fields: this method solves scalar problems only (kpde solve takes systems)");
+  linear_ = problem.linear_terms();
   const auto derivs = problem.operator_derivatives();
   bool any1 = false, any2 = false, mixed = false;
   for (const auto& d : derivs) {
@@ -115,10 +123,10 @@ Residual::Residual(const Problem& problem, bool hard_dirichlet) : problem_(probl
   }
   if (!problem.nonlinear && problem.constant_coefficients() && any2 && !mixed) {
     std::array<double, 3> a{0, 0, 0};
-    for (const auto& t : problem.terms)
-      if (t.derivative.order == 2) a[t.derivative.i] = t.coefficient.constant_value();
+    for (const auto& t : linear_)
+      if (t.derivative.order == 2) a[t.derivative.i] += t.coefficient.constant_value();
     channels_ = nn::ChannelSpec::laplacian(dim_, a);
-    for (const auto& t : problem.terms)
+    for (const auto& t : linear_)
       if (t.derivative.order < 2) terms_.push_back({channel_of(channels_, t.derivative), t.coefficient.constant_value(), -1});
     terms_.push_back({channels_.second_channel(0), 1.0, -1});
   } else {
@@ -127,8 +135,8 @@ Residual::Residual(const Problem& problem, bool hard_dirichlet) : problem_(probl
                 : any1 ? nn::ChannelSpec::with_gradient(dim_)
                        : nn::ChannelSpec::value(dim_);
     if (!problem.nonlinear) {
-      for (std::size_t k = 0; k < problem.terms.size(); ++k) {
-        const auto& t = problem.terms[k];
+      for (std::size_t k = 0; k < linear_.size(); ++k) {
+        const auto& t = linear_[k];
         Term term{channel_of(channels_, t.derivative), 0.0, -1};
         if (t.coefficient.is_constant()) {
           term.constant = t.coefficient.constant_value();
@@ -161,7 +169,7 @@ Residual::Points Residual::at(const Mat<const double>& x) const {
   problem_.source.values(x, pts.f.data());
   for (int k : term_field_) {
     pts.coef.emplace_back(n);
-    problem_.terms[k].coefficient.values(x, pts.coef.back().data());
+    linear_[k].coefficient.values(x, pts.coef.back().data());
   }
   if (problem_.nonlinear) pts.x.assign(x.data(), x.data() + static_cast<std::size_t>(n) * dim_);
   if (hard_) pts.hard = hard_->jets(x);
@@ -189,11 +197,11 @@ BoundaryTargets boundary_targets(const Problem& problem, const mesh::BoundarySam
       const double g = c.value(x);
       if (c.kind == mesh::BoundaryKind::dirichlet) {
         t.dirichlet.x.push_back(x);
-        t.dirichlet.g.push_back(g), t.dirichlet.w.push_back(c.weight);
+        t.dirichlet.g.push_back(g), t.dirichlet.w.push_back(c.weight), t.dirichlet.field.push_back(c.field);
       } else {
         BoundaryTargets::Set& s = t.flux;
         s.x.push_back(x);
-        s.g.push_back(g), s.w.push_back(c.weight);
+        s.g.push_back(g), s.w.push_back(c.weight), s.field.push_back(c.field);
         const bool robin = c.kind == mesh::BoundaryKind::robin;
         s.alpha.push_back(robin ? c.alpha : 0.0);
         s.beta.push_back(robin ? c.beta : 1.0);

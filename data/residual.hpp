@@ -38,7 +38,8 @@ class HardDirichlet {
  public:
   /// Throws InputError (naming training.hard_dirichlet) unless the domain is a plain box
   /// whose conditions are all Dirichlet with one value expression that has derivatives.
-  HardDirichlet(const Problem& problem, const nn::ChannelSpec& channels);
+  /// field >= 0: the conditions of that field of a system only (its constrained sides).
+  HardDirichlet(const Problem& problem, const nn::ChannelSpec& channels, int field = -1);
 
   /// Values per point of jets(): g, g_i (d), G_s (S), phi, phi_i (d), Phi_s (S), v_sj
   /// (S x d), with G_s = sum_ij A^s_ij g_ij, Phi_s = sum_ij A^s_ij phi_ij, v_sj =
@@ -122,7 +123,8 @@ class Residual {
   int dim_;
   nn::ChannelSpec channels_;
   std::vector<Term> terms_;
-  std::vector<int> term_field_;   // Term.variable -> index into problem_.terms
+  std::vector<LinearTerm> linear_;  // problem_.linear_terms() (the divergence term expanded)
+  std::vector<int> term_field_;   // Term.variable -> index into linear_
   std::vector<int> var_channel_;  // nonlinear: derivative variable k -> channel (or -1)
   std::vector<int> active_vars_;  // nonlinear: derivative variables the residual uses
   std::optional<HardDirichlet> hard_;
@@ -139,6 +141,7 @@ struct BoundaryTargets {
     std::vector<std::array<double, 3>> x;   ///< points
     std::vector<double> g, w, alpha, beta;  ///< per point
     std::vector<double> normal;             ///< [n][d] outward unit normals (flux set)
+    std::vector<int> field;                 ///< per point: the unknown (Condition::field)
     int size() const { return static_cast<int>(g.size()); }
   };
   Set dirichlet, flux;

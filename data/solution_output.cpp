@@ -171,11 +171,16 @@ void write_solution_outputs(const std::string& dir, const GridFields& grid,
     o.mask = mask;
     o.x_range = {grid.x.front(), grid.x.back()};
     o.y_range = {grid.y.front(), grid.y.back()};
-    o.title = "u" + where;
-    io::write_heat_map_png(dir + "/u.png", cut(*grid.find("u")), nx, ny, o);
-    if (const auto* e = grid.find("error")) {
-      o.title = "error" + where;
-      io::write_heat_map_png(dir + "/error.png", cut(*e), nx, ny, o);
+    // a scalar problem: u.png, error.png; a system: <f>.png, <f>_error.png per field
+    const bool system = !grid.unknowns.empty();
+    for (const std::string& f : system ? grid.unknowns : std::vector<std::string>{"u"}) {
+      o.title = f + where;
+      io::write_heat_map_png(dir + "/" + f + ".png", cut(*grid.find(f)), nx, ny, o);
+      const std::string error = system ? f + "_error" : "error";
+      if (const auto* e = grid.find(error)) {
+        o.title = error + where;
+        io::write_heat_map_png(dir + "/" + error + ".png", cut(*e), nx, ny, o);
+      }
     }
   }
   write_loss_png(dir + "/loss.png", history);

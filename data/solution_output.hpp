@@ -20,6 +20,9 @@ struct GridFields {
   /// Named fields in output order (u first; then exact or reference, error, residual,
   /// domain_mask).
   std::vector<std::pair<std::string, std::vector<double>>> fields;
+  /// A system's unknowns (their fields are named so, their errors <name>_error); empty
+  /// for a scalar problem (u, error).
+  std::vector<std::string> unknowns;
   std::size_t nx() const { return x.size(); }
   std::size_t ny() const { return y.size(); }
   std::size_t nz() const { return z.size(); }
@@ -46,7 +49,8 @@ ErrorMetrics error_metrics(const std::vector<double>& u, const std::vector<doubl
 ///  - solution.h5: x [nx], y [ny] (z [nz]), every field [ny][nx] ([nz][ny][nx]);
 ///    `history/<name>` [steps] for each history series; attributes: description, layout.
 ///  - solution.xdmf for ParaView; u.png and error.png (when an `error` field exists; in
-///    3-D the middle z slice), heat maps with x and y axes;
+///    3-D the middle z slice), heat maps with x and y axes; for a system <f>.png and
+///    <f>_error.png for every unknown f;
 ///  - loss.png, the history's loss, loss terms and monitored errors against the step on a
 ///    log scale (when the history has steps);
 ///  - metrics.json (the given object) and config.resolved.yaml (when text is not empty).

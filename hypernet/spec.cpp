@@ -209,7 +209,7 @@ Spec spec_from_problem(const data::Problem& problem) {
   Spec s;
   s.name = problem.name;
   s.n = kGrid;
-  for (const data::LinearTerm& t : problem.terms) {
+  for (const data::LinearTerm& t : problem.linear_terms()) {
     const double c = t.coefficient.constant_value();
     const std::string d = t.derivative.name();
     if (d == "u") s.coefficients[0] += c;

@@ -4,6 +4,7 @@
 
 #include "config/config.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "data/residual.hpp"
 #include "io/hdf5.hpp"
 #include "nn/gaussian_features.hpp"
@@ -58,6 +59,7 @@ io::ModelFile make_model_file(const nn::Network<T>& net, const Vec<const T>& par
   m.problem = problem_text;
   m.source_directory = source_directory;
   m.coordinates = axis_names(problem.dim);
+  if (problem.is_system()) m.outputs = problem.fields;
   m.time_axis = problem.time_axis;
   m.output_transform = hard_dirichlet ? "hard_dirichlet" : "none";
   m.description = "kpde PINN for '" + problem.name + "': " + problem.describe();
@@ -152,6 +154,9 @@ TrainedPinn::TrainedPinn(io::ModelFile file, const std::string& name) : impl_(st
   const auto bad = [&](const std::string& why) { throw InputError("model file " + name + ": " + why); };
   if (m.file.kind != "pinn") bad("a '" + m.file.kind + "' model; expected a 'pinn' model");
   const int d = m.file.input_dim();
+  if (m.file.outputs.size() > 1)
+    bad("a system's model (fields " + join(m.file.outputs, ", ") + "); evaluating systems from a model file is not "
+        "implemented yet (solution.h5 holds every field)");
   {
     config::Document doc = config::Document::load_string(m.file.architecture, name + " (architecture)");
     m.settings = load_model(doc.root(), d);

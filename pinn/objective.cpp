@@ -7,19 +7,9 @@
 #include "core/error.hpp"
 #include "data/report.hpp"
 #include "io/hdf5.hpp"
+#include "pinn/points.hpp"
 
 namespace kpde::pinn {
-
-namespace {
-
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 template <class T>
 PinnObjective<T>::PinnObjective(const data::Problem& problem, const nn::Network<T>& net, const PinnSettings& settings)
@@ -153,13 +143,9 @@ void PinnObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
 
 template <class T>
 void PinnObjective<T>::sample(std::uint64_t round) {
-  mesh::InteriorOptions io;
-  io.method = settings_.method;
-  io.seed = mix(settings_.seed, 2 * round);
-  io.scramble = true;
-  set_interior(mesh::sample_interior(*problem_.geometry, static_cast<int>(settings_.n_interior), io));
-  set_boundary(mesh::sample_boundary(*problem_.geometry, static_cast<int>(settings_.n_boundary),
-                                     mix(settings_.seed, 2 * round + 1), problem_.constrained_parts()));
+  const PointSet pts = draw_points(problem_, settings_, round);
+  set_interior(pts.interior);
+  set_boundary(pts.boundary);
 }
 
 template <class T>
@@ -288,30 +274,11 @@ void PinnObjective<T>::before_step(long k, const Vec<const T>& params) {
 
 template <class T>
 void PinnObjective<T>::adaptive_round(const Vec<const T>& params, std::uint64_t round) {
-  const int n = n_interior();
-  const int n_top = std::max(1, static_cast<int>(std::lround(settings_.adaptive_fraction * n)));
-  const int n_cand = settings_.adaptive_candidates > 0 ? static_cast<int>(settings_.adaptive_candidates) : 4 * n;
-  mesh::InteriorOptions io;
-  io.method = mesh::InteriorMethod::uniform;
-  io.seed = 0x5eed0000ull + round * 7919ull + settings_.seed;
-  const Mat<double> cand = mesh::sample_interior(*problem_.geometry, n_cand, io);
-  std::vector<double> r;
-  evaluate_points(params, cand, nullptr, &r);
-  std::vector<int> idx(n_cand);
-  std::iota(idx.begin(), idx.end(), 0);
-  const int top = std::min(n_top, n_cand);
-  std::partial_sort(idx.begin(), idx.begin() + top, idx.end(), [&](int a, int b) {
-    return std::abs(r[a]) > std::abs(r[b]) || (std::abs(r[a]) == std::abs(r[b]) && a < b);
-  });
-  io.method = settings_.method;
-  io.seed = 0xabcd0000ull + round * 104729ull + settings_.seed;
-  const Mat<double> fresh = n - top > 0 ? mesh::sample_interior(*problem_.geometry, n - top, io) : Mat<double>();
-  Mat<double> x("kpde::pinn::adaptive_points", n, dim_);
-  for (int p = 0; p < top; ++p)
-    for (int k = 0; k < dim_; ++k) x(p, k) = cand(idx[p], k);
-  for (int p = top; p < n; ++p)
-    for (int k = 0; k < dim_; ++k) x(p, k) = fresh(p - top, k);
-  set_interior(x);
+  set_interior(adaptive_points(problem_, settings_, round, n_interior(), [&](const Mat<const double>& cand) {
+    std::vector<double> r;
+    evaluate_points(params, cand, nullptr, &r);
+    return r;
+  }));
 }
 
 template <class T>
@@ -336,46 +303,14 @@ std::vector<double> PinnObjective<T>::monitor(const Vec<const T>& params) {
 
 template <class T>
 void PinnObjective<T>::save_state(io::H5File& f, const std::string& group) const {
-  const Mat<double>& xi = x_int_;
-  f.write(group + "/interior", std::vector<double>(xi.data(), xi.data() + xi.size()), {xi.extent(0), xi.extent(1)});
-  const mesh::BoundarySamples& b = bnd_;
-  const std::size_t nb = b.x.extent(0), d = b.x.extent(1);
-  if (nb > 0) {
-    f.write(group + "/boundary", std::vector<double>(b.x.data(), b.x.data() + b.x.size()), {nb, d});
-    f.write(group + "/normal", std::vector<double>(b.normal.data(), b.normal.data() + b.normal.size()), {nb, d});
-    std::vector<double> part(nb);
-    for (std::size_t q = 0; q < nb; ++q) part[q] = b.part(q);
-    f.write(group + "/part", part, {nb});
-  }
-  f.set_attribute(group, "round", double(round_));
+  save_points(f, group, x_int_, bnd_, round_);
 }
 
 template <class T>
 void PinnObjective<T>::load_state(const io::H5File& f, const std::string& group) {
-  const auto bad = [&](const std::string& why) { throw InputError(f.path() + ": cannot resume: " + why); };
-  round_ = static_cast<std::uint64_t>(f.number_attribute(group, "round"));
-  io::Shape shape;
-  const auto xi = f.read(group + "/interior", &shape);
-  if (shape.size() != 2 || shape[1] != static_cast<std::size_t>(dim_)) bad("interior points have the wrong shape");
-  Mat<double> x("kpde::pinn::interior", shape[0], shape[1]);
-  std::copy(xi.begin(), xi.end(), x.data());
-  set_interior(x);
-  mesh::BoundarySamples b;
-  b.part_names = problem_.geometry->part_names();
-  if (f.exists(group + "/boundary")) {
-    const auto xb = f.read(group + "/boundary", &shape);
-    if (shape.size() != 2 || shape[1] != static_cast<std::size_t>(dim_)) bad("boundary points have the wrong shape");
-    const std::size_t nb = shape[0], d = shape[1];
-    const auto nr = f.read_checked(group + "/normal", {nb, d});
-    const auto pr = f.read_checked(group + "/part", {nb});
-    b.x = Mat<double>("x", nb, d), b.normal = Mat<double>("n", nb, d), b.part = Vec<int>("part", nb);
-    std::copy(xb.begin(), xb.end(), b.x.data());
-    std::copy(nr.begin(), nr.end(), b.normal.data());
-    for (std::size_t q = 0; q < nb; ++q) b.part(q) = static_cast<int>(pr[q]);
-  } else {
-    b.x = Mat<double>("x", 0, dim_), b.normal = Mat<double>("n", 0, dim_), b.part = Vec<int>("part", 0);
-  }
-  set_boundary(b);
+  const PointSet pts = load_points(f, group, problem_, &round_);
+  set_interior(pts.interior);
+  set_boundary(pts.boundary);
 }
 
 template <class T>

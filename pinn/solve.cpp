@@ -17,6 +17,7 @@
 #include "pinn/gaussians_png.hpp"
 #include "pinn/model.hpp"
 #include "pinn/objective.hpp"
+#include "pinn/system_objective.hpp"
 #include "train/trainer.hpp"
 
 namespace kpde::pinn {
@@ -48,7 +49,14 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   if (p.reference_solver == "petsc")
     truth = std::make_unique<data::GridTruth>(data::petsc_grid_truth(p, cfg.fd, cfg.output_n, "problem.reference"));
   nn::Network<T> net(with_domain(cfg.model.network, p));
-  PinnObjective<T> objective(p, net, cfg.pinn);
+  // a scalar problem or a system (one network output per field)
+  std::unique_ptr<PinnObjective<T>> scalar;
+  std::unique_ptr<SystemObjective<T>> system;
+  if (p.is_system())
+    system = std::make_unique<SystemObjective<T>>(p, net, cfg.pinn, cfg.training.balance == train::Balance::grad_norm);
+  else
+    scalar = std::make_unique<PinnObjective<T>>(p, net, cfg.pinn);
+  train::Objective<T>& objective = scalar ? static_cast<train::Objective<T>&>(*scalar) : *system;
   // under mpirun: data-parallel over the ranks of MPI_COMM_WORLD (the same points for any
   // number of ranks), rank 0 writes every output
   const train::TrainerOptions to = train::TrainerOptions::in_folder(o.out, cfg.fingerprint, "pinn", o.quiet);
@@ -71,13 +79,14 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
         if (!w.empty()) trainer.set_weights(std::move(w));
       }
     }
-    objective.sample(0);
+    if (scalar) scalar->sample(0);
+    else system->sample(0);
   }
   const std::string ranks = to.comm.parallel() ? " x " + std::to_string(to.comm.size()) + " MPI ranks" : "";
   if (!o.quiet && root)
     std::fprintf(stderr, "kpde solve %s: %s; %d parameters, %d interior + %d Dirichlet + %d Neumann/Robin points, %d threads%s%s; output in %s\n",
-                 p.name.c_str(), p.describe().c_str(), net.n_params(), objective.n_interior(), objective.n_dirichlet(),
-                 objective.n_neumann(), static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()),
+                 p.name.c_str(), p.describe().c_str(), net.n_params(), scalar ? scalar->n_interior() : system->n_interior(),
+                 scalar ? scalar->n_dirichlet() : system->n_dirichlet(), scalar ? scalar->n_neumann() : system->n_neumann(), static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()),
                  o.threads_note.empty() ? "" : (" (" + o.threads_note + ")").c_str(), ranks.c_str(), o.out.c_str());
   // the input is good: the resolved config first, so that the folder of a run that is
   // killed says what ran in it
@@ -99,10 +108,17 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   if (result.stopped || !root) return result;
 
   const Vec<const T> params(trainer.params());
-  const data::PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>* r) {
-    objective.evaluate_points(params, x, u, r);
-  };
-  data::Report rep = data::build_report(p, cfg.output_n, eval, true, truth.get());
+  data::Report rep;
+  if (scalar) {
+    const data::PointEval eval = [&](const Mat<const double>& x, std::vector<double>* u, std::vector<double>* r) {
+      scalar->evaluate_points(params, x, u, r);
+    };
+    rep = data::build_report(p, cfg.output_n, eval, true, truth.get());
+  } else {
+    const data::SystemEval eval = [&](const Mat<const double>& x, std::vector<std::vector<double>>* u,
+                                      std::vector<std::vector<double>>* r) { system->evaluate_points(params, x, u, r); };
+    rep = data::build_system_report(p, cfg.output_n, eval);
+  }
   io::JsonValue& metrics = rep.metrics;
   metrics.set("method", "pinn");
   metrics.set("wall_s", res.wall_s);
@@ -114,7 +130,7 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   metrics.set("precision", std::is_same<T, double>::value ? "float64" : "float32");
   metrics.set("threads", static_cast<int>(Kokkos::DefaultHostExecutionSpace::concurrency()));
   metrics.set("mpi_ranks", to.comm.size());
-  metrics.set("n_interior", objective.n_interior());
+  metrics.set("n_interior", scalar ? scalar->n_interior() : system->n_interior());
   std::string stages;
   for (const auto& s : res.messages) stages += (stages.empty() ? "" : " | ") + s;
   metrics.set("stages", stages);
@@ -134,6 +150,13 @@ SolveResult run(const SolveConfig& cfg, const SolveOptions& o, double started) {
   if (net.gaussian_features() && p.dim == 2)
     write_gaussians_png(o.out + "/gaussians.png", net, params, p.geometry->lo().data(), p.geometry->hi().data());
   result.summary = rep.summary;
+  if (const io::JsonValue* fields = metrics.find("fields"))
+    for (const std::string& f : p.fields)
+      if (const io::JsonValue* m = fields->find(f)) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%s %.3e", f.c_str(), m->find("rel_l2") ? m->find("rel_l2")->number() : NAN);
+        result.field_errors += (result.field_errors.empty() ? "" : ", ") + std::string(buf);
+      }
   return result;
 }
 
@@ -144,14 +167,25 @@ SolveConfig load_solve_config(config::Document& doc, bool needs_training) {
   config::Node root = doc.root();
   cfg.problem = data::load_problem(root.at("problem"), doc);
   cfg.model = load_model(root.section("model"), cfg.problem.dim);
+  cfg.model.network.output_dim = cfg.problem.n_fields();  // one output per field
   const bool trains = needs_training || root.has("training");
   const config::Node training = trains ? root.at("training") : root.section("training");
   if (trains) {
     train::StageParseContext ctx;
     ctx.projectable = !cfg.problem.nonlinear;
-    ctx.not_projectable = "this problem's operator is a nonlinear residual";
-    cfg.training = train::load_trainer_settings(training, {"residual", "dirichlet", "neumann"}, ctx);
+    ctx.not_projectable = cfg.problem.is_system() ? "this problem is a system" : "this problem's operator is a nonlinear residual";
+    std::vector<std::string> terms{"residual", "dirichlet", "neumann"};
+    if (cfg.problem.is_system()) {  // a term per equation
+      terms.clear();
+      for (const auto& e : cfg.problem.equations) terms.push_back(e.name);
+      terms.push_back("dirichlet"), terms.push_back("neumann");
+    }
+    cfg.training = train::load_trainer_settings(training, terms, ctx);
     cfg.pinn = load_pinn_settings(training);
+    if (cfg.problem.is_system()) {
+      if (cfg.pinn.residual_modes > 0)
+        training.at("weights").fail("residual modes (modes:) are not implemented for systems yet");
+    }
   }
   cfg.fd = data::load_fd_options(root.section("petsc"));
   const config::Node out = root.section("output");

@@ -66,7 +66,7 @@ int hypernet(int argc, char** argv, int first) {
       std::vector<double> f(n);
       p.source.values(x, f.data());
       r->assign(n, 0.0);
-      for (const data::LinearTerm& t : p.terms) {
+      for (const data::LinearTerm& t : p.linear_terms()) {
         const std::string d = t.derivative.name();
         const int c = d == "u" ? 0 : d == "u_x" ? 1 : d == "u_y" ? 2 : d == "u_xx" ? 3 : 4;
         const double coef = t.coefficient.constant_value();

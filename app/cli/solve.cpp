@@ -106,6 +106,7 @@ int solve(int argc, char** argv, int first) {
                  "training with --resume %s)\n", cfg.problem.name.c_str(), r.stop_reason.c_str(), r.steps,
                  o.out.c_str());
   print_summary("solve", cfg.problem.name, r.summary);
+  if (!r.field_errors.empty()) std::printf(" (rel_l2 per field: %s)", r.field_errors.c_str());
   std::printf(" final_loss=%.3e steps=%ld wall_s=%.1f out=%s\n", r.final_loss, r.steps, r.wall_s, o.out.c_str());
   return 0;
 }

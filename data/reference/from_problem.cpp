@@ -16,6 +16,7 @@ FdProblem to_fd_problem(const Problem& p, const std::string& where) {
     throw InputError(where + ": the PETSc reference solver cannot solve this problem: " + why);
   };
   if (p.dim != 2) refuse("it handles 2-D problems only, this one is " + std::to_string(p.dim) + "-D");
+  if (p.is_system()) refuse("it solves one scalar unknown, this is a system of " + std::to_string(p.n_fields()) + " fields");
   if (p.nonlinear) refuse("the operator is a nonlinear residual (" + p.residual->text() + "); it solves linear operators only");
   if (p.time_axis >= 0 && p.time_axis != 1) refuse("the time axis must be y");
   FdProblem fd;
@@ -31,6 +32,7 @@ FdProblem to_fd_problem(const Problem& p, const std::string& where) {
     else k = c_uxy;
     fd.coefficient[k] = callable(t.coefficient);
   }
+  if (p.diffusion) fd.diffusion = callable(*p.diffusion);
   fd.source = callable(p.source);
   for (const auto& c : p.conditions) {
     FdCondition fc;

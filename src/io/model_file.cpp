@@ -56,6 +56,7 @@ void write_model_file(const std::string& path, const ModelFile& m) {
   f.set_attribute("/", "problem_fingerprint", fingerprint(m.problem));
   f.set_attribute("/", "source_directory", m.source_directory);
   f.set_attribute("/", "coordinates", join(m.coordinates));
+  if (!m.outputs.empty()) f.set_attribute("/", "outputs", join(m.outputs));
   f.set_attribute("/", "time_axis", double(m.time_axis));
   f.set_attribute("/", "output_transform", m.output_transform);
   f.set_attribute("/", "description", m.description);
@@ -112,6 +113,7 @@ ModelFile read_model_file(const std::string& path, const std::string& expected_k
   m.coordinates = split(f.string_attribute("/", "coordinates"));
   const std::size_t d = m.coordinates.size();
   if (d < 1 || d > 3) bad("coordinates '" + join(m.coordinates) + "': expected 1 to 3 names");
+  if (f.has_attribute("/", "outputs")) m.outputs = split(f.string_attribute("/", "outputs"));
   const double ta = f.number_attribute("/", "time_axis");
   if (!(ta >= -1 && ta < double(d) && ta == static_cast<int>(ta)))
     bad("time_axis " + std::to_string(ta) + " (expected -1 or an axis below " + std::to_string(d) + ")");

@@ -30,6 +30,7 @@ struct ModelFile {
   std::string problem_fingerprint;
   std::string source_directory;
   std::vector<std::string> coordinates;  ///< names of the d input axes
+  std::vector<std::string> outputs;      ///< a system's fields, the network's outputs (empty: one, u)
   int time_axis = -1;                    ///< the axis that is time, or -1
   std::string output_transform = "none";
   std::string description;

@@ -260,3 +260,33 @@ TEST_F(GridField, TruthSampleOfAReference) {
   // no truth: nothing
   EXPECT_TRUE(data::truth_sample(load(with_source("0")), 100).u.empty());
 }
+
+TEST(FieldDerived, MultiplesAndDerivativesOfExpressionsAndGrids) {
+  const auto e = data::Field::expression(pde::Expression::parse("x^2*sin(y)", {"x", "y"}));
+  const mesh::Point x = pt(0.4, 0.7);
+  EXPECT_NEAR(data::Field::derived(e, -1, -2.0)(x), -2 * 0.16 * std::sin(0.7), 1e-15);
+  EXPECT_NEAR(data::Field::derived(e, 0, 3.0)(x), 3 * 0.8 * std::sin(0.7), 1e-15);
+  EXPECT_NEAR(data::Field::derived(e, 1, 1.0)(x), 0.16 * std::cos(0.7), 1e-15);
+  EXPECT_TRUE(data::Field::derived(e, -1, 2.0).has_derivatives());
+  EXPECT_FALSE(data::Field::derived(e, 0, 2.0).has_derivatives());
+  EXPECT_NEAR(data::Field::derived(e, -1, 2.0).jet(x, 2).grad[1], 2 * 0.16 * std::cos(0.7), 1e-15);
+  // of a constant: a constant
+  const auto c = data::Field::derived(data::Field::constant(5), 0, 2.0);
+  EXPECT_TRUE(c.is_zero());
+  EXPECT_EQ(data::Field::derived(data::Field::constant(5), -1, 2.0).constant_value(), 10.0);
+  // a grid (both layouts): the derivative of the bilinear interpolant, against central
+  // differences of it inside a cell
+  for (bool top : {true, false}) {
+    auto g = std::make_shared<data::GridData>();
+    g->nx = 5, g->ny = 4, g->top_row_first = top;
+    for (int k = 0; k < 20; ++k) g->values.push_back(std::sin(1.0 + 0.7 * k));
+    const auto f = data::Field::grid(g);
+    const double h = 1e-6;
+    for (const auto& q : {pt(0.1, 0.2), pt(-0.8, -0.9), pt(0.6, 0.55)}) {
+      const double fx = (f(pt(q[0] + h, q[1])) - f(pt(q[0] - h, q[1]))) / (2 * h);
+      const double fy = (f(pt(q[0], q[1] + h)) - f(pt(q[0], q[1] - h))) / (2 * h);
+      EXPECT_NEAR(data::Field::derived(f, 0, 1.0)(q), fx, 1e-8);
+      EXPECT_NEAR(data::Field::derived(f, 1, 1.0)(q), fy, 1e-8);
+    }
+  }
+}

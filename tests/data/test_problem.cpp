@@ -470,3 +470,178 @@ TEST(Problem, ExpressionErrorsShowTextAndCaret) {
   const std::string dim1 = "problem:\n  domain: {box: [[0, 1]]}\n  operator: {c_uxx: 1}\n  source: y\n" + kAllDirichlet;
   expect_input_error([&] { load(dim1); }, {"cfg.yaml:" + loc(dim1, "y\n"), "problem.source", "unknown variable 'y'"});
 }
+
+// ---- systems (fields: and residuals:) ---------------------------------------------------
+
+namespace {
+
+const std::string kStokes =
+    "problem:\n"
+    "  domain: {box: [[-1, 1], [-1, 1]]}\n"
+    "  constants: {nu: 0.1}\n"
+    "  fields: [u, v, p]\n"
+    "  residuals:\n"
+    "    momentum_x: u*u_x + v*u_y + p_x - nu*(u_xx + u_yy)\n"
+    "    momentum_y: u*v_x + v*v_y + p_y - nu*(v_xx + v_yy)\n"
+    "    continuity: u_x + v_y\n"
+    "  boundary:\n"
+    "    - {parts: all, field: u, type: dirichlet, value: 1 - y^2}\n"
+    "    - {parts: all, field: v, type: dirichlet, value: 0}\n"
+    "    - {part: right, field: p, type: dirichlet, value: 0}\n"
+    "  exact: {u: 1 - y^2, p: -2*nu*x}\n";
+
+/// kStokes with `from` replaced by `to`.
+std::string stokes_with(const std::string& from, const std::string& to) {
+  std::string s = kStokes;
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST(ProblemSystem, FieldsResidualsConditionsAndExactPerField) {
+  const Problem p = load(kStokes);
+  ASSERT_TRUE(p.is_system());
+  EXPECT_EQ(p.n_fields(), 3);
+  EXPECT_EQ(p.field_names(), (std::vector<std::string>{"u", "v", "p"}));
+  ASSERT_EQ(p.equations.size(), 3u);
+  EXPECT_EQ(p.equations[0].name, "momentum_x");
+  EXPECT_EQ(p.equations[2].name, "continuity");
+  // variables: u.. v.. p.. (6 each in 2-D), then x, y
+  const auto vars = p.system_variables();
+  ASSERT_EQ(vars.size(), 20u);
+  EXPECT_EQ(vars[0], "u");
+  EXPECT_EQ(vars[7], "v_x");
+  EXPECT_EQ(vars[17], "p_xy");
+  EXPECT_EQ(vars[19], "y");
+  EXPECT_TRUE(p.equations[2].residual->depends_on(1));   // u_x
+  EXPECT_TRUE(p.equations[2].residual->depends_on(8));   // v_y
+  EXPECT_FALSE(p.equations[2].residual->depends_on(12)); // p
+  // the union of the derivatives: value, first, and the diagonal second derivatives
+  EXPECT_EQ(p.operator_derivatives().size(), 5u);
+  int on_p = 0;
+  for (const auto& c : p.conditions) {
+    EXPECT_GE(c.field, 0);
+    if (c.field != 2) continue;
+    ++on_p;
+    EXPECT_EQ(c.part_name, "right");
+  }
+  EXPECT_EQ(on_p, 1);
+  ASSERT_EQ(p.field_exact.size(), 3u);
+  EXPECT_TRUE(p.field_exact[0] && p.field_exact[2]);
+  EXPECT_FALSE(p.field_exact[1]);
+  EXPECT_NEAR((*p.field_exact[2])(pt(0.5, 0.2)), -0.1, 1e-15);
+  EXPECT_NE(p.describe().find("3 fields (u, v, p), 3 equations"), std::string::npos) << p.describe();
+}
+
+TEST(ProblemSystem, BadSystemConfigsNameTheirKey) {
+  // a residual naming an unknown field: the expression error at the residual's key
+  const std::string unknown = stokes_with("continuity: u_x + v_y", "continuity: u_x + w_y");
+  expect_input_error([&] { load(unknown); }, {"cfg.yaml:" + loc(unknown, "u_x + w_y"), "problem.residuals.continuity",
+                                              "unknown variable 'w_y'"});
+  // a field with no condition: named at its entry in fields:
+  const std::string free_p = stokes_with("    - {part: right, field: p, type: dirichlet, value: 0}\n", "");
+  expect_input_error([&] { load(free_p); }, {"cfg.yaml:" + loc(free_p, "p]"), "problem.fields[2]",
+                                             "the field 'p' has no boundary or initial condition"});
+  // a condition without field:, or with one that is not a field
+  const std::string no_field = stokes_with("{parts: all, field: v, ", "{parts: all, ");
+  expect_input_error([&] { load(no_field); }, {"cfg.yaml:" + line_of(no_field, "{parts: all, type"), "problem.boundary[1]",
+                                               "needs field: (one of u, v, p)"});
+  const std::string bad_field = stokes_with("field: v,", "field: w,");
+  expect_input_error([&] { load(bad_field); }, {"cfg.yaml:" + loc(bad_field, "w, type"), "problem.boundary[1].field",
+                                                "'w' is not a field"});
+  // a field in no residual, listed twice, or a bad name
+  const std::string unused = stokes_with("fields: [u, v, p]", "fields: [u, v, p, q]");
+  expect_input_error([&] { load(unused); }, {"cfg.yaml:" + loc(unused, "q]"), "problem.fields[3]", "appears in no residual"});
+  const std::string twice = stokes_with("fields: [u, v, p]", "fields: [u, v, u]");
+  expect_input_error([&] { load(twice); }, {"problem.fields[0]", "listed twice"});
+  const std::string underscore = stokes_with("fields: [u, v, p]", "fields: [u, v, p_1]");
+  expect_input_error([&] { load(underscore); }, {"problem.fields[2]", "no '_'"});
+  const std::string axis = stokes_with("fields: [u, v, p]", "fields: [u, v, x]");
+  expect_input_error([&] { load(axis); }, {"problem.fields[2]", "names an axis"});
+  // operator:, source: or a reference beside fields:
+  const std::string op = stokes_with("  residuals:\n", "  operator: {c_uxx: 1}\n  residuals:\n");
+  expect_input_error([&] { load(op); }, {"cfg.yaml:" + line_of(op, "operator:"), "problem.operator", "residuals:"});
+  const std::string src = stokes_with("  residuals:\n", "  source: 1\n  residuals:\n");
+  expect_input_error([&] { load(src); }, {"problem.source", "no source"});
+  // residuals: that is not a map, a residual named like a boundary term, one without fields
+  const std::string list = stokes_with("  residuals:\n    momentum_x: ", "  residuals: [u_x]\n  xresiduals:\n    momentum_x: ");
+  expect_input_error([&] { load(list); }, {"problem.residuals", "map of named residuals"});
+  const std::string named = stokes_with("continuity:", "dirichlet:");
+  expect_input_error([&] { load(named); }, {"problem.residuals.dirichlet", "boundary loss term"});
+  const std::string constant = stokes_with("continuity: u_x + v_y", "continuity: x + y");
+  expect_input_error([&] { load(constant); }, {"problem.residuals.continuity", "does not depend on any field"});
+  // exact: a key that is not a field
+  const std::string exact = stokes_with("exact: {u:", "exact: {w:");
+  expect_input_error([&] { load(exact); }, {"problem.exact.w", "'w' is not a field"});
+  // residuals: or field: in a scalar problem
+  const std::string scalar_res = square("", kAllDirichlet + "  residuals: {a: u}\n");
+  expect_input_error([&] { load(scalar_res); }, {"problem.residuals", "fields:"});
+  const std::string scalar_field = square("", "  boundary:\n    - {parts: all, field: u, type: dirichlet, value: 0}\n");
+  expect_input_error([&] { load(scalar_field); }, {"problem.boundary[0].field", "belongs to a system"});
+}
+
+TEST(ProblemSystem, InitialDataPerField) {
+  const std::string text =
+      "problem:\n"
+      "  domain: {box: [[0, 1], [0, 2]], time_axis: y}\n"
+      "  fields: [a, b]\n"
+      "  residuals:\n"
+      "    ra: a_y - 0.1*a_xx + a*b^2\n"
+      "    rb: b_y - 0.05*b_xx - a*b^2\n"
+      "  boundary:\n"
+      "    - {parts: [left, right], field: a, type: neumann, value: 0}\n"
+      "    - {parts: [left, right], field: b, type: neumann, value: 0}\n"
+      "  initial:\n"
+      "    - {field: a, value: 1}\n"
+      "    - {field: b, value: sin(pi*x), rate: 0}\n";
+  const Problem p = load(text);
+  int init_a = 0, init_b = 0;
+  for (const auto& c : p.conditions)
+    if (c.initial) (c.field == 0 ? init_a : init_b)++;
+  EXPECT_EQ(init_a, 1);
+  EXPECT_EQ(init_b, 2);  // value and rate
+  const std::string dup = [&] {
+    std::string s = text;
+    s.replace(s.find("{field: b, value: sin"), 9, "{field: a");
+    return s;
+  }();
+  expect_input_error([&] { load(dup); }, {"problem.initial[1]", "also has an initial condition on a"});
+}
+
+// ---- the divergence form -div(a grad u) ------------------------------------------------
+
+TEST(ProblemDivergence, ExpandsIntoLinearTermsWithTheCoefficientsDerivatives) {
+  const std::string text =
+      "problem:\n"
+      "  domain: {box: [[-1, 1], [-1, 1]]}\n"
+      "  operator: {diffusion: 1 + x^2*y, c_u: 2}\n"
+      "  source: 1\n" + kAllDirichlet;
+  const Problem p = load(text);
+  ASSERT_TRUE(p.diffusion);
+  EXPECT_EQ(p.terms.size(), 1u);
+  EXPECT_FALSE(p.constant_coefficients());
+  const auto all = p.linear_terms();
+  ASSERT_EQ(all.size(), 5u);  // c_u, then -a u_xx, -a_x u_x, -a u_yy, -a_y u_y
+  const mesh::Point x = pt(0.3, -0.6);
+  const double a = 1 + 0.09 * -0.6, ax = 2 * 0.3 * -0.6, ay = 0.09;
+  double want[5] = {2, -a, -ax, -a, -ay};
+  for (int k = 0; k < 5; ++k) EXPECT_NEAR(all[k].coefficient(x), want[k], 1e-15) << all[k].derivative.name();
+  EXPECT_EQ(all[2].derivative.name(), "u_x");
+  EXPECT_EQ(all[4].derivative.name(), "u_y");
+  EXPECT_NE(p.describe().find("-div((1 + x^2*y) grad u)"), std::string::npos) << p.describe();
+  // time problems: the divergence is over space only
+  const Problem t = load("problem:\n  domain: {box: [[0, 1], [0, 1]], time_axis: y}\n"
+                         "  operator: {c_uy: 1, diffusion: 0.1}\n"
+                         "  boundary: [{parts: [left, right], type: dirichlet, value: 0}]\n"
+                         "  initial: {value: sin(pi*x)}\n");
+  const auto tt = t.linear_terms();
+  ASSERT_EQ(tt.size(), 2u);
+  EXPECT_EQ(tt[1].derivative.name(), "u_xx");
+  EXPECT_TRUE(t.constant_coefficients());
+  // with a residual: refused
+  const std::string both = "problem:\n  domain: {box: [[-1, 1], [-1, 1]]}\n"
+                           "  operator: {residual: u_xx + u, diffusion: 1}\n" + kAllDirichlet;
+  expect_input_error([&] { load(both); }, {"cfg.yaml:" + loc(both, "1}"), "problem.operator.diffusion", "not both"});
+}

@@ -175,7 +175,7 @@ void check_residual(Case& c) {
     EXPECT_NEAR(u[p], d[0], 1e-12 * (1 + std::abs(d[0])));
     double want = -c.problem.source(pt);
     if (!c.problem.nonlinear) {
-      for (const auto& term : c.problem.terms) {
+      for (const auto& term : c.problem.linear_terms()) {
         const int k = term.derivative.order == 0 ? 0
                       : term.derivative.order == 1 ? 1 + term.derivative.i
                       : term.derivative.i == term.derivative.j ? 3 + term.derivative.i
@@ -259,6 +259,23 @@ TEST(PinnObjectiveGradient, VariableCoefficientsDiagonalChannels) {
   EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::diagonal);
   EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
   check_residual(*c);
+}
+
+TEST(PinnObjectiveGradient, DivergenceFormVariableCoefficient) {
+  // -div(a grad u) + c_u u: expanded to -a u_xx - a u_yy - a_x u_x - a_y u_y (check_residual
+  // evaluates that expansion on finite differences of u)
+  auto c = make_case(kSquare + "  operator: {diffusion: 2 + sin(x + 2*y), c_u: 0.5}\n"
+                               "  source: x*y\n" + kDirichletAll);
+  EXPECT_EQ(c->loss->interior_channels().second, nn::SecondOrder::diagonal);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
+  check_residual(*c);
+  // a constant a collapses into the Laplacian channel with weights -a
+  auto k = make_case(kSquare + "  operator: {diffusion: 3, c_uxx: 1}\n  source: 1\n" + kDirichletAll);
+  EXPECT_EQ(k->loss->interior_channels().second, nn::SecondOrder::laplacian);
+  EXPECT_EQ(k->loss->interior_channels().weights[0], -2.0);
+  EXPECT_EQ(k->loss->interior_channels().weights[1], -3.0);
+  EXPECT_TRUE(fd_within(gradient_error(*k), 1e-6));
+  check_residual(*k);
 }
 
 TEST(PinnObjectiveGradient, MixedDerivativeHessianChannels) {

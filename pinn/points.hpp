@@ -1,0 +1,48 @@
+#pragma once
+/// The collocation points of a PINN objective, shared by the scalar (objective.hpp) and
+/// the system (system_objective.hpp) objectives: the draw of a sampling round, one
+/// adaptive round, and the points in a checkpoint.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+#include "data/problem.hpp"
+#include "mesh/sampling.hpp"
+#include "pinn/settings.hpp"
+
+namespace kpde::io {
+class H5File;
+}
+
+namespace kpde::pinn {
+
+/// A well-mixed 64-bit seed from two numbers (splitmix64 finaliser of a * phi + b).
+std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b);
+
+/// The points of sampling round `round`: settings.n_interior interior points by
+/// settings.method (scrambled, seed mix(seed, 2 round)) and settings.n_boundary points on
+/// the parts that carry conditions (seed mix(seed, 2 round + 1)).
+struct PointSet {
+  Mat<double> interior;  ///< [n][dim]
+  mesh::BoundarySamples boundary;
+};
+PointSet draw_points(const data::Problem& problem, const PinnSettings& settings, std::uint64_t round);
+
+/// One residual-based adaptive round of n interior points: of
+/// settings.adaptive_candidates (0: 4 n) uniform candidates, the share
+/// settings.adaptive_fraction with the largest score (|r|, ties by index), the rest fresh
+/// points by settings.method. score(x [m][dim]) returns m scores.
+Mat<double> adaptive_points(const data::Problem& problem, const PinnSettings& settings, std::uint64_t round, int n,
+                            const std::function<std::vector<double>(const Mat<const double>&)>& score);
+
+/// The sampling round (attribute `round`) and the points into `group`: interior [n][d],
+/// boundary [m][d], normal [m][d], part [m].
+void save_points(io::H5File& file, const std::string& group, const Mat<double>& interior,
+                 const mesh::BoundarySamples& boundary, std::uint64_t round);
+/// The same back; InputError naming the file when a shape is wrong.
+PointSet load_points(const io::H5File& file, const std::string& group, const data::Problem& problem,
+                     std::uint64_t* round);
+
+}  // namespace kpde::pinn
