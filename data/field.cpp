@@ -8,25 +8,29 @@
 
 namespace kpde::data {
 
+GridData::Cell GridData::cell(double x, double y) const {
+  Cell c;
+  c.hx = (x_hi - x_lo) / (nx - 1), c.hy = (y_hi - y_lo) / (ny - 1);
+  const double fj = (std::clamp(x, x_lo, x_hi) - x_lo) / c.hx;
+  const double fi = top_row_first ? (y_hi - std::clamp(y, y_lo, y_hi)) / c.hy : (std::clamp(y, y_lo, y_hi) - y_lo) / c.hy;
+  c.j = std::max(std::min(static_cast<int>(fj), nx - 2), 0), c.i = std::max(std::min(static_cast<int>(fi), ny - 2), 0);
+  c.tx = fj - c.j, c.ty = fi - c.i;
+  return c;
+}
+
 double GridData::operator()(double x, double y) const {
-  const double hx = (x_hi - x_lo) / (nx - 1), hy = (y_hi - y_lo) / (ny - 1);
-  double fj = (std::clamp(x, x_lo, x_hi) - x_lo) / hx;
-  double fi = top_row_first ? (y_hi - std::clamp(y, y_lo, y_hi)) / hy : (std::clamp(y, y_lo, y_hi) - y_lo) / hy;
-  int j = std::min(static_cast<int>(fj), nx - 2), i = std::min(static_cast<int>(fi), ny - 2);
-  j = std::max(j, 0), i = std::max(i, 0);
-  const double tx = fj - j, ty = fi - i;
-  const auto v = [&](int r, int c) { return values[static_cast<std::size_t>(r) * nx + c]; };
+  const Cell c = cell(x, y);
+  const int i = c.i, j = c.j;
+  const double tx = c.tx, ty = c.ty;
+  const auto v = [&](int r, int k) { return values[static_cast<std::size_t>(r) * nx + k]; };
   return (1 - ty) * ((1 - tx) * v(i, j) + tx * v(i, j + 1)) + ty * ((1 - tx) * v(i + 1, j) + tx * v(i + 1, j + 1));
 }
 
 double GridData::derivative(double x, double y, int axis) const {
-  const double hx = (x_hi - x_lo) / (nx - 1), hy = (y_hi - y_lo) / (ny - 1);
-  double fj = (std::clamp(x, x_lo, x_hi) - x_lo) / hx;
-  double fi = top_row_first ? (y_hi - std::clamp(y, y_lo, y_hi)) / hy : (std::clamp(y, y_lo, y_hi) - y_lo) / hy;
-  int j = std::min(static_cast<int>(fj), nx - 2), i = std::min(static_cast<int>(fi), ny - 2);
-  j = std::max(j, 0), i = std::max(i, 0);
-  const double tx = fj - j, ty = fi - i;
-  const auto v = [&](int r, int c) { return values[static_cast<std::size_t>(r) * nx + c]; };
+  const Cell c = cell(x, y);
+  const int i = c.i, j = c.j;
+  const double tx = c.tx, ty = c.ty, hx = c.hx, hy = c.hy;
+  const auto v = [&](int r, int k) { return values[static_cast<std::size_t>(r) * nx + k]; };
   if (axis == 0) return ((1 - ty) * (v(i, j + 1) - v(i, j)) + ty * (v(i + 1, j + 1) - v(i + 1, j))) / hx;
   // rows run down in y with top_row_first
   const double d_row = (1 - tx) * (v(i + 1, j) - v(i, j)) + tx * (v(i + 1, j + 1) - v(i, j + 1));

@@ -27,6 +27,15 @@ struct GridData {
   /// d/dx (axis 0) or d/dy (axis 1) of that interpolant: piecewise linear, taken from
   /// the cell the point falls in (the cell below or left of it on a cell edge).
   double derivative(double x, double y, int axis) const;
+
+ private:
+  /// The cell of a point (clamped to the box): row i, column j, the local coordinates
+  /// tx, ty in [0, 1] along j and i, and the spacings.
+  struct Cell {
+    int i = 0, j = 0;
+    double tx = 0, ty = 0, hx = 1, hy = 1;
+  };
+  Cell cell(double x, double y) const;
 };
 
 /// A scalar field f(x) on R^d, d = 1..3 (2 for grid data).

@@ -158,7 +158,7 @@ struct Loader {
   }
 
   std::shared_ptr<const GridData> read_grid(const config::Node& n, const std::string& dataset_key) const {
-    const std::string file = doc.resolve_path(n.get_string("hdf5"));
+    const std::string file = n.at("hdf5").as_path();
     const config::Node ds = n.at(dataset_key);
     const std::string name = ds.as_string();
     if (dim != 2) n.fail("grid data needs a 2-D problem");
@@ -354,11 +354,13 @@ void load_system(const config::Node& fl, const config::Node& section, const Load
 
 namespace {
 
-/// reference: {points: FILE, columns: [x, y, u]}: a table (data/table.hpp: CSV, text or
-/// HDF5) with one column per axis (x, y, z; t for a time axis) and u.
-PointReference load_point_reference(const config::Node& r, const Problem& p, const config::Document& doc) {
+/// A table of reference points (data/table.hpp: CSV, text or HDF5) with one column per axis
+/// (x, y, z; t for a time axis), each point inside the domain's box: the table, and the
+/// points [n][dim] into *points.
+Table reference_table(const config::Node& r, const Problem& p, const config::Document& doc,
+                      std::vector<double>* points) {
   const config::Node f = r.at("points");
-  const std::string path = doc.resolve_path(f.as_string());
+  const std::string path = f.as_path();
   std::vector<std::string> columns;
   if (r.has("columns")) columns = r.at("columns").as_strings();
   Table t;
@@ -367,10 +369,8 @@ PointReference load_point_reference(const config::Node& r, const Problem& p, con
   } catch (const InputError& e) {
     f.fail(e.what());
   }
-  PointReference ref;
-  ref.origin = f.as_string();
   const std::size_t n = t.n_rows();
-  ref.points.resize(n * p.dim);
+  points->assign(n * p.dim, 0.0);
   for (int a = 0; a < p.dim; ++a) {
     const std::string axis(1, "xyz"[a]);
     const std::vector<double>* c = data::coordinate_column(t, axis, a == p.time_axis);
@@ -382,13 +382,47 @@ PointReference load_point_reference(const config::Node& r, const Problem& p, con
       if ((*c)[k] < lo - tol || (*c)[k] > hi + tol)
         f.fail(path + ": point " + std::to_string(k + 1) + " has " + axis + " = " + format_number((*c)[k]) +
                ", outside the domain's box [" + format_number(lo) + ", " + format_number(hi) + "]");
-      ref.points[k * p.dim + a] = (*c)[k];
+      (*points)[k * p.dim + a] = (*c)[k];
     }
   }
+  return t;
+}
+
+/// reference: {points: FILE, columns: [x, y, u]}: a table with the coordinates and u.
+PointReference load_point_reference(const config::Node& r, const Problem& p, const config::Document& doc) {
+  PointReference ref;
+  const Table t = reference_table(r, p, doc, &ref.points);
+  ref.origin = r.at("points").as_string();
   const std::vector<double>* u = t.find("u");
-  if (!u) f.fail(path + ": no column 'u' (the columns are " + join(t.names, ", ") + ")");
+  if (!u) r.at("points").fail(ref.origin + ": no column 'u' (the columns are " + join(t.names, ", ") + ")");
   ref.u = *u;
   return ref;
+}
+
+/// A system's reference: {points: FILE, columns: [...]} or a list of them; each table has
+/// the coordinates and a column for one or more fields.
+std::vector<FieldPointReference> load_field_points(const config::Node& r, const Problem& p, const config::Document& doc) {
+  std::vector<config::Node> items;
+  if (r.is_list())
+    for (std::size_t i = 0; i < r.size(); ++i) items.push_back(r[i]);
+  else
+    items.push_back(r);
+  std::vector<FieldPointReference> out;
+  for (const config::Node& item : items) {
+    if (!item.is_map() || !item.has("points"))
+      item.fail("a system's reference is a table of points, {points: file, columns: [x, y, <fields>]}, or a list of "
+                "them (its exact solution goes under exact:)");
+    FieldPointReference ref;
+    const Table t = reference_table(item, p, doc, &ref.points);
+    ref.origin = item.at("points").as_string();
+    for (std::size_t f = 0; f < p.fields.size(); ++f)
+      if (const std::vector<double>* v = t.find(p.fields[f])) ref.values.push_back({static_cast<int>(f), *v});
+    if (ref.values.empty())
+      item.at("points").fail(ref.origin + ": no column named after a field (" + join(p.fields, ", ") +
+                             "; the columns are " + join(t.names, ", ") + ")");
+    out.push_back(std::move(ref));
+  }
+  return out;
 }
 
 /// reference: {burgers: NU}: the Cole-Hopf solution of u_t + u u_x = nu u_xx on
@@ -596,18 +630,39 @@ Problem load_problem(config::Node section, const config::Document& doc) {
                                     " (use `parts: all` for the rest)");
   }
 
+  // ---- pins: a field's value at a point (systems)
+  if (auto pins = section.find("pins")) {
+    if (!p.is_system()) pins->fail("pins: belong to a system (fields:)");
+    if (!pins->is_list()) pins->fail("expected a list of {field: name, at: [x, y], value: number}");
+    for (std::size_t i = 0; i < pins->size(); ++i) {
+      const config::Node n = (*pins)[i];
+      if (!n.is_map()) n.fail("expected {field: name, at: [x, y], value: number}");
+      Pin pin;
+      pin.field = condition_field(n, p);
+      const auto at = L.point(n.at("at"), p.dim);
+      for (int a = 0; a < p.dim; ++a) pin.x[a] = at[a];
+      if (geo.sdf(pin.x) > 1e-9 * geo.scale()) n.at("at").fail("the point is outside the domain");
+      pin.value = n.get_double("value");
+      pin.weight = n.get_double_above("weight", 1.0, 0.0);
+      pin.where = n.where();
+      p.pins.push_back(pin);
+    }
+  }
+
   // ---- a system: every unknown needs a condition somewhere (else it is determined up to
   // a constant or worse)
   for (std::size_t f = 0; f < p.fields.size(); ++f)
-    if (std::none_of(p.conditions.begin(), p.conditions.end(), [&](const Condition& c) { return c.field == static_cast<int>(f); }))
+    if (std::none_of(p.conditions.begin(), p.conditions.end(), [&](const Condition& c) { return c.field == static_cast<int>(f); }) &&
+        std::none_of(p.pins.begin(), p.pins.end(), [&](const Pin& c) { return c.field == static_cast<int>(f); }))
       section.at("fields")[f].fail("the field '" + p.fields[f] + "' has no boundary or initial condition (give it one, "
-                                   "e.g. a Dirichlet value on one part, with field: " + p.fields[f] + ")");
+                                   "e.g. a Dirichlet value on one part, with field: " + p.fields[f] +
+                                   ", or pin its value at a point: pins: [{field: " + p.fields[f] +
+                                   ", at: [x, y], value: 0}])");
 
   // ---- reference
-  if (auto r = section.find("reference"); r && p.is_system())
-    r->fail("a system's ground truth is its exact solution per field (exact: {field: expression}); references "
-            "of systems are not supported yet");
-  if (auto r = section.find("reference")) {
+  if (auto r = section.find("reference"); r && p.is_system()) {
+    p.field_points = load_field_points(*r, p, doc);
+  } else if (auto r = section.find("reference")) {
     const std::string forms =
         "expected petsc, {hdf5: file, dataset: name, mask: name} (a grid), {points: file} (scattered points) or "
         "{burgers: nu} (the Cole-Hopf solution)";

@@ -73,12 +73,30 @@ struct PointReference {
   std::size_t size() const { return u.size(); }
 };
 
+/// A system's reference at scattered points (e.g. the centre-line tables of Ghia et al.):
+/// one table, the fields it has a column for.
+struct FieldPointReference {
+  std::string origin;                                   ///< the file
+  std::vector<double> points;                           ///< [n][dim], row-major
+  std::vector<std::pair<int, std::vector<double>>> values;  ///< (field, [n]) per column
+};
+
 /// An exact solution known by its values only (no expression, so no derivatives): the
 /// Cole-Hopf solution of the viscous Burgers benchmark.
 struct NamedReference {
   std::string description;  ///< "Cole-Hopf solution of viscous Burgers, nu = 0.00318"
   /// u at points x [n][dim] into u[n].
   std::function<void(const Mat<const double>& x, double* u)> values;
+};
+
+/// A value of one field at one point of the closure of Omega (`pins:`; a system's pressure
+/// gauge): a Dirichlet condition at a point, in the Dirichlet loss term.
+struct Pin {
+  int field = 0;
+  mesh::Point x{};
+  double value = 0;
+  double weight = 1;
+  std::string where;
 };
 
 /// One equation of a system of PDEs: r(fields, their derivatives, x) = 0 in Omega.
@@ -117,6 +135,8 @@ struct Problem {
   std::vector<std::string> fields;
   std::vector<Equation> equations;
   std::vector<std::optional<Field>> field_exact;  ///< [fields.size()]
+  std::vector<Pin> pins;                          ///< point values of fields (systems only)
+  std::vector<FieldPointReference> field_points;  ///< a system's point references
 
   /// True for a system (`fields:` given), whatever its number of unknowns.
   bool is_system() const { return !fields.empty(); }

@@ -51,10 +51,13 @@ using SystemEval = std::function<void(const Mat<const double>& x, std::vector<st
 
 /// build_report for a system (Problem::is_system()): on the output grid every field f (0
 /// outside Omega) and, where it has an exact solution, <f>_exact and <f>_error = f -
-/// exact; residual_<e> for every equation e; domain_mask. Metrics: per field
+/// exact; residual_<e> for every equation e; domain_mask. Metrics: unknowns ("u,v,p"); per field
 /// fields.<f>.{rel_l2, mse, max_abs_err, error_nodes}, residual_rms.<e>, and as the
 /// headline (rel_l2, mse, max_abs_err) those of the field with the largest rel_l2
-/// (rel_l2_field names it). The summary is that headline.
+/// (rel_l2_field names it). At the points of each reference table (field_points):
+/// points.<file>.<f>.{rel_l2, mse, max_abs_err, points} and points_max_abs_err, the
+/// largest; without an exact solution the table and field with the largest rel_l2 is
+/// the headline. The summary is the headline.
 Report build_system_report(const Problem& problem, const GridCounts& n, const SystemEval& eval);
 
 /// The PETSc reference (data/reference) of a 2-D linear problem on the output grid of

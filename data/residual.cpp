@@ -31,8 +31,8 @@ HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& chan
   std::vector<const Condition*> conditions;  // those of this field (all: field < 0)
   for (const auto& c : problem.conditions)
     if (field < 0 || c.field == field) conditions.push_back(&c);
-  if (conditions.empty()) refuse("the problem has no boundary condition");
-  const std::string g_text = conditions[0]->value.describe();
+  if (conditions.empty() && field < 0) refuse("the problem has no boundary condition");
+  const std::string g_text = conditions.empty() ? "0" : conditions[0]->value.describe();
   std::string phi;
   const char* axis[3] = {"x", "y", "z"};
   std::vector<bool> side(2 * dim, false);
@@ -55,8 +55,9 @@ HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& chan
     else std::snprintf(term, sizeof term, "(((%.17g) - %s) / %.17g)", hi, axis[a], h);
     phi += (phi.empty() ? "" : " * ") + std::string(term);
   }
+  if (phi.empty()) phi = "1";  // a free field
   phi_expr_ = std::make_shared<const pde::Expression>(pde::Expression::parse(phi, coordinate_names(dim)));
-  g_ = &conditions[0]->value;
+  if (!conditions.empty()) g_ = conditions[0]->value;
   const int S = channels_.n_second();
   stride_ = 2 + 2 * dim + 2 * S + S * dim;
   phi_ = 1 + dim + S;
@@ -71,7 +72,7 @@ std::vector<double> HardDirichlet::jets(const Mat<const double>& x) const {
   Kokkos::parallel_for(
       "kpde::data::hard_dirichlet_jets", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
         const mesh::Point pt = mesh::row_point(x, p);
-        const pde::Expression::Jet g = g_->jet(pt, d);
+        const pde::Expression::Jet g = g_.jet(pt, d);
         pde::Expression::Jet f;
         phi_expr_->eval_jet(pt.data(), active, d, f);
         double* h = out.data() + static_cast<std::size_t>(p) * stride_;
@@ -208,6 +209,11 @@ BoundaryTargets boundary_targets(const Problem& problem, const mesh::BoundarySam
         for (int k = 0; k < dim; ++k) s.normal.push_back(b.normal(q, k));
       }
     }
+  }
+  // pins: Dirichlet points of their own (exact data does not cover them)
+  for (const Pin& pin : problem.pins) {
+    t.dirichlet.x.push_back(pin.x);
+    t.dirichlet.g.push_back(pin.value), t.dirichlet.w.push_back(pin.weight), t.dirichlet.field.push_back(pin.field);
   }
   return t;
 }

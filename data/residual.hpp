@@ -38,7 +38,9 @@ class HardDirichlet {
  public:
   /// Throws InputError (naming training.hard_dirichlet) unless the domain is a plain box
   /// whose conditions are all Dirichlet with one value expression that has derivatives.
-  /// field >= 0: the conditions of that field of a system only (its constrained sides).
+  /// field >= 0: the conditions of that field of a system only (its constrained sides);
+  /// a field without any boundary condition (a pressure fixed by a pin) is left free:
+  /// g = 0, phi = 1.
   HardDirichlet(const Problem& problem, const nn::ChannelSpec& channels, int field = -1);
 
   /// Values per point of jets(): g, g_i (d), G_s (S), phi, phi_i (d), Phi_s (S), v_sj
@@ -60,7 +62,7 @@ class HardDirichlet {
  private:
   nn::ChannelSpec channels_;
   std::shared_ptr<const pde::Expression> phi_expr_;
-  const Field* g_ = nullptr;
+  Field g_;  // the Dirichlet value expression (0 for a field without conditions)
   int stride_ = 0;
   int phi_ = 0;  // offset of phi in a point's jet values
 };
@@ -146,8 +148,9 @@ struct BoundaryTargets {
   };
   Set dirichlet, flux;
 };
-/// Targets at boundary samples b; skip_dirichlet leaves the Dirichlet conditions out
-/// (exact by construction under HardDirichlet).
+/// Targets at boundary samples b, then the problem's pins (each one Dirichlet point);
+/// skip_dirichlet leaves the Dirichlet conditions out (exact by construction under
+/// HardDirichlet), not the pins.
 BoundaryTargets boundary_targets(const Problem& problem, const mesh::BoundarySamples& b, bool skip_dirichlet);
 
 // ---- templates -----------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <functional>
@@ -199,6 +201,17 @@ std::vector<std::string> Node::as_strings() const {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < size(); ++i) out.push_back((*this)[i].as_string());
   return out;
+}
+
+std::string Node::as_path() const {
+  std::string path = doc_->resolve_path(as_string());
+  if (!path.empty() && path[0] != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd)) path = std::string(cwd) + "/" + path;
+  }
+  YAML::Node self = yaml_;  // the same node of the document
+  self = path;
+  return path;
 }
 
 namespace {

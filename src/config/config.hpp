@@ -81,6 +81,10 @@ class Node {
   std::vector<double> as_doubles() const;
   /// A string or a list of strings.
   std::vector<std::string> as_strings() const;
+  /// A file path (a scalar), relative to the config file's directory unless absolute:
+  /// returns it resolved, and writes the absolute path into the document, so that the
+  /// resolved config (config.resolved.yaml) finds the file from any directory.
+  std::string as_path() const;
 
   /// Required scalar children.
   double get_double(const std::string& key) const { return at(key).as_double(); }

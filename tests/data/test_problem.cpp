@@ -645,3 +645,23 @@ TEST(ProblemDivergence, ExpandsIntoLinearTermsWithTheCoefficientsDerivatives) {
                            "  operator: {residual: u_xx + u, diffusion: 1}\n" + kAllDirichlet;
   expect_input_error([&] { load(both); }, {"cfg.yaml:" + loc(both, "1}"), "problem.operator.diffusion", "not both"});
 }
+
+TEST(ProblemSystem, PinsAndTheirErrors) {
+  // a pin alone gives p its condition
+  const std::string pinned = stokes_with("    - {part: right, field: p, type: dirichlet, value: 0}\n",
+                                         "  pins: [{field: p, at: [0.5, 0.5], value: 1.5}]\n");
+  const Problem p = load(pinned);
+  ASSERT_EQ(p.pins.size(), 1u);
+  EXPECT_EQ(p.pins[0].field, 2);
+  EXPECT_EQ(p.pins[0].value, 1.5);
+  EXPECT_EQ(p.pins[0].x[0], 0.5);
+  const std::string bad = stokes_with("    - {part: right, field: p, type: dirichlet, value: 0}\n",
+                                      "  pins: [{field: p, at: [1.5, 0.5], value: 1.5}]\n");
+  expect_input_error([&] { load(bad); }, {"cfg.yaml:" + loc(bad, "[1.5, 0.5]"), "problem.pins[0].at", "outside the domain"});
+  const std::string scalar = square("", kAllDirichlet + "  pins: [{at: [0, 0], value: 0}]\n");
+  expect_input_error([&] { load(scalar); }, {"problem.pins", "belong to a system"});
+  const std::string missing = stokes_with("  exact:", "  reference: {points: no_such_table.csv}\n  exact:");
+  expect_input_error([&] { load(missing); }, {"problem.reference.points", "no_such_table.csv"});
+  const std::string expr = stokes_with("  exact:", "  reference: petsc\n  exact:");
+  expect_input_error([&] { load(expr); }, {"problem.reference", "table of points"});
+}

@@ -12,15 +12,20 @@
 
 #include <array>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
+#include "data/report.hpp"
 #include "data/problem.hpp"
 #include "nn/network.hpp"
 #include "pinn/system_objective.hpp"
 #include "support/fd_check.hpp"
+
+#include <unistd.h>
 
 using namespace kpde;
 using kpde::testing::fd_within;
@@ -283,6 +288,66 @@ TEST(SystemObjective, ExactDirichletDataPerField) {
   }
   // p is free off its side: the network moves it
   EXPECT_GT(std::abs(fields_at(*c, -1, 0.3)[2] - std::cos(0.3)), 1e-6);
+}
+
+TEST(SystemObjective, PinnedPressureIsFreeUnderExactDataAndCountsAsADirichletPoint) {
+  // p has no boundary condition, only a pin: under exact Dirichlet data it stays the
+  // network's output (g = 0, phi = 1) and the pin is the one Dirichlet point
+  std::string text = kStokes;
+  text.replace(text.find("    - {part: right, field: p"), std::string::npos,
+               "  pins: [{field: p, at: [0.25, -0.5], value: 0.7, weight: 3}]\n");
+  auto c = make_case(text, true, true);
+  EXPECT_EQ(c->loss->n_dirichlet(), 1);
+  check_term_gradients(*c);
+  const auto f = fields_at(*c, 0.25, -0.5);
+  const std::vector<double> t = terms_of(*c);
+  EXPECT_NEAR(t[3], 3 * (f[2] - 0.7) * (f[2] - 0.7), 1e-14);  // the Dirichlet term: w (p - 0.7)^2
+  Mat<double> one("x", 1, 2);
+  one(0, 0) = 1, one(0, 1) = 0.2;  // on the right side p is free: N itself
+  std::vector<std::vector<double>> u;
+  c->loss->evaluate_points(c->params, one, &u, nullptr);
+  Arr3<double> out("out", 1, 1, 3);
+  c->net->forward(nn::as_batch(Vec<const double>(c->params)), nn::as_batch(Mat<const double>(one)),
+                  nn::ChannelSpec::value(2), nn::as_batch(out));
+  EXPECT_NEAR(u[2][0], out(0, 0, 2), 1e-15);
+}
+
+TEST(SystemReport, FieldsErrorsResidualsAndPointTables) {
+  // a table of u and p at three points, written with the network's own values plus
+  // known offsets: the report's errors at the table's points are those offsets
+  auto c = make_case(kStokes);
+  const std::vector<std::array<double, 2>> pts = {{{0.1, 0.2}}, {{-0.5, 0.7}}, {{0.9, -0.9}}};
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("kpde_sysrep_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir / "table.csv");
+    f << "# test table\nx,y,u,p\n";
+    for (const auto& q : pts) {
+      const auto v = fields_at(*c, q[0], q[1]);
+      f << q[0] << "," << q[1] << "," << v[0] + 0.01 << "," << v[2] << "\n";
+    }
+  }
+  std::string text = kStokes + "  reference: {points: " + (dir / "table.csv").string() + "}\n";
+  config::Document doc = config::Document::load_string("problem:\n" + text, "case.yaml");
+  const data::Problem p = data::load_problem(doc.root().at("problem"), doc);
+  ASSERT_EQ(p.field_points.size(), 1u);
+  ASSERT_EQ(p.field_points[0].values.size(), 2u);  // u and p; the table has no v
+  const data::SystemEval eval = [&](const Mat<const double>& x, std::vector<std::vector<double>>* f,
+                                    std::vector<std::vector<double>>* r) { c->loss->evaluate_points(c->params, x, f, r); };
+  const data::Report rep = data::build_system_report(p, data::same_counts(9), eval);
+  for (const char* name : {"u", "v", "p", "residual_momentum_x", "residual_continuity", "domain_mask"})
+    EXPECT_NE(rep.fields.find(name), nullptr) << name;
+  EXPECT_EQ(rep.fields.find("u_error"), nullptr);  // no exact solution here
+  EXPECT_EQ(rep.fields.unknowns, (std::vector<std::string>{"u", "v", "p"}));
+  const io::JsonValue* tables = rep.metrics.find("points");
+  ASSERT_NE(tables, nullptr);
+  const io::JsonValue* per = tables->find(p.field_points[0].origin);
+  ASSERT_NE(per, nullptr);
+  EXPECT_NEAR(per->find("u")->find("max_abs_err")->number(), 0.01, 1e-6);  // the CSV's 6 digits
+  EXPECT_LT(per->find("p")->find("max_abs_err")->number(), 1e-5);
+  EXPECT_EQ(per->find("v"), nullptr);
+  EXPECT_NEAR(rep.summary.max_abs_err, 0.01, 1e-6);  // the headline: u, the larger rel_l2
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SystemObjective, RefusesWhatSystemsDoNotTakeYet) {
