@@ -201,7 +201,9 @@ void check_boundary(Case& c) {
   const int E = static_cast<int>(c.problem.equations.size());
   ASSERT_GT(nd, 0);
   EXPECT_NEAR(t[E], sd / nd, 1e-12 * t[E]);
-  if (nn > 0) EXPECT_NEAR(t[E + 1], sn / nn, 1e-7 * t[E + 1]);
+  if (nn > 0) {
+    EXPECT_NEAR(t[E + 1], sn / nn, 1e-7 * t[E + 1]);
+  }
 }
 
 // Two fields, a nonlinear coupling, a mixed derivative and coordinates; Dirichlet on u
@@ -280,7 +282,9 @@ TEST(SystemObjective, ExactDirichletDataPerField) {
       const auto f = fields_at(*c, side, y);
       EXPECT_NEAR(f[0], 1 - y * y + 0.2 * side, 1e-14);
       EXPECT_NEAR(f[1], std::sin(side) * y, 1e-14);
-      if (side > 0) EXPECT_NEAR(f[2], std::cos(y), 1e-14);
+      if (side > 0) {
+        EXPECT_NEAR(f[2], std::cos(y), 1e-14);
+      }
       const auto t = fields_at(*c, y, side);  // bottom and top
       EXPECT_NEAR(t[0], 1 - side * side + 0.2 * y, 1e-14);
       EXPECT_NEAR(t[1], std::sin(y) * side, 1e-14);
