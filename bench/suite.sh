@@ -49,6 +49,8 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 fields = m.get("fields", {})
 exact = ", ".join(f"{k} {v['rel_l2']:.2e}" for k, v in fields.items()) or "-"
+if "unknowns" not in m and isinstance(m.get("rel_l2"), float):  # a scalar problem: u
+    exact = f"u {m['rel_l2']:.2e}"
 tables = m.get("points", {})
 pts = ", ".join(f"{f} {v['max_abs_err']:.2e}" for t in tables.values() for f, v in t.items()) or "-"
 print(f"| {sys.argv[2]} | {exact} | {pts} | {m['wall_s']:.0f} |")
