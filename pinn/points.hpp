@@ -10,6 +10,7 @@
 #include "core/types.hpp"
 #include "data/problem.hpp"
 #include "mesh/sampling.hpp"
+#include "nn/network.hpp"
 #include "pinn/settings.hpp"
 
 namespace kpde::io {
@@ -36,6 +37,13 @@ PointSet draw_points(const data::Problem& problem, const PinnSettings& settings,
 /// points by settings.method. score(x [m][dim]) returns m scores.
 Mat<double> adaptive_points(const data::Problem& problem, const PinnSettings& settings, std::uint64_t round, int n,
                             const std::function<std::vector<double>(const Mat<const double>&)>& score);
+
+/// GEMM flops of one fused forward + backward pass of net over n points with these
+/// channels (no input gradient).
+template <class T>
+double pass_flops(const nn::Network<T>& net, int n, const nn::ChannelSpec& channels) {
+  return net.forward_flops(n, channels.n_channels()) + net.backward_flops(n, channels.n_channels(), false);
+}
 
 /// The sampling round (attribute `round`) and the points into `group`: interior [n][d],
 /// boundary [m][d], normal [m][d], part [m].

@@ -326,11 +326,8 @@ void SystemObjective<T>::load_state(const io::H5File& f, const std::string& grou
 
 template <class T>
 double SystemObjective<T>::flops() const {
-  const auto f = [&](int n, const nn::ChannelSpec& ch) {
-    return net_.forward_flops(n, ch.n_channels()) + net_.backward_flops(n, ch.n_channels(), false);
-  };
-  return f(n_interior(), ch_int_) + f(static_cast<int>(x_d_.extent(0)), ch_d_) +
-         f(static_cast<int>(x_n_.extent(0)), ch_n_);
+  return pass_flops(net_, n_interior(), ch_int_) + pass_flops(net_, static_cast<int>(x_d_.extent(0)), ch_d_) +
+         pass_flops(net_, static_cast<int>(x_n_.extent(0)), ch_n_);
 }
 
 template class SystemObjective<float>;
