@@ -357,8 +357,7 @@ namespace {
 /// A table of reference points (data/table.hpp: CSV, text or HDF5) with one column per axis
 /// (x, y, z; t for a time axis), each point inside the domain's box: the table, and the
 /// points [n][dim] into *points.
-Table reference_table(const config::Node& r, const Problem& p, const config::Document& doc,
-                      std::vector<double>* points) {
+Table reference_table(const config::Node& r, const Problem& p, std::vector<double>* points) {
   const config::Node f = r.at("points");
   const std::string path = f.as_path();
   std::vector<std::string> columns;
@@ -389,9 +388,9 @@ Table reference_table(const config::Node& r, const Problem& p, const config::Doc
 }
 
 /// reference: {points: FILE, columns: [x, y, u]}: a table with the coordinates and u.
-PointReference load_point_reference(const config::Node& r, const Problem& p, const config::Document& doc) {
+PointReference load_point_reference(const config::Node& r, const Problem& p) {
   PointReference ref;
-  const Table t = reference_table(r, p, doc, &ref.points);
+  const Table t = reference_table(r, p, &ref.points);
   ref.origin = r.at("points").as_string();
   const std::vector<double>* u = t.find("u");
   if (!u) r.at("points").fail(ref.origin + ": no column 'u' (the columns are " + join(t.names, ", ") + ")");
@@ -401,7 +400,7 @@ PointReference load_point_reference(const config::Node& r, const Problem& p, con
 
 /// A system's reference: {points: FILE, columns: [...]} or a list of them; each table has
 /// the coordinates and a column for one or more fields.
-std::vector<FieldPointReference> load_field_points(const config::Node& r, const Problem& p, const config::Document& doc) {
+std::vector<FieldPointReference> load_field_points(const config::Node& r, const Problem& p) {
   std::vector<config::Node> items;
   if (r.is_list())
     for (std::size_t i = 0; i < r.size(); ++i) items.push_back(r[i]);
@@ -413,7 +412,7 @@ std::vector<FieldPointReference> load_field_points(const config::Node& r, const 
       item.fail("a system's reference is a table of points, {points: file, columns: [x, y, <fields>]}, or a list of "
                 "them (its exact solution goes under exact:)");
     FieldPointReference ref;
-    const Table t = reference_table(item, p, doc, &ref.points);
+    const Table t = reference_table(item, p, &ref.points);
     ref.origin = item.at("points").as_string();
     for (std::size_t f = 0; f < p.fields.size(); ++f)
       if (const std::vector<double>* v = t.find(p.fields[f])) ref.values.push_back({static_cast<int>(f), *v});
@@ -661,7 +660,7 @@ Problem load_problem(config::Node section, const config::Document& doc) {
 
   // ---- reference
   if (auto r = section.find("reference"); r && p.is_system()) {
-    p.field_points = load_field_points(*r, p, doc);
+    p.field_points = load_field_points(*r, p);
   } else if (auto r = section.find("reference")) {
     const std::string forms =
         "expected petsc, {hdf5: file, dataset: name, mask: name} (a grid), {points: file} (scattered points) or "
@@ -673,7 +672,7 @@ Problem load_problem(config::Node section, const config::Document& doc) {
     } else if (!r->is_map()) {
       r->fail(forms);
     } else if (r->has("points")) {
-      p.point_reference = load_point_reference(*r, p, doc);
+      p.point_reference = load_point_reference(*r, p);
     } else if (r->has("burgers")) {
       p.named_reference = burgers_reference(*r, p);
     } else if (!r->has("hdf5")) {

@@ -64,16 +64,13 @@ double SystemResidual::operator()(int e, const double* x, const Y* y, int np, in
   int active[pde::kMaxJetVariables];
   pde::Expression::Jet jet;
   const pde::Expression& r = *problem_.equations[e].residual;
-  double value = 0;
-  for (int a0 = 0; a0 < n || a0 == 0; a0 += pde::kMaxJetVariables) {
+  for (int a0 = 0; a0 < n; a0 += pde::kMaxJetVariables) {  // n >= 1: the loader refuses an equation without fields
     const int m = std::min(n - a0, pde::kMaxJetVariables);
     for (int a = 0; a < m; ++a) active[a] = in[a0 + a].variable;
     r.eval_jet(vars, active, m, jet);
     for (int a = 0; a < m; ++a) grad[a0 + a] = jet.grad[a];
-    value = jet.value;
-    if (n == 0) break;
   }
-  return value;
+  return jet.value;
 }
 
 }  // namespace kpde::data

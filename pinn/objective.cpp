@@ -130,14 +130,8 @@ void PinnObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
     for (long q = q0; q < q1; ++q) here.part(q - q0) = b.part(q);
   }
   targets_ = data::boundary_targets(problem_, here, hard_);
-  const auto fill = [&](const data::BoundaryTargets::Set& s) {
-    Mat<T> x("kpde::pinn::x_boundary", s.x.size(), dim_);
-    for (std::size_t p = 0; p < s.x.size(); ++p)
-      for (int k = 0; k < dim_; ++k) x(p, k) = T(s.x[p][k]);
-    return x;
-  };
-  x_d_ = fill(targets_.dirichlet);
-  x_n_ = fill(targets_.flux);
+  x_d_ = boundary_inputs<T>(targets_.dirichlet, dim_);
+  x_n_ = boundary_inputs<T>(targets_.flux, dim_);
   count_points();
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/types.hpp"
 #include "data/problem.hpp"
+#include "data/residual.hpp"
 #include "mesh/sampling.hpp"
 #include "nn/network.hpp"
 #include "pinn/settings.hpp"
@@ -37,6 +38,15 @@ PointSet draw_points(const data::Problem& problem, const PinnSettings& settings,
 /// points by settings.method. score(x [m][dim]) returns m scores.
 Mat<double> adaptive_points(const data::Problem& problem, const PinnSettings& settings, std::uint64_t round, int n,
                             const std::function<std::vector<double>(const Mat<const double>&)>& score);
+
+/// The points of a boundary target set as network inputs [n][dim] in T.
+template <class T>
+Mat<T> boundary_inputs(const data::BoundaryTargets::Set& s, int dim) {
+  Mat<T> x("kpde::pinn::x_boundary", s.x.size(), dim);
+  for (std::size_t p = 0; p < s.x.size(); ++p)
+    for (int k = 0; k < dim; ++k) x(p, k) = T(s.x[p][k]);
+  return x;
+}
 
 /// GEMM flops of one fused forward + backward pass of net over n points with these
 /// channels (no input gradient).

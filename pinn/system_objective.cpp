@@ -73,8 +73,7 @@ std::vector<std::vector<double>> SystemObjective<T>::hard_jets(const Mat<const d
 
 template <class T>
 template <class Y>
-void SystemObjective<T>::field_channels(const std::vector<const double*>& jets, const Y* y, int np, int p,
-                                        double* u) const {
+void SystemObjective<T>::field_channels(const double* const* jets, const Y* y, int np, int p, double* u) const {
   const int C = ch_int_.n_channels(), F = F_;
   if (hard_.empty()) {
     for (int c = 0; c < C; ++c)
@@ -92,14 +91,8 @@ template <class T>
 void SystemObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
   bnd_ = b;
   targets_ = data::boundary_targets(problem_, b, !hard_.empty());
-  const auto fill = [&](const data::BoundaryTargets::Set& s) {
-    Mat<T> x("kpde::pinn::x_boundary", s.x.size(), dim_);
-    for (std::size_t p = 0; p < s.x.size(); ++p)
-      for (int k = 0; k < dim_; ++k) x(p, k) = T(s.x[p][k]);
-    return x;
-  };
-  x_d_ = fill(targets_.dirichlet);
-  x_n_ = fill(targets_.flux);
+  x_d_ = boundary_inputs<T>(targets_.dirichlet, dim_);
+  x_n_ = boundary_inputs<T>(targets_.flux, dim_);
 }
 
 template <class T>
@@ -118,7 +111,7 @@ void SystemObjective<T>::interior_terms(const Mat<const T>& P, int only, const s
     // per point: the fields' channels u [C][F], r_e(u), du = sum_e 2 w_e r_e dr_e/du,
     // then du back to N's channels (through f = g + phi N with exact Dirichlet data)
     double g[8 * 10], u[8 * 10], du[8 * 10], duk[16], dnk[16];
-    std::vector<const double*> jets(hard_.size());
+    const double* jets[8] = {};  // per field: the point's transform jets (F <= 8)
     double s = 0;
     for (int p = 0; p < np; ++p) {
       const int q = p0 + p;
@@ -252,7 +245,7 @@ void SystemObjective<T>::evaluate_points(const Vec<const T>& params, const Mat<c
     Kokkos::parallel_for(
         "kpde::pinn::system_residual_eval", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
           double g[8 * 10], u[8 * 10];
-          std::vector<const double*> jp(hard_.size());
+          const double* jp[8] = {};
           for (std::size_t k = 0; k < hard_.size(); ++k) jp[k] = jet(static_cast<int>(k), p);
           field_channels(jp, &out(p, 0, 0), 1, 0, u);
           for (int e = 0; e < E_; ++e) (*r)[e][p] = residual_(e, &x(p, 0), u, 1, 0, g);

@@ -119,7 +119,7 @@ class SystemObjective : public train::Objective<T> {
   /// The fields' channels at point p of a block (N's channels y; with hard_ through
   /// f = g + phi N, jets[k] the points' jets of field k) into u [C][F] (np = 1 layout).
   template <class Y>
-  void field_channels(const std::vector<const double*>& jets, const Y* y, int np, int p, double* u) const;
+  void field_channels(const double* const* jets, const Y* y, int np, int p, double* u) const;
   /// The jets of every field's transform at points x (empty without hard_).
   std::vector<std::vector<double>> hard_jets(const Mat<const double>& x) const;
   nn::Workspace<T> ws_int_, ws_d_, ws_n_;
