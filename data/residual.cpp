@@ -1,5 +1,6 @@
 #include "data/residual.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -21,31 +22,54 @@ int channel_of(const nn::ChannelSpec& ch, const Derivative& d) {
 
 HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& channels, int field) : channels_(channels) {
   const std::string of = field >= 0 && problem.is_system() ? "field '" + problem.fields[field] + "' " : "";
+  const std::string key = "training.hard_dirichlet";
   const auto refuse = [&](const std::string& why) {
-    throw InputError("training.hard_dirichlet: " + of + why + " (use the penalty form: hard_dirichlet: false)");
+    throw InputError(key + ": " + of + why + " (use the penalty form: hard_dirichlet: false)");
   };
   const int dim = problem.dim;
   const mesh::Geometry& geo = *problem.geometry;
-  if (geo.shape().op() != mesh::Shape::Op::primitive || geo.n_parts() != 2 * dim || geo.part_name(0) != "left")
-    refuse("needs a plain box domain (no holes or unions)");
   std::vector<const Condition*> conditions;  // those of this field (all: field < 0)
   for (const auto& c : problem.conditions)
     if (field < 0 || c.field == field) conditions.push_back(&c);
   if (conditions.empty() && field < 0) refuse("the problem has no boundary condition");
-  const std::string g_text = conditions.empty() ? "0" : conditions[0]->value.describe();
-  std::string phi;
-  const char* axis[3] = {"x", "y", "z"};
-  std::vector<bool> side(2 * dim, false);
+  bool one_value = true;
+  std::vector<int> seen(geo.n_parts(), 0);
   for (const Condition* c : conditions) {
     if (c->kind != mesh::BoundaryKind::dirichlet)
       refuse("needs Dirichlet conditions only; part '" + c->part_name + "' has another kind");
-    if (c->value.describe() != g_text || !c->value.has_derivatives())
-      refuse("needs one Dirichlet value expression on every side; '" + c->part_name + "' has " + c->value.describe() +
-             ", '" + conditions[0]->part_name + "' has " + g_text);
-    side[c->part] = true;
+    if (!c->value.has_derivatives())
+      refuse("needs Dirichlet values with derivatives (expressions or numbers); part '" + c->part_name + "' has " +
+             c->value.describe());
+    if (seen[c->part]++)
+      refuse("part '" + c->part_name + "' has two Dirichlet conditions");
+    one_value = one_value && c->value.describe() == conditions[0]->value.describe();
+  }
+  const int S = channels_.n_second();
+  stride_ = 2 + 2 * dim + 2 * S + S * dim;
+  phi_ = 1 + dim + S;
+  const bool plain_box =
+      geo.shape().op() == mesh::Shape::Op::primitive && geo.n_parts() == 2 * dim && geo.part_name(0) == "left";
+  if (!plain_box || !one_value) {
+    // R-functions: the parts' distances, the data grouped by expression
+    std::vector<int> parts;
+    std::vector<std::string> texts;
+    for (const Condition* c : conditions) {
+      parts.push_back(c->part);
+      const std::string t = c->value.describe();
+      const auto it = std::find(texts.begin(), texts.end(), t);
+      part_group_.push_back(static_cast<int>(it - texts.begin()));
+      if (it == texts.end()) texts.push_back(t), group_g_.push_back(c->value);
+    }
+    geometry_ = problem.geometry;
+    if (!parts.empty()) distance_ = std::make_shared<const mesh::PartDistance>(geo, parts, key + ": " + of);
+    if (!parts.empty()) return;
   }
   // phi = product over the constrained sides of the normalised distance to that side,
   // (x - lo) / h or (hi - x) / h with h the half-width of the box along the axis.
+  std::string phi;
+  const char* axis[3] = {"x", "y", "z"};
+  std::vector<bool> side(2 * dim, false);
+  for (const Condition* c : conditions) side[c->part] = true;
   for (int k = 0; k < 2 * dim; ++k) {
     if (!side[k]) continue;
     const int a = k / 2;
@@ -58,9 +82,62 @@ HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& chan
   if (phi.empty()) phi = "1";  // a free field
   phi_expr_ = std::make_shared<const pde::Expression>(pde::Expression::parse(phi, coordinate_names(dim)));
   if (!conditions.empty()) g_ = conditions[0]->value;
-  const int S = channels_.n_second();
-  stride_ = 2 + 2 * dim + 2 * S + S * dim;
-  phi_ = 1 + dim + S;
+}
+
+namespace {
+mesh::Jet2 to_jet2(const pde::Expression::Jet& e, int d) {
+  mesh::Jet2 j;
+  j.v = e.value;
+  const int n = std::min(d, 3);
+  for (int i = 0; i < n; ++i) {
+    j.g[i] = e.grad[i];
+    for (int k = 0; k < n; ++k) j.h[i][k] = e.hess[i][k];
+  }
+  return j;
+}
+}  // namespace
+
+void HardDirichlet::point_jets(const mesh::Point& x, mesh::Jet2* g, mesh::Jet2* phi) const {
+  const int d = channels_.dim;
+  if (!distance_) {
+    static const int active[3] = {0, 1, 2};
+    pde::Expression::Jet f;
+    phi_expr_->eval_jet(x.data(), active, d, f);
+    *phi = to_jet2(f, d);
+    *g = to_jet2(g_.jet(x, d), d);
+    return;
+  }
+  const int K = distance_->n_parts(), G = static_cast<int>(group_g_.size());
+  constexpr int kStack = 32;
+  mesh::Jet2 stack_d[kStack], stack_r[kStack];
+  std::vector<mesh::Jet2> heap_d, heap_r;
+  if (K > kStack || G > kStack) heap_d.resize(K), heap_r.resize(G);
+  mesh::Jet2* D = K > kStack || G > kStack ? heap_d.data() : stack_d;
+  mesh::Jet2* R = K > kStack || G > kStack ? heap_r.data() : stack_r;
+  const int on = distance_->eval(x, D);
+  if (on >= 0) {  // on Dirichlet part `on`: u = its data
+    *phi = mesh::Jet2{};
+    *g = to_jet2(group_g_[part_group_[on]].jet(x, d), d);
+    return;
+  }
+  // R_j = sum over group j's parts of 1/D_k; phi = 1 / sum_j R_j
+  for (int j = 0; j < G; ++j) R[j] = mesh::Jet2{};
+  for (int k = 0; k < K; ++k) R[part_group_[k]] = mesh::jet_add(R[part_group_[k]], mesh::jet_recip(D[k]));
+  mesh::Jet2 sum = R[0];
+  for (int j = 1; j < G; ++j) sum = mesh::jet_add(sum, R[j]);
+  *phi = mesh::jet_recip(sum);
+  if (G == 1) {
+    *g = to_jet2(group_g_[0].jet(x, d), d);
+    return;
+  }
+  // g = sum_j R_j^2 g_j / sum_j R_j^2
+  mesh::Jet2 num, den;
+  for (int j = 0; j < G; ++j) {
+    const mesh::Jet2 w = mesh::jet_mul(R[j], R[j]);
+    num = mesh::jet_add(num, mesh::jet_mul(w, to_jet2(group_g_[j].jet(x, d), d)));
+    den = mesh::jet_add(den, w);
+  }
+  *g = mesh::jet_mul(num, mesh::jet_recip(den));
 }
 
 std::vector<double> HardDirichlet::jets(const Mat<const double>& x) const {
@@ -68,26 +145,23 @@ std::vector<double> HardDirichlet::jets(const Mat<const double>& x) const {
   std::vector<double> out(static_cast<std::size_t>(n) * stride_, 0.0);
   std::array<std::array<std::array<double, 3>, 3>, 6> A{};
   for (int sidx = 0; sidx < S; ++sidx) A[sidx] = channels_.second_matrix(sidx);
-  const int active[3] = {0, 1, 2};
   Kokkos::parallel_for(
       "kpde::data::hard_dirichlet_jets", Kokkos::RangePolicy<HostExec>(0, n), [&](const int p) {
-        const mesh::Point pt = mesh::row_point(x, p);
-        const pde::Expression::Jet g = g_.jet(pt, d);
-        pde::Expression::Jet f;
-        phi_expr_->eval_jet(pt.data(), active, d, f);
+        mesh::Jet2 g, f;
+        point_jets(mesh::row_point(x, p), &g, &f);
         double* h = out.data() + static_cast<std::size_t>(p) * stride_;
-        h[0] = g.value;
-        h[1 + d + S] = f.value;
-        for (int i = 0; i < d; ++i) h[1 + i] = g.grad[i], h[2 + d + S + i] = f.grad[i];
+        h[0] = g.v;
+        h[1 + d + S] = f.v;
+        for (int i = 0; i < d; ++i) h[1 + i] = g.g[i], h[2 + d + S + i] = f.g[i];
         for (int sidx = 0; sidx < S; ++sidx) {
           double G = 0, P = 0;
           for (int i = 0; i < d; ++i)
-            for (int j = 0; j < d; ++j) G += A[sidx][i][j] * g.hess[i][j], P += A[sidx][i][j] * f.hess[i][j];
+            for (int j = 0; j < d; ++j) G += A[sidx][i][j] * g.h[i][j], P += A[sidx][i][j] * f.h[i][j];
           h[1 + d + sidx] = G;
           h[2 + 2 * d + S + sidx] = P;
           for (int j = 0; j < d; ++j) {
             double v = 0;
-            for (int i = 0; i < d; ++i) v += A[sidx][i][j] * f.grad[i];
+            for (int i = 0; i < d; ++i) v += A[sidx][i][j] * f.g[i];
             h[2 + 2 * d + 2 * S + sidx * d + j] = v;
           }
         }

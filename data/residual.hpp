@@ -22,22 +22,33 @@
 
 #include "core/types.hpp"
 #include "data/problem.hpp"
+#include "mesh/distance.hpp"
 #include "mesh/sampling.hpp"
 #include "nn/channels.hpp"
 #include "pde/expression.hpp"
 
 namespace kpde::data {
 
-/// Exact Dirichlet data on a box: u = g + phi N with N the network's output, g the
-/// Dirichlet value expression (one for every constrained side) and
-///   phi(x) = prod over the constrained sides of (x_a - lo_a) / h_a or (hi_a - x_a) / h_a,
-///   h_a the half-width of the box along axis a,
-/// so u = g on those sides for any N. The channels of u follow from N's by the product
-/// rule (forward); their adjoint maps d(loss)/du_c back to d(loss)/dN_c (backward).
+/// Exact Dirichlet data: u = g + phi N with N the network's output, phi = 0 on the
+/// Dirichlet parts and g = the Dirichlet data there, so u meets the data for any N.
+///  - A plain box with one value expression g on every constrained side:
+///      phi(x) = prod over the constrained sides of (x_a - lo_a) / h_a or (hi_a - x_a) / h_a,
+///    h_a the half-width of the box along axis a.
+///  - Any other CSG domain, or data that differ by part (g_k on part k): with D_k the
+///    smooth distance to part k (mesh::PartDistance, normalised to first order) and
+///    R_k = 1/D_k,
+///      phi = 1 / sum_k R_k                                  (R-equivalence of the parts)
+///      g   = sum_j R_j^2 g_j / sum_j R_j^2                  (transfinite interpolation,
+///                                                            mu = 2; R_j summed over the
+///                                                            parts with data g_j)
+///    One value expression on every part gives g itself.
+/// The channels of u follow from N's by the product rule (forward); their adjoint maps
+/// d(loss)/du_c back to d(loss)/dN_c (backward).
 class HardDirichlet {
  public:
-  /// Throws InputError (naming training.hard_dirichlet) unless the domain is a plain box
-  /// whose conditions are all Dirichlet with one value expression that has derivatives.
+  /// Throws InputError (naming training.hard_dirichlet) unless every condition is
+  /// Dirichlet with a value that has derivatives (an expression or a number), at most one
+  /// per part, and mesh::PartDistance has a distance function for every Dirichlet part.
   /// field >= 0: the conditions of that field of a system only (its constrained sides);
   /// a field without any boundary condition (a pressure fixed by a pin) is left free:
   /// g = 0, phi = 1.
@@ -47,7 +58,8 @@ class HardDirichlet {
   /// (S x d), with G_s = sum_ij A^s_ij g_ij, Phi_s = sum_ij A^s_ij phi_ij, v_sj =
   /// sum_i A^s_ij phi_i (A^s the second-order matrices of the channel spec, S of them).
   int stride() const { return stride_; }
-  /// The jets of g and phi at x [n][d]: [n][stride()].
+  /// The jets of g and phi at x [n][d]: [n][stride()]. A point on a Dirichlet part
+  /// (phi = 0) gets that part's g and phi's jet of its distance alone.
   std::vector<double> jets(const Mat<const double>& x) const;
 
   /// u's channels at a point (h: its stride() jet values) from N's channels
@@ -60,9 +72,18 @@ class HardDirichlet {
   double value(const double* h, double n) const { return h[0] + h[phi_] * n; }
 
  private:
+  /// g's and phi's jets at one point.
+  void point_jets(const mesh::Point& x, mesh::Jet2* g, mesh::Jet2* phi) const;
+
   nn::ChannelSpec channels_;
+  // a plain box with one expression: phi from the product expression, g = g_
   std::shared_ptr<const pde::Expression> phi_expr_;
   Field g_;  // the Dirichlet value expression (0 for a field without conditions)
+  // otherwise: the parts' distances, the data per group of parts with one expression
+  std::shared_ptr<const mesh::Geometry> geometry_;  // kept alive for distance_
+  std::shared_ptr<const mesh::PartDistance> distance_;
+  std::vector<Field> group_g_;  // the data of each group
+  std::vector<int> part_group_; // distance_ part k -> its group
   int stride_ = 0;
   int phi_ = 0;  // offset of phi in a point's jet values
 };

@@ -104,6 +104,9 @@ class Disk final : public Primitive {
   /// u in [0,1): the point at angle 2 pi u, c + r (cos, sin).
   Point part_point(int k, const double* u, Point* normal) const override;
   void bounds(Point* lo, Point* hi) const override;
+  /// Centre (cx, cy) and radius r.
+  Vertex center() const { return {cx_, cy_}; }
+  double radius() const { return r_; }
 
  private:
   std::string name_;

@@ -16,13 +16,18 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/error.hpp"
 #include "core/rng.hpp"
 #include "data/problem.hpp"
 #include "data/residual.hpp"
+#include "mesh/sampling.hpp"
 #include "support/fd_check.hpp"
 
 using namespace kpde;
@@ -281,34 +286,37 @@ std::vector<nn::ChannelSpec> all_specs(int d) {
           nn::ChannelSpec::hessian(d), nn::ChannelSpec::laplacian(d, {0.7, -1.3, 2.1})};
 }
 
-/// forward()'s channels of u = g + phi N (N = Smooth) against central differences of
-/// u(x) = value(jets(x), N(x)); value() against g + phi N written out here; u = g on the
-/// boundary; backward() as the adjoint of forward()'s linear part.
-void check_hard(const HardBox& box, const nn::ChannelSpec& ch) {
-  const int d = box.dim(), C = ch.n_channels(), G = ch.n_grad();
-  const data::HardDirichlet hd(box.problem, ch);
-  const std::string what = std::to_string(d) + "-D " + ch.name();
-  const auto x = random_points(7, box.lo, box.hi, 11);
+/// forward()'s channels of u = g + phi N (N = Smooth) at the points x against central
+/// differences of u(x) = value(jets(x), N(x)); value() against `want` (g + phi N written
+/// out by the caller; may be null); backward() as the adjoint of forward()'s linear part.
+/// Returns u(x) at any points, for the caller's boundary checks.
+using Want = std::function<double(const double*)>;
+Field check_transform(const data::Problem& pb, const nn::ChannelSpec& ch, const std::vector<double>& x,
+                      const Want& want, const std::string& label) {
+  const int d = pb.dim, C = ch.n_channels(), G = ch.n_grad();
+  const auto hd = std::make_shared<const data::HardDirichlet>(pb, ch);
+  const std::string what = label + " " + std::to_string(d) + "-D " + ch.name();
   const int n = static_cast<int>(x.size()) / d;
-  const auto jets = hd.jets(mat_of(x, d));
-  ASSERT_EQ(jets.size(), static_cast<std::size_t>(n) * hd.stride());
+  const auto jets = hd->jets(mat_of(x, d));
+  EXPECT_EQ(jets.size(), static_cast<std::size_t>(n) * hd->stride());
   // u's channels per point from forward
   std::vector<std::vector<double>> u(C, std::vector<double>(n));
   for (int p = 0; p < n; ++p) {
     const double* xp = &x[static_cast<std::size_t>(p) * d];
     const std::vector<double> y = Smooth(xp, d).channels(ch);
     std::vector<double> up(C);
-    hd.forward(&jets[static_cast<std::size_t>(p) * hd.stride()], y.data(), 1, true, up.data());
+    hd->forward(&jets[static_cast<std::size_t>(p) * hd->stride()], y.data(), 1, true, up.data());
     for (int c = 0; c < C; ++c) u[c][p] = up[c];
-    const double want = g_of(xp, d) + box.phi(xp) * Smooth(xp, d).v;
-    EXPECT_NEAR(up[0], want, 1e-13 * (1 + std::abs(want))) << what << " point " << p;
+    if (want) {
+      EXPECT_NEAR(up[0], want(xp), 1e-13 * (1 + std::abs(want(xp)))) << what << " point " << p;
+    }
   }
   // u(x) at any points from jets() and value()
-  const Field u_field = [&](const std::vector<double>& xs) {
-    const auto h = hd.jets(mat_of(xs, d));
+  const Field u_field = [hd, d](const std::vector<double>& xs) {
+    const auto h = hd->jets(mat_of(xs, d));
     std::vector<double> out;
     for (std::size_t p = 0; p * d < xs.size(); ++p)
-      out.push_back(hd.value(&h[p * hd.stride()], Smooth(&xs[p * d], d).v));
+      out.push_back(hd->value(&h[p * hd->stride()], Smooth(&xs[p * d], d).v));
     return out;
   };
   const auto u0 = u_field(x);
@@ -321,25 +329,18 @@ void check_hard(const HardBox& box, const nn::ChannelSpec& ch) {
   if (!claims.empty()) {
     EXPECT_TRUE(fd_all_within(check_input_derivatives(u_field, x, d, claims), 1e-6));
   }
-  // u = g on every side
-  for (int a = 0; a < d; ++a)
-    for (const double side : {box.lo[a], box.hi[a]}) {
-      std::vector<double> xb(x.begin(), x.begin() + d);
-      xb[a] = side;
-      EXPECT_NEAR(u_field(xb)[0], g_of(xb.data(), d), 1e-14 * (1 + std::abs(g_of(xb.data(), d)))) << what;
-    }
   // backward = adjoint of the linear part of forward
   Rng rng(23);
   for (int p = 0; p < n; ++p) {
-    const double* h = &jets[static_cast<std::size_t>(p) * hd.stride()];
+    const double* h = &jets[static_cast<std::size_t>(p) * hd->stride()];
     const auto lin = [&](const std::vector<double>& dn) {
       std::vector<double> du(C);
-      hd.forward(h, dn.data(), 1, false, du.data());
+      hd->forward(h, dn.data(), 1, false, du.data());
       return du;
     };
     const auto adj = [&](const std::vector<double>& du) {
       std::vector<double> dn(C);
-      hd.backward(h, du.data(), dn.data());
+      hd->backward(h, du.data(), dn.data());
       return dn;
     };
     std::vector<double> a(C), b(C);
@@ -348,7 +349,7 @@ void check_hard(const HardBox& box, const nn::ChannelSpec& ch) {
     // and J^T v against differences of <v, forward(N)> in N's channels (with g)
     const auto full = [&](const std::vector<double>& yn) {
       std::vector<double> du(C);
-      hd.forward(h, yn.data(), 1, true, du.data());
+      hd->forward(h, yn.data(), 1, true, du.data());
       return du;
     };
     std::vector<double> yn = Smooth(&x[static_cast<std::size_t>(p) * d], d).channels(ch);
@@ -356,6 +357,21 @@ void check_hard(const HardBox& box, const nn::ChannelSpec& ch) {
     o.what = what + " J^T v at point " + std::to_string(p);
     EXPECT_TRUE(fd_within(check_vjp(full, yn, b, adj(b), o), 1e-9));
   }
+  return u_field;
+}
+
+/// check_transform on a box with g + phi N written out, and u = g on every side.
+void check_hard(const HardBox& box, const nn::ChannelSpec& ch) {
+  const int d = box.dim();
+  const auto x = random_points(7, box.lo, box.hi, 11);
+  const Field u_field = check_transform(
+      box.problem, ch, x, [&](const double* xp) { return g_of(xp, d) + box.phi(xp) * Smooth(xp, d).v; }, "box");
+  for (int a = 0; a < d; ++a)
+    for (const double side : {box.lo[a], box.hi[a]}) {
+      std::vector<double> xb(x.begin(), x.begin() + d);
+      xb[a] = side;
+      EXPECT_NEAR(u_field(xb)[0], g_of(xb.data(), d), 1e-14 * (1 + std::abs(g_of(xb.data(), d)))) << ch.name();
+    }
 }
 
 }  // namespace
@@ -401,4 +417,131 @@ TEST(HardDirichletFD, ResidualThroughTheTransform) {
       EXPECT_NEAR(res.value(pts, p, y[0]), u[0], 1e-15 * (1 + std::abs(u[0]))) << op;
     }
   }
+}
+
+// ---- exact Dirichlet data on CSG domains with data by part (R-functions) ----------------
+
+namespace {
+
+/// n points of pb's domain at least `margin` inside (random points of the box, kept when
+/// the signed distance is <= -margin), row-major.
+std::vector<double> inner_points(const data::Problem& pb, int n, double margin, std::uint64_t seed) {
+  const mesh::Geometry& geo = *pb.geometry;
+  const int d = pb.dim;
+  std::vector<double> lo(geo.lo().begin(), geo.lo().begin() + d), hi(geo.hi().begin(), geo.hi().begin() + d);
+  std::vector<double> x;
+  for (std::uint64_t s = seed; static_cast<int>(x.size()) < n * d; ++s) {
+    const auto c = random_points(1, lo, hi, s);
+    if (geo.sdf(mesh::Point{c[0], d > 1 ? c[1] : 0.0, d > 2 ? c[2] : 0.0}) <= -margin) x.insert(x.end(), c.begin(), c.end());
+  }
+  return x;
+}
+
+/// u = g_k at boundary samples of every part k (its own condition's value), to rounding:
+/// |u - g_k| <= 1e-13 (1 + |g_k|). Returns the largest |u - g_k| seen.
+double check_boundary_values(const data::Problem& pb, const Field& u_field, const std::string& what) {
+  const int d = pb.dim;
+  const auto b = mesh::sample_boundary(*pb.geometry, 600, 5);
+  double worst = 0;
+  for (int q = 0; q < b.n_points(); ++q) {
+    const data::Condition* cond = nullptr;
+    for (const auto& c : pb.conditions)
+      if (c.part == b.part(q)) cond = &c;
+    if (!cond) continue;
+    std::vector<double> xb(d);
+    mesh::Point pt{};
+    for (int a = 0; a < d; ++a) xb[a] = pt[a] = b.x(q, a);
+    const double g = cond->value(pt), u = u_field(xb)[0];
+    worst = std::max(worst, std::abs(u - g));
+    EXPECT_NEAR(u, g, 1e-13 * (1 + std::abs(g))) << what << " part " << cond->part_name << " at (" << xb[0] << ", "
+                                                 << (d > 1 ? xb[1] : 0.0) << ")";
+  }
+  return worst;
+}
+
+const std::string kHoles =
+    "  domain:\n"
+    "    box: [[-1, 1], [0, 2]]\n"
+    "    holes:\n"
+    "      - {type: disk, name: hole, center: [0.3, 1.2], radius: 0.3}\n"
+    "      - {type: triangle, name: tri, vertices: [[-0.8, 0.3], [-0.3, 0.3], [-0.55, 0.8]]}\n"
+    "      - {type: rectangle, name: rect, lo: [-0.7, 1.4], hi: [-0.3, 1.7]}\n"
+    "  operator: {c_uxx: 1, c_uyy: 1}\n  source: 1\n";
+
+}  // namespace
+
+// A square with a disk, a triangle and a rectangle cut out, different data on the box's
+// top, its other sides and each hole: forward's channels against finite differences of
+// u = g + phi N (jets of phi and g to second order), the adjoint, and u = g_k on every
+// part to rounding.
+TEST(HardDirichletCSG, HolesWithDataByPart) {
+  const auto pb = load(kHoles +
+                       "  boundary:\n"
+                       "    - {parts: [left, right, bottom], type: dirichlet, value: " + kG2 + "}\n"
+                       "    - {parts: [top], type: dirichlet, value: 2 - x^2}\n"
+                       "    - {parts: [hole], type: dirichlet, value: 0.5*x*y}\n"
+                       "    - {parts: [tri], type: dirichlet, value: cos(y)}\n"
+                       "    - {parts: [rect], type: dirichlet, value: 1}\n");
+  const auto x = inner_points(pb, 6, 0.08, 41);
+  for (const auto& ch : all_specs(2)) {
+    const Field u = check_transform(pb, ch, x, nullptr, "holes");
+    if (ch.second == nn::SecondOrder::none && ch.n_grad() == 0) {
+      const double worst = check_boundary_values(pb, u, "holes");
+      EXPECT_GT(worst, 0.0);  // the samples are not exactly on the zero sets
+      std::printf("holes, data by part: max |u - g| on the boundary %.2e\n", worst);
+    }
+  }
+}
+
+// One value everywhere on a domain with holes: g itself (no blending), phi from the
+// distances.
+TEST(HardDirichletCSG, HolesWithOneValue) {
+  const auto pb = load(kHoles + "  boundary: [{parts: all, type: dirichlet, value: " + kG2 + "}]\n");
+  const auto x = inner_points(pb, 5, 0.08, 43);
+  const Field u = check_transform(pb, nn::ChannelSpec::hessian(2), x, nullptr, "holes, one value");
+  check_boundary_values(pb, u, "holes, one value");
+}
+
+// A plain 3-D box with data that differ by side (as an initial value does on a time
+// side): the planes' R-equivalence and the blended data.
+TEST(HardDirichletCSG, BoxWithDataBySideIn3D) {
+  const auto pb = load("  domain: {box: [[0, 1], [-1, 1], [0, 2]]}\n"
+                       "  operator: {c_uxx: 1, c_uyy: 1, c_uzz: 1}\n  source: 1\n"
+                       "  boundary:\n"
+                       "    - {parts: [left, right], type: dirichlet, value: " + kG + "}\n"
+                       "    - {parts: [bottom, top], type: dirichlet, value: x - z}\n"
+                       "    - {parts: [front, back], type: dirichlet, value: sin(x)*y}\n");
+  const auto x = inner_points(pb, 5, 0.1, 47);
+  for (const auto& ch : all_specs(3)) {
+    const Field u = check_transform(pb, ch, x, nullptr, "3-D box by side");
+    if (ch.n_grad() == 0) check_boundary_values(pb, u, "3-D box by side");
+  }
+}
+
+TEST(HardDirichletCSG, RefusesWhatItCannotDo) {
+  const auto refuses = [](const std::string& yaml, const std::string& needle) {
+    const auto pb = load(yaml);
+    try {
+      data::HardDirichlet hd(pb, nn::ChannelSpec::laplacian(pb.dim, {1, 1, 1}));
+      ADD_FAILURE() << "accepted: " << yaml;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("training.hard_dirichlet"), std::string::npos) << e.what();
+    }
+  };
+  // a disk united with the box: its circle runs through the domain
+  refuses("  domain:\n    box: [[-1, 1], [-1, 1]]\n    add: [{type: disk, name: d, center: [1, 0], radius: 0.5}]\n"
+          "  operator: {c_uxx: 1, c_uyy: 1}\n  source: 1\n"
+          "  boundary: [{parts: all, type: dirichlet, value: x}]\n",
+          "runs through the inside");
+  // a box-shaped hole in 3-D
+  refuses("  domain:\n    box: [[0, 1], [0, 1], [0, 1]]\n"
+          "    holes: [{type: box, name: cube, lo: [0.4, 0.4, 0.4], hi: [0.6, 0.6, 0.6]}]\n"
+          "  operator: {c_uxx: 1, c_uyy: 1, c_uzz: 1}\n  source: 1\n"
+          "  boundary: [{parts: all, type: dirichlet, value: x}]\n",
+          "2-D only");
+  // a Neumann part
+  refuses(kHoles + "  boundary:\n    - {parts: [left, right, bottom, top], type: dirichlet, value: 1}\n"
+                   "    - {parts: [hole, tri, rect], type: neumann, value: 0}\n",
+          "Dirichlet conditions only");
 }

@@ -473,18 +473,37 @@ TEST(PinnHardDirichlet, LeastSquaresOutputLayer) {
 }
 
 TEST(PinnHardDirichlet, RefusedOutsideItsScope) {
-  // a hole, a Neumann side, two different Dirichlet values
+  // Neumann and Robin parts (with a hole), a Neumann side on a box
   EXPECT_THROW(make_case(kHoleProblem, 10, 2, 20, 24, nn::Arch::mlp, true), InputError);
   EXPECT_THROW(make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n  boundary:\n"
                                    "    - {parts: [left, right], type: dirichlet, value: 0}\n"
                                    "    - {parts: [bottom, top], type: neumann, value: 0}\n",
                          10, 2, 20, 24, nn::Arch::mlp, true),
                InputError);
-  EXPECT_THROW(make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n  boundary:\n"
-                                   "    - {parts: [left, right], type: dirichlet, value: 0}\n"
-                                   "    - {parts: [bottom, top], type: dirichlet, value: 1}\n",
-                         10, 2, 20, 24, nn::Arch::mlp, true),
-               InputError);
+}
+
+// A hole and different data by part (R-function distances, blended data): the parameter
+// gradient through the transform, the residual against finite differences of u, and
+// u = g_k on the sides and on the circle.
+TEST(PinnHardDirichlet, HoleWithDataByPart) {
+  auto c = make_case("  domain:\n    box: [[-1, 1], [-1, 1]]\n"
+                     "    holes: [{type: disk, name: hole, center: [0.1, -0.1], radius: 0.4}]\n"
+                     "  operator: {c_uxx: -1, c_uyy: -1, c_ux: 0.3}\n  source: 1 + x*y\n  boundary:\n"
+                     "    - {parts: [left, right], type: dirichlet, value: 0}\n"
+                     "    - {parts: [bottom, top], type: dirichlet, value: 1 + x}\n"
+                     "    - {parts: [hole], type: dirichlet, value: x*y}\n",
+                     10, 2, 20, 24, nn::Arch::mlp, true);
+  EXPECT_EQ(c->loss->n_dirichlet(), 0);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
+  check_residual(*c);
+  const double a = 0.7;  // a point on the circle at angle a
+  const double cx = 0.1 + 0.4 * std::cos(a), cy = -0.1 + 0.4 * std::sin(a);
+  const auto u = u_at(*c, {-1, 0.3, 1, -0.7, 0.2, -1, -0.6, 1, cx, cy});
+  EXPECT_NEAR(u[0], 0, 1e-14);
+  EXPECT_NEAR(u[1], 0, 1e-14);
+  EXPECT_NEAR(u[2], 1.2, 1e-14);
+  EXPECT_NEAR(u[3], 0.4, 1e-14);
+  EXPECT_NEAR(u[4], cx * cy, 1e-14);
 }
 
 // Low modes of the residual (training.weights.modes): the residual term is
