@@ -22,6 +22,8 @@ std::pair<std::size_t, std::size_t> PinnObjective<T>::projected_range() const {
 template <class T>
 void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& lambda, double ridge) {
   KPDE_REQUIRE(!problem_.nonlinear, InputError, "least_squares: the operator is nonlinear");
+  KPDE_REQUIRE(!settings_.residual_weight, InputError,
+               "least_squares: not implemented with training.residual_weight (use output_layer: none)");
   const nn::NetworkSpec& spec = net_.spec();
   const int w = spec.width, m = spec.output_dim;
   if (!fnet_) {

@@ -23,6 +23,8 @@ PinnObjective<T>::PinnObjective(const data::Problem& problem, const nn::Network<
   ch_d_ = nn::ChannelSpec::value(dim_);
   ch_n_ = nn::ChannelSpec::with_gradient(dim_);
   modes_weight_ = settings.residual_modes > 0 ? settings.modes_weight : 0.0;
+  if (settings.residual_modes > 0 && settings.residual_weight)
+    throw InputError("training.residual_weight: not implemented together with training.weights.modes");
   if (settings.residual_modes > 0) {
     const int nm = settings.residual_modes;
     n_modes_ = 1;
@@ -51,6 +53,7 @@ typename PinnObjective<T>::Interior PinnObjective<T>::make_interior(const Mat<co
   for (int p = 0; p < n; ++p)
     for (int k = 0; k < dim_; ++k) in.x(p, k) = T(x(p, k));
   in.pts = residual_.at(x);
+  in.w = residual_weights(settings_, x);
   if (n_modes_ > 0) {
     // phi_m(x) = prod_a psi_{m_a}(t_a) on the bounding box, m = sum_a m_a n^a
     const int nm = settings_.residual_modes, M = n_modes_;
@@ -163,15 +166,16 @@ void PinnObjective<T>::evaluate(const Vec<const T>& params, std::vector<double>&
       for (int i = 0; i < C * np; ++i) dy[i] = T(0);
       for (int p = 0; p < np; ++p) {
         const double r = residual_(in.pts, p0 + p, y + p, np, dr);
-        s += r * r;
+        const double wp = in.w.empty() ? 1.0 : in.w[p0 + p];
+        s += wp * r * r;
         if (hard_) {  // u = g + phi N: back from u's channels to N's
-          for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * r;
+          for (int c = 0; c < C; ++c) dr[c] *= 2 * scale * wp * r;
           residual_.to_network(in.pts, p0 + p, dr, dn);
           for (int c = 0; c < C; ++c) dy[c * np + p] = T(dn[c]);
           continue;
         }
         for (int c = 0; c < C; ++c)
-          if (dr[c] != 0) dy[c * np + p] = T(2 * scale * r * dr[c]);
+          if (dr[c] != 0) dy[c * np + p] = T(2 * scale * wp * r * dr[c]);
       }
       return s * scale;
     };

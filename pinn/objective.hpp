@@ -75,7 +75,7 @@ class PinnObjective : public train::Objective<T> {
   void begin_stage(int index) override;
   void before_step(long step_in_stage, const Vec<const T>& params) override;
   void resample() override { sample(++round_); }
-  bool can_project() const override { return !problem_.nonlinear; }
+  bool can_project() const override { return !problem_.nonlinear && !settings_.residual_weight; }
   /// Least-squares solve for the output layer (linear operators only): with the hidden
   /// layers fixed, u = sum_j W_j h_j + b is linear in (W, b), so is every term; minimises
   /// sum_k weights_k L_k + ridge * mean(diag A'A) |(W, b)|^2 exactly (Householder QR of
@@ -142,6 +142,7 @@ class PinnObjective : public train::Objective<T> {
     Mat<T> x;                     // [N][d] network inputs
     data::Residual::Points pts;   // f, coefficients, hard-Dirichlet jets
     std::vector<double> modes;    // [N][n_modes_]: phi_m(x_p) (residual modes)
+    std::vector<double> w;        // [N] training.residual_weight (empty: 1)
   };
 
   Interior make_interior(const Mat<const double>& x) const;

@@ -28,6 +28,22 @@ PointSet draw_points(const data::Problem& problem, const PinnSettings& settings,
   return s;
 }
 
+std::vector<double> residual_weights(const PinnSettings& settings, const Mat<const double>& x) {
+  if (!settings.residual_weight) return {};
+  const std::size_t n = x.extent(0), d = x.extent(1);
+  std::vector<double> w(n);
+  for (std::size_t p = 0; p < n; ++p) {
+    double v[3] = {0, 0, 0};
+    for (std::size_t k = 0; k < d && k < 3; ++k) v[k] = x(p, k);
+    w[p] = settings.residual_weight->eval(v);
+    if (!(w[p] >= 0) || !std::isfinite(w[p]))
+      throw InputError("training.residual_weight: " + settings.residual_weight->text() + " is " +
+                       std::to_string(w[p]) + " at (" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ", " +
+                       std::to_string(v[2]) + "); weights must be finite and >= 0");
+  }
+  return w;
+}
+
 Mat<double> adaptive_points(const data::Problem& problem, const PinnSettings& settings, std::uint64_t round, int n,
                             const std::function<std::vector<double>(const Mat<const double>&)>& score) {
   const int dim = problem.dim;
@@ -37,7 +53,9 @@ Mat<double> adaptive_points(const data::Problem& problem, const PinnSettings& se
   io.method = mesh::InteriorMethod::uniform;
   io.seed = 0x5eed0000ull + round * 7919ull + settings.seed;
   const Mat<double> cand = mesh::sample_interior(*problem.geometry, n_cand, io);
-  const std::vector<double> r = score(cand);
+  std::vector<double> r = score(cand);
+  const std::vector<double> w = residual_weights(settings, cand);
+  for (std::size_t p = 0; p < w.size(); ++p) r[p] *= std::sqrt(w[p]);
   std::vector<int> idx(n_cand);
   std::iota(idx.begin(), idx.end(), 0);
   const int top = std::min(n_top, n_cand);

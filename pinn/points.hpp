@@ -36,6 +36,10 @@ PointSet draw_points(const data::Problem& problem, const PinnSettings& settings,
 /// settings.adaptive_candidates (0: 4 n) uniform candidates, the share
 /// settings.adaptive_fraction with the largest score (|r|, ties by index), the rest fresh
 /// points by settings.method. score(x [m][dim]) returns m scores.
+/// training.residual_weight at the rows of x [n][d] (empty without one). Throws
+/// InputError when a weight is negative or not finite (naming the point).
+std::vector<double> residual_weights(const PinnSettings& settings, const Mat<const double>& x);
+
 Mat<double> adaptive_points(const data::Problem& problem, const PinnSettings& settings, std::uint64_t round, int n,
                             const std::function<std::vector<double>(const Mat<const double>&)>& score);
 

@@ -75,6 +75,9 @@ PinnSettings load_pinn_settings(config::Node t) {
     if (!(s.adaptive_fraction > 0 && s.adaptive_fraction <= 1)) a->at("fraction").fail("must be in (0, 1]");
   }
   s.hard_dirichlet = t.get_bool("hard_dirichlet", false);
+  if (auto rw = t.find("residual_weight"))
+    s.residual_weight = std::make_shared<const pde::Expression>(
+        pde::Expression::parse(rw->as_string(), {"x", "y", "z"}, {}, rw->where() + ": residual_weight"));
   s.seed = static_cast<std::uint64_t>(t.get_long_min("seed", 0, 0));
 
   // the stages' own modes_weight (the rest of each stage is the trainer's)

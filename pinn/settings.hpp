@@ -5,12 +5,14 @@
 /// weights, balancing, checkpoints) are read by train::load_trainer_settings.
 /// Errors name the file, line, column and key.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "mesh/sampling.hpp"
 #include "nn/network.hpp"
+#include "pde/expression.hpp"
 
 namespace kpde::pinn {
 
@@ -43,6 +45,12 @@ struct PinnSettings {
   /// Exact Dirichlet data: u = g + phi N with phi = 0 on the constrained sides of a box
   /// domain whose conditions are all Dirichlet with one common value g (data/residual.hpp).
   bool hard_dirichlet = false;
+  /// `residual_weight`: w(x) >= 0 (an expression over x, y, z) multiplying every interior
+  /// point's squared residual, of every equation: the residual terms become
+  /// mean_p w(x_p) r_p^2 (adaptive sampling ranks by sqrt(w) |r|). For singular points of
+  /// the data, e.g. the lid corners of a driven cavity, where no smooth u has a small
+  /// residual. Null: w = 1.
+  std::shared_ptr<const pde::Expression> residual_weight;
   /// Low modes of the residual (`weights: {modes: n, modes_weight: w}`): the residual
   /// term becomes mean_p r_p^2 + w sum_m w_m c_m^2, c_m = mean_p r_p phi_m(x_p), over
   /// the n^d cosine products phi_m of the bounding box, w_m = (1 + |k_m|^2)^-2

@@ -62,6 +62,7 @@ void SystemObjective<T>::set_interior(const Mat<const double>& x) {
     for (int k = 0; k < dim_; ++k) xt_int_(p, k) = T(x(p, k));
   sq_.assign(static_cast<std::size_t>(E_) * n, 0.0);
   hard_int_ = hard_jets(x);
+  w_int_ = residual_weights(settings_, x);
 }
 
 template <class T>
@@ -119,12 +120,13 @@ void SystemObjective<T>::interior_terms(const Mat<const T>& P, int only, const s
       for (std::size_t k = 0; k < hard_.size(); ++k) jets[k] = hard_int_[k].data() + static_cast<std::size_t>(q) * hard_[k].stride();
       field_channels(jets, y, np, p, u);
       for (int i = 0; i < C * F; ++i) du[i] = 0;
+      const double wq = w_int_.empty() ? 1.0 : w_int_[q];  // training.residual_weight
       for (int e = only < 0 ? 0 : only; e < (only < 0 ? E_ : only + 1); ++e) {
         const double r = residual_(e, x, u, 1, 0, g);
         const double we = only < 0 ? w[e] : 1.0;
-        sq_[static_cast<std::size_t>(e) * N + q] = r * r;
-        s += we * r * r;
-        const double a = 2 * scale * we * r;
+        sq_[static_cast<std::size_t>(e) * N + q] = wq * r * r;
+        s += we * wq * r * r;
+        const double a = 2 * scale * we * wq * r;
         const auto& in = residual_.inputs(e);
         for (std::size_t k = 0; k < in.size(); ++k) du[residual_.offset(in[k], 1, 0)] += a * g[k];
       }

@@ -116,6 +116,7 @@ class SystemObjective : public train::Objective<T> {
   std::vector<double> sq_;        // [E][N] squared residuals of the last interior pass
   std::vector<data::HardDirichlet> hard_;     // per field (exact Dirichlet data), or empty
   std::vector<std::vector<double>> hard_int_;  // per field: its jets at the interior points
+  std::vector<double> w_int_;                  // training.residual_weight at the interior points (empty: 1)
   /// The fields' channels at point p of a block (N's channels y; with hard_ through
   /// f = g + phi N, jets[k] the points' jets of field k) into u [C][F] (np = 1 layout).
   template <class Y>

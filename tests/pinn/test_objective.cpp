@@ -64,7 +64,8 @@ double loss_and_grad(Case& c, const Vec<double>& grad, std::vector<double>* term
 
 std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10, int depth = 2, int n_interior = 20,
                                 int n_boundary = 24, nn::Arch arch = nn::Arch::mlp, bool hard_dirichlet = false,
-                                int gaussians = 0, int modes = 0, double modes_weight = 0) {
+                                int gaussians = 0, int modes = 0, double modes_weight = 0,
+                                const std::string& residual_weight = "") {
   auto c = std::make_unique<Case>();
   config::Document doc = config::Document::load_string("problem:\n" + problem_yaml, "case.yaml");
   c->problem = data::load_problem(doc.root().at("problem"), doc);
@@ -98,6 +99,8 @@ std::unique_ptr<Case> make_case(const std::string& problem_yaml, int width = 10,
   s.hard_dirichlet = hard_dirichlet;
   s.residual_modes = modes;
   s.modes_weight = modes_weight;
+  if (!residual_weight.empty())
+    s.residual_weight = std::make_shared<const pde::Expression>(pde::Expression::parse(residual_weight, {"x", "y", "z"}));
   c->loss = std::make_unique<PinnObjective<double>>(c->problem, *c->net, s);
   c->loss->sample(0);
   return c;
@@ -504,6 +507,38 @@ TEST(PinnHardDirichlet, HoleWithDataByPart) {
   EXPECT_NEAR(u[2], 1.2, 1e-14);
   EXPECT_NEAR(u[3], 0.4, 1e-14);
   EXPECT_NEAR(u[4], cx * cy, 1e-14);
+}
+
+// training.residual_weight: the residual term is mean_p w(x_p) r_p^2 (r unweighted from
+// evaluate_points), with its gradient, with and without exact Dirichlet data; the
+// least-squares output layer is refused.
+TEST(PinnResidualWeight, WeightedMeanAndGradient) {
+  for (const bool hard : {false, true}) {
+    auto c = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1, c_u: 0.5}\n  source: sin(x)\n" + kHardBc, 10, 2, 20, 24,
+                       nn::Arch::mlp, hard, 0, 0, 0, "min(1, (x^2 + y^2) / 0.25) + 0.1*y");
+    EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
+    EXPECT_TRUE(fd_within(gradient_error(*c, kResidual), 1e-6));
+    const Mat<double>& x = c->loss->interior();
+    std::vector<double> r;
+    c->loss->evaluate_points(c->params, x, nullptr, &r);
+    double s = 0;
+    for (int p = 0; p < c->loss->n_interior(); ++p)
+      s += (std::min(1.0, (x(p, 0) * x(p, 0) + x(p, 1) * x(p, 1)) / 0.25) + 0.1 * x(p, 1)) * r[p] * r[p];
+    Vec<double> grad("grad", c->n_params());
+    std::vector<double> t;
+    loss_and_grad(*c, grad, &t);
+    EXPECT_NEAR(t[kResidual], s / c->loss->n_interior(), 1e-12 * t[kResidual]);
+    EXPECT_FALSE(c->loss->can_project());
+    EXPECT_THROW(c->loss->project(c->params, c->lambda, 0.0), InputError);
+  }
+  // a negative weight is refused, naming the key
+  try {
+    make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n" + kHardBc, 10, 2, 20, 24, nn::Arch::mlp, false, 0, 0, 0,
+              "x");
+    ADD_FAILURE() << "a negative weight was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("training.residual_weight"), std::string::npos) << e.what();
+  }
 }
 
 // Low modes of the residual (training.weights.modes): the residual term is
