@@ -12,6 +12,13 @@ nn::FeatureSpec load_fourier_features(const config::Node& f) {
     fs.kind = nn::FeatureKind::fourier_fixed;
     fs.n_frequencies = static_cast<int>(f.get_long_min("n_frequencies", 5, 1));
     fs.base = f.get_double_above("base", 0.1, 0.0);
+    if (auto ax = f.find("axes")) {
+      fs.axes = {false, false, false};
+      for (const std::string& a : ax->as_strings()) {
+        if (a != "x" && a != "y" && a != "z") ax->fail("axes: expected names among x, y, z, got '" + a + "'");
+        fs.axes[a[0] - 'x'] = true;
+      }
+    }
   } else if (ft == "fourier_random") {
     fs.kind = nn::FeatureKind::fourier_random;
     fs.n_random = static_cast<int>(f.get_long_min("n_random", 64, 1));

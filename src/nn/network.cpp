@@ -73,6 +73,11 @@ void NetworkSpec::validate() const {
   if (block_points < 1) throw InputError("network: block_points must be >= 1");
   if (features.kind == FeatureKind::fourier_fixed && features.n_frequencies < 1)
     throw InputError("network: fourier features need n_frequencies >= 1");
+  if (features.kind == FeatureKind::fourier_fixed) {
+    bool any = false;
+    for (int a = 0; a < input_dim; ++a) any = any || features.axes[a];
+    if (!any) throw InputError("network: fourier_fixed features need at least one of the input axes");
+  }
   if (features.kind == FeatureKind::fourier_random && (features.n_random < 1 || !(features.sigma > 0)))
     throw InputError("network: random fourier features need n_random >= 1 and sigma > 0");
   if (features.kind == FeatureKind::gaussian) {
@@ -102,7 +107,7 @@ Network<T>::Network(const NetworkSpec& spec) : spec_(spec) {
     raw_ = fs.include_input ? d : 0;
     if (fs.kind == FeatureKind::fourier_fixed) {
       for (int j = 0; j < d; ++j)
-        for (int k = 0; k < fs.n_frequencies; ++k) {
+        for (int k = 0; k < fs.n_frequencies && fs.axes[j]; ++k) {
           std::vector<double> om(d, 0.0);
           om[j] = two_pi * fs.base * std::ldexp(1.0, k);
           omega_.insert(omega_.end(), om.begin(), om.end());

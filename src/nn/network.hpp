@@ -55,6 +55,9 @@ struct FeatureSpec {
   FeatureKind kind = FeatureKind::none;
   int n_frequencies = 5;      ///< fixed: k = 0..n_frequencies-1
   double base = 0.1;          ///< fixed: w_k = 2 pi base 2^k
+  /// fixed: the input axes that get the ladder (the others enter raw, with
+  /// include_input); all by default. E.g. x only where only x oscillates.
+  std::array<bool, 3> axes{true, true, true};
   int n_random = 64;          ///< random: number of frequency vectors M
   double sigma = 1.0;         ///< random: b_m ~ N(0, sigma^2 I)
   bool include_input = true;  ///< prepend the raw inputs to the features

@@ -348,3 +348,35 @@ TEST(Network, ForwardBackwardEqualsSeparatePasses) {
       for (int i = 0; i < n; ++i) EXPECT_NEAR(G1(b, i), G2(b, i), 1e-12 * (1 + std::abs(G1(b, i))));
   }
 }
+
+// Fixed Fourier features on some axes only (features.axes): 2 n_frequencies features per
+// chosen axis. Without the raw inputs the network is 1-periodic in x and z (base 1) and
+// does not see y at all.
+TEST(Network, FourierFeaturesOnChosenAxes) {
+  NetworkSpec s;
+  s.input_dim = 3;
+  s.width = 6;
+  s.depth = 2;
+  s.features.kind = FeatureKind::fourier_fixed;
+  s.features.n_frequencies = 3;
+  s.features.base = 1.0;
+  s.features.axes = {true, false, true};
+  EXPECT_EQ(Network<double>(s).n_features(), 3 + 2 * 3 * 2);
+  s.features.include_input = false;
+  Fixture f(s);
+  EXPECT_EQ(f.net.n_features(), 2 * 3 * 2);
+  Mat<double> x2("x2", f.N, 3), x3("x3", f.N, 3);
+  for (int p = 0; p < f.N; ++p) {
+    x2(p, 0) = f.x(p, 0) + 1, x2(p, 1) = f.x(p, 1), x2(p, 2) = f.x(p, 2) - 1;
+    x3(p, 0) = f.x(p, 0), x3(p, 1) = f.x(p, 1) + 0.37, x3(p, 2) = f.x(p, 2);
+  }
+  const auto a = f.eval(f.x, ChannelSpec::value(3)), b = f.eval(x2, ChannelSpec::value(3)),
+             c = f.eval(x3, ChannelSpec::value(3));
+  for (int p = 0; p < f.N; ++p) {
+    EXPECT_NEAR(a(p, 0, 0), b(p, 0, 0), 1e-12);
+    EXPECT_EQ(a(p, 0, 0), c(p, 0, 0));
+  }
+  NetworkSpec none = s;
+  none.features.axes = {false, false, false};
+  EXPECT_THROW(Network<double>{none}, kpde::InputError);
+}
