@@ -1,6 +1,7 @@
 // The PETSc finite-difference reference solver: the linear system from the shared
-// assembly (fd_assembly.hpp), row-scaled, and the KSP solve. See reference_solver.hpp
-// and docs/reference.md.
+// assembly (fd_assembly.hpp), row-scaled, and the KSP solve; problems with a residual
+// expression go to the Newton solver (newton.hpp). See reference_solver.hpp and
+// docs/reference.md.
 #include "data/reference/reference_solver.hpp"
 
 #include <petscksp.h>
@@ -16,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "data/reference/fd_assembly.hpp"
+#include "data/reference/newton.hpp"
 #include "data/reference/petsc_util.hpp"
 
 namespace kpde::data {
@@ -101,7 +103,7 @@ FdSolution solve_reference(const FdProblem& problem, const FdOptions& options) {
 }
 
 FdSolution solve_reference(const FdProblem& problem, const FdOptions& options, MPI_Comm comm) {
-  if (problem.residual) throw InputError("reference: residual problems are not solved yet");
+  if (problem.residual) return fd::solve_newton(problem, options, comm);
   const auto t_start = Clock::now();
   fd::Discretisation d(problem, options, comm);
   fd::System& s = d.s;
