@@ -2,7 +2,8 @@
 /// The finite-difference assembly shared by the linear (KSP) and the nonlinear (SNES)
 /// reference solvers: the node classification of the internal grid and the row of every
 /// unknown (docs/reference.md). Internal to data/reference; the public interface is
-/// reference_solver.hpp and nonlinear_system.hpp.
+/// reference_solver.hpp and nonlinear_system.hpp. The row builders are in
+/// fd_elliptic.cpp and fd_time.cpp.
 ///
 /// A row of a PDE node is linear in the operator's coefficients: for coefficients
 /// c_0..c_5 (FdCoefficient order) it is sum_k c_k S_k with S_k the stencil of D_k u at
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -138,5 +140,41 @@ void collective_rethrow(MPI_Comm comm, const std::exception_ptr& local);
 /// The FdSolution's grid, u and mask from the unknowns' values `u_all` [M] (every rank
 /// holds them all) and the known nodes.
 void fill_solution(const System& s, const FdOptions& options, const double* u_all, FdSolution& out);
+
+// ---- helpers of the row builders (fd_elliptic.cpp, fd_time.cpp)
+
+/// "(x, y)" for messages.
+std::string at(double x, double y);
+/// f(x, y), 0 for an empty f.
+double call(const Fn2& f, double x, double y);
+
+/// A boundary condition in the normalised form alpha u + beta du/dn = scale * g.
+/// beta == 0 is Dirichlet (alpha == 1).
+struct Bc {
+  double alpha = 1, beta = 0, scale = 1;
+  const Fn2* value = nullptr;
+  bool dirichlet() const { return beta == 0; }
+  double g(double x, double y) const { return value && *value ? scale * (*value)(x, y) : 0.0; }
+};
+/// The normalised form of a condition; InputError for a Robin condition with alpha = beta = 0.
+Bc normalise(const FdCondition& c);
+
+/// Axis directions E, W, N, S: row and column steps (d ^ 1 is the opposite one).
+constexpr int kDi[4] = {0, 0, 1, -1};
+constexpr int kDj[4] = {1, -1, 0, 0};
+
+/// Coefficients at a point (FdCoefficient order) and the diffusion a.
+struct Coeffs {
+  double c[6] = {0, 0, 0, 0, 0, 0};
+  double a = 0;
+};
+/// The problem's coefficients and a at (x, y); InputError where one is not finite.
+Coeffs coefficients(const FdProblem& p, double x, double y);
+/// The unit coefficient vector e_k (a stencil row, RowSpec::unit = k).
+Coeffs unit_coeffs(int k);
+
+/// The row builders of elliptic problems (time_axis = -1) and of time problems.
+std::unique_ptr<Assembler> make_elliptic_assembler(const FdProblem& problem, const Terms& terms, System& system);
+std::unique_ptr<Assembler> make_time_assembler(const FdProblem& problem, const Terms& terms, System& system);
 
 }  // namespace kpde::data::fd

@@ -25,8 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using PetscVec = ::Vec;
 
-std::string at(double x, double y) { return "(" + format_number(x) + ", " + format_number(y) + ")"; }
-
 /// What the SNES callbacks need: the system and how to read u at its columns.
 struct Context {
   FdNonlinearSystem* sys = nullptr;
