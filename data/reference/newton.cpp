@@ -231,9 +231,13 @@ Outcome newton(Context& ctx, MPI_Comm comm, long own_begin, long M_snes, PetscVe
   KPDE_PETSC(SNESGetFunctionNorm(so.snes, &fnorm));
   if (view) KPDE_PETSC(SNESView(so.snes, PETSC_VIEWER_STDOUT_(comm)));
   if (reason < 0) {
-    std::string hint = reason == SNES_DIVERGED_MAX_IT
-                           ? "raise newton_max_iterations (petsc: section) or refine the grid (n)"
-                           : "refine the grid (n), change newton_guess, or see -kpde_ref_snes_monitor";
+    std::string hint = reason == SNES_DIVERGED_MAX_IT ? "raise newton_max_iterations (petsc: section) or refine the grid"
+                                                      : "refine the grid";
+    hint += " (n, or refine in the petsc: section)";
+    if (!where.empty())
+      hint += "; a step whose grid does not resolve a steep front (cell Peclet number |u| h / (2 nu) well above 1) "
+              "may have no discrete solution";
+    hint += "; PETSc's -kpde_ref_snes_monitor shows the iterations";
     throw Error("reference: Newton did not converge" + where + ": " + SNESConvergedReasons[reason] + " after " +
                 std::to_string(its) + " iterations, ||F|| = " + format_number(fnorm) + " (||F(initial guess)|| = " +
                 format_number(f_guess) + ", newton_rtol " + format_number(o.newton_rtol) + "); " + hint);
