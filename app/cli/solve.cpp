@@ -118,17 +118,30 @@ int reference(int argc, char** argv, int first) {
   config::Document doc = config::Document::load_file(a.positional()[0]);
   const pinn::SolveConfig cfg = load_config(doc, a);
   const std::string out = a.str("--out", cfg.output_dir + "_reference");
-  if (cfg.problem.named_reference) {
+  if (a.has("--named")) {
+    if (!cfg.problem.named_reference)
+      throw InputError(doc.file() + ": reference --named: the problem has no named reference (problem.reference: "
+                       "{burgers: NU})");
     const data::ReferenceRun run = data::run_named_reference(cfg.problem, cfg.output_n, out, cfg.resolved);
     std::printf("reference %s: %s", cfg.problem.name.c_str(), cfg.problem.named_reference->description.c_str());
     if (run.summary.n > 0) std::printf(", against the config's other truth: rel_l2=%.3e", run.summary.rel_l2);
     std::printf(" wall_s=%.2f out=%s\n", run.solution.wall_s, out.c_str());
     return 0;
   }
-  const data::ReferenceRun run =
-      data::run_reference(cfg.problem, cfg.fd, cfg.output_n, out, cfg.resolved, doc.file() + ": problem");
+  data::ReferenceRun run;
+  try {
+    run = data::run_reference(cfg.problem, cfg.fd, cfg.output_n, out, cfg.resolved, doc.file() + ": problem");
+  } catch (const InputError& e) {
+    // the solver's own refusals name no file: say which config they are about
+    const std::string what = e.what();
+    if (what.rfind(doc.file(), 0) == 0) throw;
+    throw InputError(doc.file() + ": problem: " + what);
+  }
   const data::FdSolution& sol = run.solution;
   print_summary("reference", cfg.problem.name, run.summary);
+  if (sol.newton_solves > 0)
+    std::printf(" newton=%d (%d solve%s, at most %d per solve)", sol.newton_iterations, sol.newton_solves,
+                sol.newton_solves == 1 ? "" : "s", sol.newton_max);
   std::printf(" solver=%s iterations=%d unknowns=%ld wall_s=%.2f out=%s\n", sol.solver.c_str(), sol.iterations,
               sol.n_unknowns, sol.wall_s, out.c_str());
   return 0;

@@ -70,8 +70,10 @@ std::vector<Command> make_commands() {
   c.push_back({"reference",
                {"CONFIG"},
                "the reference solution of the config's problem, with the outputs of solve: PETSc finite "
-               "differences (linear 2-D problems), or the problem's named exact reference (reference: {burgers: ...})",
+               "differences on 2-D problems (linear, or a nonlinear residual by Newton) with errors against the "
+               "exact solution or named reference, or (--named) the problem's named exact reference itself",
                {{"--out", "DIR", "output folder (default: output.dir of the config + _reference)"},
+                {"--named", "", "write the problem's named reference (reference: {burgers: ...}) instead of solving"},
                 kNodes,
                 kSet,
                 kQuiet,

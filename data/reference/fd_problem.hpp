@@ -10,6 +10,9 @@
 ///   Robin      alpha u + beta du/dn = g.
 /// Every coefficient, a, f and g may vary in space (plain C++ callables of (x, y)).
 ///
+/// A nonlinear problem replaces L by a residual expression R (FdProblem::residual):
+///   R(u, u_x, u_y, u_xx, u_yy, u_xy, x, y) = f  in Omega, with the same conditions.
+///
 /// Time problems (time_axis = 1): y is time t on [y_lo, y_hi] of a box domain. The
 /// conditions on the bottom side (t = y_lo) are the initial data: Dirichlet there is
 /// u(x, t0) = g, Neumann there is du/dn = -u_t(x, t0) = g (the initial rate, needed
@@ -17,9 +20,11 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "mesh/geometry.hpp"
+#include "pde/expression.hpp"
 
 namespace kpde::data {
 
@@ -72,6 +77,10 @@ struct FdProblem {
   /// u = 0 and every node outside the mask is outside Omega (u = 0, FdSolution::mask
   /// 0). The conditions are then not used. Elliptic problems without u_xy only.
   std::vector<std::uint8_t> grid_mask;
+  /// Optional: a nonlinear operator R over the 8 variables u, u_x, u_y, u_xx, u_yy, u_xy,
+  /// x, y in that order (the FdCoefficient order, then the point), solved by Newton;
+  /// `coefficient` and `diffusion` must then be empty. Not owned beyond the shared pointer.
+  std::shared_ptr<const pde::Expression> residual;
 };
 
 }  // namespace kpde::data

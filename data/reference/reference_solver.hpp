@@ -1,7 +1,8 @@
 #pragma once
 /// The PETSc finite-difference reference solver (docs/design.md 3.8): second-order finite
 /// differences on a uniform grid of the problem's bounding box, for every FdProblem
-/// (data/reference/fd_problem.hpp). See docs/reference.md for the discretisation.
+/// (data/reference/fd_problem.hpp), linear (KSP) or with a nonlinear residual (Newton,
+/// SNES). See docs/reference.md for the discretisation.
 ///
 ///  - Interior nodes: central differences (5 points, 9 with u_xy), the divergence term
 ///    in conservative form with a at half-way points.
@@ -15,7 +16,11 @@
 ///    from a one-sided quadratic fit.
 ///  - Time problems: Crank-Nicolson (parabolic) or the implicit average-acceleration
 ///    Newmark scheme with a Taylor start from the initial rate (hyperbolic), assembled
-///    as one space-time system and solved directly.
+///    as one space-time system and solved directly (linear), or time level after time
+///    level (nonlinear).
+///  - A nonlinear residual R(u, u_x, .., u_xy, x, y) = f: every derivative D_k u is the
+///    stencil of the linear rows above, R is evaluated on them, and Newton (PETSc SNES,
+///    line search) solves with the exact Jacobian sum_k dR/dD_k S_k.
 #include <mpi.h>
 
 #include <string>
@@ -47,6 +52,18 @@ struct FdOptions {
   std::string solver = "auto";
   /// Print PETSc's KSP view to stdout after the solve (rank 0).
   bool verbose = false;
+
+  // ---- Newton (problems with a residual expression; docs/reference.md)
+  /// Newton stops when ||F(u)||_2 <= newton_rtol * max(||F(0)||_2, ||F(u0)||_2) (F the
+  /// row-scaled discrete residual, u0 the initial guess) or when its step is below 1e-8
+  /// ||u|| (PETSc's stol); in (0, 1).
+  double newton_rtol = 1e-10;
+  /// Most Newton iterations per solve (per time step of a time problem), >= 1; more is
+  /// a failure (kpde::Error naming the step).
+  int newton_max_iterations = 50;
+  /// The first Newton iterate: "auto" (elliptic: 0; time problems: the previous time
+  /// level, i.e. the initial condition at the first step) or "zero".
+  std::string newton_guess = "auto";
 };
 
 /// What solve_reference() returns, identical on every rank.
@@ -63,8 +80,12 @@ struct FdSolution {
   double setup_s = 0;       ///< classification + assembly (part of wall_s)
   double solve_s = 0;       ///< preconditioner setup + KSP solve (part of wall_s)
   double residual_norm = 0; ///< final ||b - A u||_2 / ||b||_2 of the row-scaled system
-  std::string solver;       ///< the solver used ("hypre", "gamg", "mumps", "ilu")
+  std::string solver;       ///< the linear solver used ("hypre", "gamg", "mumps", "ilu", "lu")
   int n_internal = 0;       ///< internal nodes per axis, (n - 1) * refine + 1
+  // Newton (problems with a residual expression; all 0 otherwise)
+  int newton_iterations = 0;  ///< Newton iterations in all (summed over the time steps)
+  int newton_solves = 0;      ///< Newton solves: 1 (elliptic) or the number of time steps
+  int newton_max = 0;         ///< most Newton iterations of one solve
 };
 
 /// Solves `problem` to second order on the grid of `options`, collectively over `comm`
@@ -81,8 +102,11 @@ struct FdSolution {
 /// problems: a non-box domain, u_xy, the divergence term, a missing or wrong-signed
 /// c_uxx, a backward (c_uy c_uxx >= 0) or degenerate parabolic problem, missing
 /// initial data, an initial rate on a parabolic problem, a condition on the top side.
-/// Throws kpde::Error when the geometry is too thin for a stencil (raise n) or the
-/// Krylov solver does not converge (with PETSc's reason).
+/// Residual problems: InputError for a residual with coefficients or a divergence term,
+/// and for a linearisation at the initial guess that is not elliptic / forward in time.
+/// Throws kpde::Error when the geometry is too thin for a stencil (raise n), the
+/// Krylov solver does not converge (with PETSc's reason), or Newton does not converge
+/// (PETSc's reason, the time step, the last residual norm).
 FdSolution solve_reference(const FdProblem& problem, const FdOptions& options,
                            MPI_Comm comm);
 

@@ -28,6 +28,7 @@ void compare_serial_parallel(const FdProblem& p, const std::string& solver) {
   FdOptions o;
   o.n = 65;
   o.rtol = 1e-13;
+  o.newton_rtol = 1e-12;
   o.solver = solver;
   const FdSolution serial = solve_reference(p, o, PETSC_COMM_SELF);
   const FdSolution parallel = solve_reference(p, o, PETSC_COMM_WORLD);
@@ -62,6 +63,35 @@ TEST(ReferenceMpi, Wave) {
   p.time_axis = 1;
   p.conditions = {m.dirichlet(g, "left"), m.dirichlet(g, "right"), m.dirichlet(g, "bottom"),
                   m.neumann(g, "bottom")};
+  compare_serial_parallel(p, "auto");
+}
+
+TEST(ReferenceMpi, NewtonEllipticHoleNeumann) {
+  // a residual expression: rows split over the ranks, u at other ranks' columns scattered
+  const mesh::Geometry g(mesh::box({-1, -1}, {1, 1}) - mesh::disk("hole", 0.13, -0.07, 0.43));
+  const Manufactured m("sin(1.5*x + y)*exp(0.3*y)", {});
+  FdProblem p = m.problem(g);
+  p.residual = std::make_shared<const pde::Expression>(pde::Expression::parse(
+      "-(1 + 0.5*u^2)*(u_xx + u_yy) + 0.3*u_xy + sinh(u) - 2", {"u", "u_x", "u_y", "u_xx", "u_yy", "u_xy", "x", "y"}));
+  p.source = [](double x, double y) { return std::cos(x) * y; };
+  p.conditions = {m.dirichlet(g, "left"), m.neumann(g, "right"), m.dirichlet(g, "bottom"),
+                  m.dirichlet(g, "top"), m.robin(g, "hole", 1.0, 0.5)};
+  compare_serial_parallel(p, "mumps");
+  compare_serial_parallel(p, "hypre");
+}
+
+TEST(ReferenceMpi, NewtonBurgers) {
+  // time levels: every rank solves every level
+  const mesh::Geometry g(mesh::box({-1, 0}, {1, 1}));
+  FdProblem p;
+  p.geometry = &g;
+  p.time_axis = 1;
+  p.residual = std::make_shared<const pde::Expression>(pde::Expression::parse(
+      "u_y + u*u_x - 0.03*u_xx", {"u", "u_x", "u_y", "u_xx", "u_yy", "u_xy", "x", "y"}));
+  const Fn2 zero = [](double, double) { return 0.0; };
+  p.conditions = {{g.part_id("left"), FdConditionKind::dirichlet, zero},
+                  {g.part_id("right"), FdConditionKind::neumann, zero},
+                  {g.part_id("bottom"), FdConditionKind::dirichlet, [](double x, double) { return -std::sin(M_PI * x); }}};
   compare_serial_parallel(p, "auto");
 }
 
