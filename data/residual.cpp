@@ -28,15 +28,15 @@ HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& chan
   };
   const int dim = problem.dim;
   const mesh::Geometry& geo = *problem.geometry;
-  std::vector<const Condition*> conditions;  // those of this field (all: field < 0)
+  // the Dirichlet conditions of this field (all: field < 0); Neumann and Robin parts
+  // stay penalised (phi != 0 there)
+  std::vector<const Condition*> conditions;
   for (const auto& c : problem.conditions)
-    if (field < 0 || c.field == field) conditions.push_back(&c);
-  if (conditions.empty() && field < 0) refuse("the problem has no boundary condition");
+    if ((field < 0 || c.field == field) && c.kind == mesh::BoundaryKind::dirichlet) conditions.push_back(&c);
+  if (conditions.empty() && field < 0) refuse("the problem has no Dirichlet condition");
   bool one_value = true;
   std::vector<int> seen(geo.n_parts(), 0);
   for (const Condition* c : conditions) {
-    if (c->kind != mesh::BoundaryKind::dirichlet)
-      refuse("needs Dirichlet conditions only; part '" + c->part_name + "' has another kind");
     if (!c->value.has_derivatives())
       refuse("needs Dirichlet values with derivatives (expressions or numbers); part '" + c->part_name + "' has " +
              c->value.describe());

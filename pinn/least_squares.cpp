@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "pinn/objective.hpp"
+#include "pinn/points.hpp"
 
 namespace kpde::pinn {
 
@@ -115,15 +116,21 @@ void PinnObjective<T>::project(const Vec<T>& params, const std::vector<double>& 
   if (nn_ > 0) {
     const auto H_ = features(x_n_, ch_n_);
     const data::BoundaryTargets::Set& b = targets_.flux;
+    // the row is linear in N's channels: r = sum_c a_c N_c + r(N = 0), a_c from
+    // flux_residual's dr/dN (the exact-data transform included)
+    const data::HardDirichlet* hf = hard_flux_ ? &*hard_flux_ : nullptr;
+    std::vector<double> zero(1 + dim_, 0.0), a(1 + dim_);
     for (int q = 0; q < nn_; ++q, ++row) {
       const double s = std::sqrt(lambda[2] * b.w[q] / n_neumann());
+      const double* h = hf ? flux_jets_.data() + static_cast<std::size_t>(q) * hf->stride() : nullptr;
+      const double r0 = flux_residual(b, q, dim_, hf, h, zero.data(), 1, a.data());
       for (int j = 0; j < w; ++j) {
-        double v = b.alpha[q] * double(H_(q, 0, j));
-        for (int k = 0; k < dim_; ++k) v += b.beta[q] * b.normal[q * dim_ + k] * double(H_(q, 1 + k, j));
+        double v = 0;
+        for (int c = 0; c <= dim_; ++c) v += a[c] * double(H_(q, c, j));
         A(row, j) = s * v;
       }
-      A(row, w) = s * b.alpha[q];
-      rhs(row) = s * b.g[q];
+      A(row, w) = s * a[0];  // the output bias moves N's value only
+      rhs(row) = -s * r0;
     }
   }
   Eigen::VectorXd theta;

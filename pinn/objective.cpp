@@ -22,6 +22,7 @@ PinnObjective<T>::PinnObjective(const data::Problem& problem, const nn::Network<
       hard_(settings.hard_dirichlet) {
   ch_d_ = nn::ChannelSpec::value(dim_);
   ch_n_ = nn::ChannelSpec::with_gradient(dim_);
+  if (hard_) hard_flux_.emplace(problem, ch_n_);
   modes_weight_ = settings.residual_modes > 0 ? settings.modes_weight : 0.0;
   if (settings.residual_modes > 0 && settings.residual_weight)
     throw InputError("training.residual_weight: not implemented together with training.weights.modes");
@@ -135,6 +136,7 @@ void PinnObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
   targets_ = data::boundary_targets(problem_, here, hard_);
   x_d_ = boundary_inputs<T>(targets_.dirichlet, dim_);
   x_n_ = boundary_inputs<T>(targets_.flux, dim_);
+  if (hard_flux_) flux_jets_ = boundary_jets(*hard_flux_, targets_.flux, dim_);
   count_points();
 }
 
@@ -212,16 +214,16 @@ void PinnObjective<T>::evaluate(const Vec<const T>& params, std::vector<double>&
     const double scale = 1.0 / n_neumann();
     const data::BoundaryTargets::Set& b = targets_.flux;
     const int d = dim_;
-    const nn::BlockLoss<T> f = [&, scale, d](int, int p0, int np, const T* y, T* dy) {
-      double s = 0;
+    const data::HardDirichlet* hf = hard_flux_ ? &*hard_flux_ : nullptr;
+    const nn::BlockLoss<T> f = [&, scale, d, hf](int, int p0, int np, const T* y, T* dy) {
+      double s = 0, dr[4];
       for (int p = 0; p < np; ++p) {
         const int q = p0 + p;
-        double r = b.alpha[q] * double(y[p]) - b.g[q];
-        for (int k = 0; k < d; ++k) r += b.beta[q] * b.normal[q * d + k] * double(y[(1 + k) * np + p]);
+        const double* h = hf ? flux_jets_.data() + static_cast<std::size_t>(q) * hf->stride() : nullptr;
+        const double r = flux_residual(b, q, d, hf, h, y + p, np, dr);
         s += b.w[q] * r * r;
         const double a = 2 * scale * b.w[q] * r;
-        dy[p] = T(a * b.alpha[q]);
-        for (int k = 0; k < d; ++k) dy[(1 + k) * np + p] = T(a * b.beta[q] * b.normal[q * d + k]);
+        for (int c = 0; c <= d; ++c) dy[c * np + p] = T(a * dr[c]);
       }
       return s * scale;
     };

@@ -40,6 +40,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -170,6 +171,10 @@ class PinnObjective : public train::Objective<T> {
   data::Residual residual_;
   nn::ChannelSpec ch_int_, ch_d_, ch_n_;
   bool hard_ = false;                             // PinnSettings::hard_dirichlet
+  // exact Dirichlet data beside Neumann/Robin parts: the transform on value and gradient
+  // channels, and its jets at the flux points
+  std::optional<data::HardDirichlet> hard_flux_;
+  std::vector<double> flux_jets_;                 // [flux points][hard_flux_->stride()]
   // ranks
   const train::Comm* comm_ = nullptr;             // distribute(); null or one rank: no sharding
   bool local_points_ = false;

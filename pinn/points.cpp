@@ -28,6 +28,10 @@ PointSet draw_points(const data::Problem& problem, const PinnSettings& settings,
   return s;
 }
 
+std::vector<double> boundary_jets(const data::HardDirichlet& hard, const data::BoundaryTargets::Set& s, int dim) {
+  return hard.jets(boundary_inputs<double>(s, dim));
+}
+
 std::vector<double> residual_weights(const PinnSettings& settings, const Mat<const double>& x) {
   if (!settings.residual_weight) return {};
   const std::size_t n = x.extent(0), d = x.extent(1);

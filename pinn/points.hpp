@@ -52,6 +52,37 @@ Mat<T> boundary_inputs(const data::BoundaryTargets::Set& s, int dim) {
   return x;
 }
 
+/// The hard-Dirichlet jets (HardDirichlet::jets, a value-and-gradient spec) at the
+/// points of a boundary set: [n][hard.stride()].
+std::vector<double> boundary_jets(const data::HardDirichlet& hard, const data::BoundaryTargets::Set& s, int dim);
+
+/// The flux residual r = alpha u + beta n.grad u - g at point q of set b from the
+/// network's value and gradient channels y[c * ystride], c = 0..dim; with exact
+/// Dirichlet data (hard, its jets h at the point) u's channels are g + phi N's. dr
+/// receives dr/dN_c (1 + dim values).
+template <class Y>
+double flux_residual(const data::BoundaryTargets::Set& b, int q, int dim, const data::HardDirichlet* hard,
+                     const double* h, const Y* y, int ystride, double* dr) {
+  double u[4], du[4];
+  if (hard) {
+    hard->forward(h, y, ystride, true, u);
+  } else {
+    for (int c = 0; c <= dim; ++c) u[c] = double(y[c * ystride]);
+  }
+  double r = b.alpha[q] * u[0] - b.g[q];
+  du[0] = b.alpha[q];
+  for (int k = 0; k < dim; ++k) {
+    du[1 + k] = b.beta[q] * b.normal[static_cast<std::size_t>(q) * dim + k];
+    r += du[1 + k] * u[1 + k];
+  }
+  if (hard) {
+    hard->backward(h, du, dr);
+  } else {
+    for (int c = 0; c <= dim; ++c) dr[c] = du[c];
+  }
+  return r;
+}
+
 /// GEMM flops of one fused forward + backward pass of net over n points with these
 /// channels (no input gradient).
 template <class T>

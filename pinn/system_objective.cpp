@@ -26,7 +26,10 @@ SystemObjective<T>::SystemObjective(const data::Problem& problem, const nn::Netw
       ch_n_(nn::ChannelSpec::with_gradient(problem.dim)) {
   KPDE_REQUIRE(net.spec().output_dim == F_, Error, "SystemObjective: the network needs one output per field");
   if (settings.hard_dirichlet)
-    for (int k = 0; k < F_; ++k) hard_.emplace_back(problem, ch_int_, k);
+    for (int k = 0; k < F_; ++k) {
+      hard_.emplace_back(problem, ch_int_, k);
+      hard_flux_.emplace_back(problem, ch_n_, k);
+    }
   if (settings.residual_modes > 0)
     throw InputError("training.weights.modes: residual modes are not implemented for systems yet");
 }
@@ -94,6 +97,8 @@ void SystemObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
   targets_ = data::boundary_targets(problem_, b, !hard_.empty());
   x_d_ = boundary_inputs<T>(targets_.dirichlet, dim_);
   x_n_ = boundary_inputs<T>(targets_.flux, dim_);
+  flux_jets_.clear();
+  for (const auto& h : hard_flux_) flux_jets_.push_back(boundary_jets(h, targets_.flux, dim_));
 }
 
 template <class T>
@@ -182,15 +187,16 @@ double SystemObjective<T>::neumann(const Mat<const T>& P, const Mat<T>& grad, bo
   const int F = F_, d = dim_;
   const nn::BlockLoss<T> loss = [&, scale, F, d, weight](int, int p0, int np, const T* y, T* dy) {
     for (int i = 0; i < F * (1 + d) * np; ++i) dy[i] = T(0);
-    double s = 0;
+    double s = 0, dr[4];
     for (int p = 0; p < np; ++p) {
       const int q = p0 + p, k = b.field[q];
-      double r = b.alpha[q] * double(y[k + F * p]) - b.g[q];
-      for (int j = 0; j < d; ++j) r += b.beta[q] * b.normal[q * d + j] * double(y[k + F * ((1 + j) * np + p)]);
+      // field k's value and gradient channels, through its exact-data transform
+      const data::HardDirichlet* hf = hard_flux_.empty() ? nullptr : &hard_flux_[k];
+      const double* h = hf ? flux_jets_[k].data() + static_cast<std::size_t>(q) * hf->stride() : nullptr;
+      const double r = flux_residual(b, q, d, hf, h, y + k + F * p, F * np, dr);
       s += b.w[q] * r * r;
       const double a = 2 * weight * scale * b.w[q] * r;
-      dy[k + F * p] = T(a * b.alpha[q]);
-      for (int j = 0; j < d; ++j) dy[k + F * ((1 + j) * np + p)] = T(a * b.beta[q] * b.normal[q * d + j]);
+      for (int c = 0; c <= d; ++c) dy[k + F * (c * np + p)] = T(a * dr[c]);
     }
     return s * scale;
   };

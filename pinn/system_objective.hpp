@@ -116,6 +116,10 @@ class SystemObjective : public train::Objective<T> {
   std::vector<double> sq_;        // [E][N] squared residuals of the last interior pass
   std::vector<data::HardDirichlet> hard_;     // per field (exact Dirichlet data), or empty
   std::vector<std::vector<double>> hard_int_;  // per field: its jets at the interior points
+  // exact data beside Neumann/Robin parts: per field, the transform on value and
+  // gradient channels and its jets at the flux points
+  std::vector<data::HardDirichlet> hard_flux_;
+  std::vector<std::vector<double>> flux_jets_;
   std::vector<double> w_int_;                  // training.residual_weight at the interior points (empty: 1)
   /// The fields' channels at point p of a block (N's channels y; with hard_ through
   /// f = g + phi N, jets[k] the points' jets of field k) into u [C][F] (np = 1 layout).

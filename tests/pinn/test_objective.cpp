@@ -201,8 +201,9 @@ void check_residual(Case& c) {
 
 /// Checks the Dirichlet and Neumann/Robin terms against means computed here from the
 /// boundary samples, the problem's conditions, u from evaluate() and n.grad u from
-/// central differences of u along the normal.
-void check_boundary_terms(Case& c) {
+/// central differences of u along the normal. hard: the Dirichlet data are exact (u = g
+/// at the samples, no Dirichlet term).
+void check_boundary_terms(Case& c, bool hard = false) {
   const mesh::BoundarySamples& b = c.loss->boundary();
   double sd = 0, sn = 0;
   int nd = 0, nn = 0;
@@ -215,7 +216,9 @@ void check_boundary_terms(Case& c) {
     for (const auto& cond : c.problem.conditions) {
       if (cond.part != b.part(q)) continue;
       const double g = cond.value(x);
-      if (cond.kind == mesh::BoundaryKind::dirichlet) {
+      if (cond.kind == mesh::BoundaryKind::dirichlet && hard) {
+        EXPECT_NEAR(u[0], g, 1e-13 * (1 + std::abs(g)));
+      } else if (cond.kind == mesh::BoundaryKind::dirichlet) {
         sd += cond.weight * (u[0] - g) * (u[0] - g);
         ++nd;
       } else {
@@ -475,14 +478,25 @@ TEST(PinnHardDirichlet, LeastSquaresOutputLayer) {
   check_least_squares(*c);
 }
 
-TEST(PinnHardDirichlet, RefusedOutsideItsScope) {
-  // Neumann and Robin parts (with a hole), a Neumann side on a box
-  EXPECT_THROW(make_case(kHoleProblem, 10, 2, 20, 24, nn::Arch::mlp, true), InputError);
-  EXPECT_THROW(make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1}\n  boundary:\n"
-                                   "    - {parts: [left, right], type: dirichlet, value: 0}\n"
-                                   "    - {parts: [bottom, top], type: neumann, value: 0}\n",
-                         10, 2, 20, 24, nn::Arch::mlp, true),
-               InputError);
+// Exact Dirichlet data beside Neumann and Robin parts: those stay penalised, through the
+// transform (their u and n.grad u are g + phi N's). The terms against means computed
+// here, the gradient, the least-squares output layer; and with a hole, a Robin side and
+// a Neumann circle (R-functions) the gradient.
+TEST(PinnHardDirichlet, BesideNeumannAndRobinParts) {
+  auto c = make_case(kSquare + "  operator: {c_uxx: -1, c_uyy: -1, c_u: 0.3}\n  source: cos(x)\n  boundary:\n"
+                               "    - {parts: [left, right], type: dirichlet, value: x*y}\n"
+                               "    - {part: bottom, type: robin, value: y, alpha: 2, beta: 0.5, weight: 3}\n"
+                               "    - {part: top, type: neumann, value: sin(x)}\n",
+                     10, 2, 20, 24, nn::Arch::mlp, true);
+  EXPECT_EQ(c->loss->n_dirichlet(), 0);
+  EXPECT_GT(c->loss->n_neumann(), 0);
+  EXPECT_TRUE(fd_within(gradient_error(*c), 1e-6));
+  EXPECT_TRUE(fd_within(gradient_error(*c, kNeumann), 1e-6));
+  check_boundary_terms(*c, true);
+  check_least_squares(*c);
+  auto h = make_case(kHoleProblem, 10, 2, 20, 24, nn::Arch::mlp, true);
+  EXPECT_EQ(h->loss->n_dirichlet(), 0);
+  EXPECT_TRUE(fd_within(gradient_error(*h), 1e-6));
 }
 
 // A hole and different data by part (R-function distances, blended data): the parameter

@@ -175,8 +175,9 @@ void check_residuals(Case& c) {
 }
 
 /// The Dirichlet and Neumann terms against means over the boundary samples of the
-/// conditions, each on its own field (n.grad f by central differences along n).
-void check_boundary(Case& c) {
+/// conditions, each on its own field (n.grad f by central differences along n). hard:
+/// the Dirichlet data are exact (f_k = g at the samples, no Dirichlet term).
+void check_boundary(Case& c, bool hard = false) {
   const mesh::BoundarySamples& b = c.loss->boundary();
   double sd = 0, sn = 0;
   int nd = 0, nn = 0;
@@ -190,7 +191,9 @@ void check_boundary(Case& c) {
       if (cond.part != b.part(q)) continue;
       const int k = cond.field;
       const double g = cond.value(x);
-      if (cond.kind == mesh::BoundaryKind::dirichlet) {
+      if (cond.kind == mesh::BoundaryKind::dirichlet && hard) {
+        EXPECT_NEAR(u[k], g, 1e-13 * (1 + std::abs(g)));
+      } else if (cond.kind == mesh::BoundaryKind::dirichlet) {
         sd += cond.weight * (u[k] - g) * (u[k] - g), ++nd;
       } else {
         const double e = (up[k] - um[k]) / (2 * h) - g;
@@ -202,8 +205,10 @@ void check_boundary(Case& c) {
   EXPECT_EQ(nn, c.loss->n_neumann());
   const std::vector<double> t = terms_of(c);
   const int E = static_cast<int>(c.problem.equations.size());
-  ASSERT_GT(nd, 0);
-  EXPECT_NEAR(t[E], sd / nd, 1e-12 * t[E]);
+  if (!hard) {
+    ASSERT_GT(nd, 0);
+    EXPECT_NEAR(t[E], sd / nd, 1e-12 * t[E]);
+  }
   if (nn > 0) {
     EXPECT_NEAR(t[E + 1], sn / nn, 1e-7 * t[E + 1]);
   }
@@ -233,6 +238,16 @@ TEST(SystemObjective, TwoFieldGradientsPerTerm) {
   check_weighted(*c);
   check_residuals(*c);
   check_boundary(*c);
+}
+
+// Exact Dirichlet data per field beside v's Neumann side: the Neumann term through v's
+// transform, against central differences of v, and every term's gradient.
+TEST(SystemObjective, ExactDataBesideANeumannSide) {
+  auto c = make_case(kTwoFields, true, true);
+  EXPECT_EQ(c->loss->n_dirichlet(), 0);
+  EXPECT_GT(c->loss->n_neumann(), 0);
+  check_term_gradients(*c);
+  check_boundary(*c, true);
 }
 
 TEST(SystemObjective, StokesThreeFields) {
@@ -411,14 +426,6 @@ TEST(SystemObjective, RefusesWhatSystemsDoNotTakeYet) {
   spec.output_dim = 2;
   nn::Network<double> net(spec);
   pinn::PinnSettings s;
-  s.hard_dirichlet = true;  // v has a Neumann side
-  try {
-    SystemObjective<double> o(p, net, s, false);
-    ADD_FAILURE() << "hard_dirichlet with a Neumann condition was accepted";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("field 'v' needs Dirichlet conditions only"), std::string::npos) << e.what();
-  }
-  s.hard_dirichlet = false;
   s.residual_modes = 2;
   EXPECT_THROW(SystemObjective<double>(p, net, s, false), InputError);
   // the scalar objective's residual refuses a system
