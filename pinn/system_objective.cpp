@@ -98,7 +98,11 @@ void SystemObjective<T>::set_boundary(const mesh::BoundarySamples& b) {
   x_d_ = boundary_inputs<T>(targets_.dirichlet, dim_);
   x_n_ = boundary_inputs<T>(targets_.flux, dim_);
   flux_jets_.clear();
-  for (const auto& h : hard_flux_) flux_jets_.push_back(boundary_jets(h, targets_.flux, dim_));
+  pin_jets_.clear();
+  for (const auto& h : hard_flux_) {
+    flux_jets_.push_back(boundary_jets(h, targets_.flux, dim_));
+    pin_jets_.push_back(boundary_jets(h, targets_.dirichlet, dim_));  // the pins
+  }
 }
 
 template <class T>
@@ -167,9 +171,16 @@ double SystemObjective<T>::dirichlet(const Mat<const T>& P, const Mat<T>& grad, 
     double s = 0;
     for (int p = 0; p < np; ++p) {
       const int q = p0 + p, k = b.field[q];
-      const double r = double(y[k + F * p]) - b.g[q];
+      // under exact data the Dirichlet points are the pins: f_k = g_k + phi_k N_k there
+      double v = double(y[k + F * p]), dv = 1;
+      if (!hard_flux_.empty()) {
+        const double* h = pin_jets_[k].data() + static_cast<std::size_t>(q) * hard_flux_[k].stride();
+        dv = hard_flux_[k].value(h, 1.0) - hard_flux_[k].value(h, 0.0);
+        v = hard_flux_[k].value(h, v);
+      }
+      const double r = v - b.g[q];
       s += b.w[q] * r * r;
-      dy[k + F * p] = T(2 * weight * scale * b.w[q] * r);
+      dy[k + F * p] = T(2 * weight * scale * b.w[q] * r * dv);
     }
     return s * scale;
   };

@@ -120,6 +120,7 @@ class SystemObjective : public train::Objective<T> {
   // gradient channels and its jets at the flux points
   std::vector<data::HardDirichlet> hard_flux_;
   std::vector<std::vector<double>> flux_jets_;
+  std::vector<std::vector<double>> pin_jets_;  // per field: the jets at the Dirichlet points (pins)
   std::vector<double> w_int_;                  // training.residual_weight at the interior points (empty: 1)
   /// The fields' channels at point p of a block (N's channels y; with hard_ through
   /// f = g + phi N, jets[k] the points' jets of field k) into u [C][F] (np = 1 layout).

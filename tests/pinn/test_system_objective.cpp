@@ -312,6 +312,17 @@ TEST(SystemObjective, ExactDirichletDataPerField) {
   EXPECT_GT(std::abs(fields_at(*c, -1, 0.3)[2] - std::cos(0.3)), 1e-6);
 }
 
+// A pin on a field under exact Dirichlet data (u, pinned at an interior point) is
+// measured on u = g + phi N: the Dirichlet term is (u(pin) - value)^2 with its gradient.
+TEST(SystemObjective, PinOnAFieldWithExactData) {
+  auto c = make_case(kStokes + "  pins: [{field: u, at: [0.2, -0.3], value: 0.4, weight: 2}]\n", true, true);
+  EXPECT_EQ(c->loss->n_dirichlet(), 1);
+  const double u = fields_at(*c, 0.2, -0.3)[0];
+  const auto t = terms_of(*c);
+  EXPECT_NEAR(t[3], 2 * (u - 0.4) * (u - 0.4), 1e-12 * (1 + t[3]));
+  check_term_gradients(*c);
+}
+
 // training.residual_weight: every equation's term is mean_q w(x_q) r_e(x_q)^2, with its
 // gradient; here with a cavity's data by part on u (1 on the lid, 0 elsewhere: the
 // R-function transform) under exact Dirichlet data.
