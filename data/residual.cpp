@@ -60,9 +60,12 @@ HardDirichlet::HardDirichlet(const Problem& problem, const nn::ChannelSpec& chan
       part_group_.push_back(static_cast<int>(it - texts.begin()));
       if (it == texts.end()) texts.push_back(t), group_g_.push_back(c->value);
     }
-    geometry_ = problem.geometry;
-    if (!parts.empty()) distance_ = std::make_shared<const mesh::PartDistance>(geo, parts, key + ": " + of);
-    if (!parts.empty()) return;
+    if (!parts.empty()) {
+      geometry_ = problem.geometry;
+      distance_ = std::make_shared<const mesh::PartDistance>(geo, parts, key + ": " + of);
+      return;
+    }
+    part_group_.clear(), group_g_.clear();  // a free field: the product form's phi = 1
   }
   // phi = product over the constrained sides of the normalised distance to that side,
   // (x - lo) / h or (hi - x) / h with h the half-width of the box along the axis.
