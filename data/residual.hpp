@@ -70,6 +70,8 @@ class HardDirichlet {
   void backward(const double* h, const double* du, double* dn) const;
   /// u = g + phi N at a point.
   double value(const double* h, double n) const { return h[0] + h[phi_] * n; }
+  /// phi at a point (du/dN of value()).
+  double phi(const double* h) const { return h[phi_]; }
 
  private:
   /// g's and phi's jets at one point.

@@ -175,7 +175,7 @@ double SystemObjective<T>::dirichlet(const Mat<const T>& P, const Mat<T>& grad, 
       double v = double(y[k + F * p]), dv = 1;
       if (!hard_flux_.empty()) {
         const double* h = pin_jets_[k].data() + static_cast<std::size_t>(q) * hard_flux_[k].stride();
-        dv = hard_flux_[k].value(h, 1.0) - hard_flux_[k].value(h, 0.0);
+        dv = hard_flux_[k].phi(h);
         v = hard_flux_[k].value(h, v);
       }
       const double r = v - b.g[q];
